@@ -1,0 +1,45 @@
+// Builds out/: one executable bundle per program (our code, with a shebang), the .proto it loads,
+// and the production dependencies, so that out/ runs with `node` alone — the same tree the images copy.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+const programs = {
+  server: 'src/server/main.ts',
+  'client-http': 'src/clients/client-http.ts',
+  'client-grpc': 'src/clients/client-grpc.ts',
+};
+
+mkdirSync('out', { recursive: true });
+await build({
+  entryPoints: Object.entries(programs).map(([out, entry]) => ({ in: entry, out })),
+  outdir: 'out',
+  bundle: true,
+  packages: 'external', // dependencies stay in out/node_modules: some load their own .proto files at run time
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  banner: { js: '#!/usr/bin/env node' },
+  sourcemap: 'inline',
+  logLevel: 'warning',
+});
+for (const name of Object.keys(programs)) {
+  renameSync(`out/${name}.js`, `out/${name}`);
+  chmodSync(`out/${name}`, 0o755);
+}
+cpSync('proto', 'out/proto', { recursive: true });
+
+// Production dependencies, installed from the lockfile; skipped when out/ already has this lockfile's set.
+const lock = readFileSync('package-lock.json', 'utf8');
+const installed = existsSync('out/node_modules') && existsSync('out/package-lock.json')
+  && readFileSync('out/package-lock.json', 'utf8') === lock;
+if (!installed) {
+  cpSync('package.json', 'out/package.json');
+  writeFileSync('out/package-lock.json', lock);
+  console.log('build: installing production dependencies into out/node_modules');
+  execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: 'out',
+    stdio: 'inherit',
+  });
+}
+console.log(`build: out/{${Object.keys(programs).join(',')}} ready`);

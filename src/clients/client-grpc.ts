@@ -1,0 +1,61 @@
+// client-grpc TARGET: call addr.Addr/GetAddr in a loop on one channel and print which pod answered.
+// A failed call (a pod went away, no pod ready) prints an error; the channel reconnects with backoff.
+import * as grpc from '@grpc/grpc-js';
+import { command, errorText, usageError } from '../common/cli.js';
+import { loadAddrProto } from '../common/proto.js';
+import { askInALoop, checkLoopOptions, loopOptions, type Ask } from './loop.js';
+
+const parser = command(
+  'client-grpc',
+  '$0 TARGET [options]\n\nCalls addr.Addr/GetAddr on TARGET in a loop and prints "#N: <ip>" for each reply.\n' +
+    'TARGET is any grpc-js target: localhost:30051, dns:///addr-server:30051, ipv4:10.0.0.1:30051,10.0.0.2:30051',
+)
+  .positional('TARGET', { type: 'string', describe: 'where to call' })
+  .options({
+    ...loopOptions,
+    lb: {
+      choices: ['pick_first', 'round_robin'] as const,
+      default: 'pick_first' as const,
+      describe: 'load-balancing policy over the addresses TARGET resolves to',
+    },
+    'deadline-ms': { type: 'number', default: 5000, describe: 'deadline of each call' },
+  })
+  .demandCommand(1, 1, 'TARGET is missing', 'give exactly one TARGET')
+  .check((argv) => {
+    if (!Number.isInteger(argv['deadline-ms']) || argv['deadline-ms'] < 1) {
+      throw new Error(`--deadline-ms must be a whole number of at least 1, got ${argv['deadline-ms']}`);
+    }
+    return checkLoopOptions(argv);
+  });
+const args = parser.parseSync();
+
+const target = String(args._[0]);
+// grpc-js would take an unknown scheme for a DNS name and fail on every call; say so now instead.
+const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1]?.toLowerCase();
+if (scheme !== undefined && !['dns', 'ipv4', 'ipv6', 'unix', 'unix-abstract'].includes(scheme)) {
+  usageError(parser, 'client-grpc', `unknown scheme "${scheme}:" in TARGET ${target} (use dns:, ipv4:, ipv6: or unix:)`);
+}
+const { Addr } = loadAddrProto();
+let client: InstanceType<typeof Addr>;
+try {
+  client = new Addr(target, grpc.credentials.createInsecure(), {
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [args.lb]: {} }] }),
+    'grpc.max_reconnect_backoff_ms': 5000,
+  });
+} catch (error) {
+  usageError(parser, 'client-grpc', `bad TARGET ${target}: ${errorText(error)}`);
+}
+
+const ask: Ask = (stop) =>
+  new Promise((resolve, reject) => {
+    const call = client.getAddr({}, { deadline: Date.now() + args['deadline-ms'] }, (error, reply) => {
+      stop.removeEventListener('abort', cancel);
+      if (error) reject(new Error(`${grpc.status[error.code] ?? error.code}: ${error.details.replace(/ Resolution note: *$/, '')}`));
+      else resolve(reply?.addr ?? '');
+    });
+    const cancel = () => call.cancel();
+    stop.addEventListener('abort', cancel, { once: true });
+  });
+
+await askInALoop(ask, { intervalMs: args.interval, count: args.count });
+client.close();

@@ -1,0 +1,48 @@
+// The loop both clients share: ask, print "#N: <ip>" or "Error: ...", wait, again —
+// until --count replies arrived or a signal stops it. An error never ends the loop.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errorText } from '../common/cli.js';
+import { onShutdown } from '../common/shutdown.js';
+
+export interface LoopOptions {
+  intervalMs: number;
+  /** Stop after this many replies; undefined: until stopped. */
+  count: number | undefined;
+}
+
+/** One request; it must settle when `signal` aborts. Resolves to the IP that answered. */
+export type Ask = (signal: AbortSignal) => Promise<string>;
+
+export async function askInALoop(ask: Ask, { intervalMs, count }: LoopOptions): Promise<void> {
+  const stop = new AbortController();
+  onShutdown(() => stop.abort());
+
+  let replies = 0;
+  while (!stop.signal.aborted && (count === undefined || replies < count)) {
+    try {
+      const ip = await ask(stop.signal);
+      replies += 1;
+      console.log(`#${replies}: ${ip}`);
+    } catch (error) {
+      if (stop.signal.aborted) break;
+      console.log(`Error: ${errorText(error)}`);
+    }
+    if (count !== undefined && replies >= count) break;
+    await sleep(intervalMs, undefined, { signal: stop.signal }).catch(() => undefined);
+  }
+}
+
+export const loopOptions = {
+  interval: { type: 'number', default: 1000, describe: 'milliseconds between requests' },
+  count: { type: 'number', describe: 'stop after this many replies (default: run until Ctrl-C)' },
+} as const;
+
+export function checkLoopOptions(argv: { interval: number; count?: number }): true {
+  if (!Number.isInteger(argv.interval) || argv.interval < 0) {
+    throw new Error(`--interval must be a whole number of milliseconds, got ${argv.interval}`);
+  }
+  if (argv.count !== undefined && (!Number.isInteger(argv.count) || argv.count < 1)) {
+    throw new Error(`--count must be a whole number of at least 1, got ${argv.count}`);
+  }
+  return true;
+}

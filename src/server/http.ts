@@ -1,0 +1,44 @@
+// The HTTP side of addr-server: GET /addr answers the pod IP, GET /health answers OK while serving.
+import express, { type ErrorRequestHandler } from 'express';
+import { createServer, type Server } from 'node:http';
+import type { PodIdentity } from './identity.js';
+
+export interface HttpOptions {
+  pod: PodIdentity;
+  delayMs: number;
+  /** false once the server is shutting down: /health answers 503 and connections are not kept. */
+  serving: () => boolean;
+}
+
+export function createHttpServer({ pod, delayMs, serving }: HttpOptions): Server {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+
+  app.use((_req, res, next) => {
+    if (!serving()) res.set('Connection', 'close');
+    next();
+  });
+  app.get('/addr', (_req, res) => {
+    const answer = () => res.type('text/plain').send(pod.ip);
+    if (delayMs > 0) setTimeout(answer, delayMs);
+    else answer();
+  });
+  app.get('/health', (_req, res) => {
+    if (serving()) res.type('text/plain').send('OK');
+    else res.status(503).type('text/plain').send('shutting down');
+  });
+  app.all(['/addr', '/health'], (_req, res) => {
+    res.set('Allow', 'GET, HEAD').status(405).type('text/plain').send('Method Not Allowed');
+  });
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('Not Found');
+  });
+  const onError: ErrorRequestHandler = (error: { status?: number }, _req, res, _next) => {
+    const status = typeof error.status === 'number' && error.status >= 400 && error.status < 600 ? error.status : 500;
+    res.status(status).type('text/plain').send(status < 500 ? 'Bad Request' : 'Internal Server Error');
+  };
+  app.use(onError);
+
+  return createServer(app);
+}
