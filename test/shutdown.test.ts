@@ -1,0 +1,42 @@
+// SIGTERM drains: health turns not-serving, calls in flight finish, new connections stop, exit 0.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { getAddr, healthCheck } from './support/grpc.js';
+import { exitWithin, startServer } from './support/processes.js';
+
+describe('addr-server on SIGTERM', () => {
+  it('reports not-serving while the call in flight completes, then exits 0', async () => {
+    const server = await startServer('10.1.0.8', ['--delay-ms', '1500', '--shutdown-delay-ms', '800']);
+    const inFlight = getAddr(server.grpcPort);
+    await sleep(200);
+    server.child.kill('SIGTERM');
+    await server.waitFor(/msg="shutting down"/);
+
+    const health = await fetch(`http://127.0.0.1:${server.httpPort}/health`);
+    assert.equal(health.status, 503);
+    assert.equal(await healthCheck(server.grpcPort), 'NOT_SERVING');
+    assert.equal(await healthCheck(server.grpcPort, 'addr.Addr'), 'NOT_SERVING');
+
+    assert.deepEqual(await inFlight, { addr: '10.1.0.8', pod: 'pod-10.1.0.8' });
+    assert.equal(await exitWithin(server, 10_000), 0);
+    assert.ok(server.lines.some((line) => /msg=stopped/.test(line)));
+  });
+
+  it('refuses new calls once draining, yet finishes the ones in flight', async () => {
+    const server = await startServer('10.1.0.8', ['--delay-ms', '1500']);
+    const inFlight = getAddr(server.grpcPort);
+    await sleep(300);
+    server.child.kill('SIGTERM');
+    await server.waitFor(/msg="shutting down"/);
+    await assert.rejects(getAddr(server.grpcPort), /UNAVAILABLE/);
+    assert.equal((await inFlight).addr, '10.1.0.8');
+    assert.equal(await exitWithin(server, 10_000), 0);
+  });
+
+  it('stops on SIGINT too', async () => {
+    const server = await startServer('10.1.0.8');
+    server.child.kill('SIGINT');
+    assert.equal(await exitWithin(server, 10_000), 0);
+  });
+});
