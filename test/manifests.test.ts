@@ -1,0 +1,171 @@
+// The Kubernetes manifests, kind config and skaffold.yaml: valid against their schemas, and consistent
+// with each other and with the server's defaults.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { Ajv } from 'ajv';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { Namespace, Service } from 'kubernetes-models/v1';
+import { parseAllDocuments } from 'yaml';
+import { root, run } from './support/processes.js';
+
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const load = (file: string): Doc[] =>
+  parseAllDocuments(readFileSync(`${root}${file}`, 'utf8')).map((doc) => {
+    assert.equal(doc.errors.length, 0, `${file}: ${doc.errors.join('; ')}`);
+    return doc.toJS() as Doc;
+  });
+
+const manifestFiles = ['k8s/server.yml', 'k8s/client-grpc.yml', 'k8s/client-http.yml', 'ns.yml'];
+const docs = manifestFiles.flatMap((file) => load(file).map((doc) => ({ file, doc })));
+const find = (kind: string, name: string) => {
+  const found = docs.find(({ doc }) => doc.kind === kind && doc.metadata?.name === name)?.doc;
+  assert.ok(found, `no ${kind} ${name}`);
+  return found;
+};
+const deployments = docs.filter(({ doc }) => doc.kind === 'Deployment').map(({ doc }) => doc);
+const server = find('Deployment', 'addr-server');
+const service = find('Service', 'addr-server');
+const serverContainer = server.spec.template.spec.containers[0];
+const skaffold = load('skaffold.yaml')[0] as Doc;
+
+describe('Kubernetes manifests', () => {
+  const models: Record<string, new (data: Doc) => { validate(): void }> = {
+    'apps/v1/Deployment': Deployment,
+    'v1/Service': Service,
+    'v1/Namespace': Namespace,
+  };
+  for (const { file, doc } of docs) {
+    it(`${file}: ${doc.kind} ${doc.metadata?.name} is valid against the Kubernetes API schema`, () => {
+      const Model = models[`${doc.apiVersion}/${doc.kind}`];
+      assert.ok(Model, `unexpected ${doc.apiVersion} ${doc.kind}`);
+      new Model(doc).validate();
+    });
+  }
+
+  it('a broken manifest fails the schema check (the check can fail)', () => {
+    const broken = structuredClone(server);
+    broken.spec.template.spec.containers[0].ports[0].containerPort = 'eighty';
+    assert.throws(() => new Deployment(broken).validate(), /containerPort/);
+  });
+
+  it('every Deployment selects its own pods, and the Service selects the server pods', () => {
+    for (const deployment of deployments) {
+      const labels = deployment.spec.template.metadata.labels;
+      for (const [key, value] of Object.entries(deployment.spec.selector.matchLabels)) {
+        assert.equal(labels[key], value, `${deployment.metadata.name}: selector ${key}=${value}`);
+      }
+    }
+    assert.deepEqual(service.spec.selector, { app: 'addr-server' });
+    for (const [key, value] of Object.entries(service.spec.selector)) {
+      assert.equal(server.spec.template.metadata.labels[key], value);
+    }
+  });
+
+  it('ports agree: server defaults, container ports, env, probes and the Service', async () => {
+    const containerPorts = Object.fromEntries(serverContainer.ports.map((p: Doc) => [p.name, p.containerPort]));
+    assert.deepEqual(containerPorts, { http: 8080, grpc: 30051 });
+    const env = Object.fromEntries(serverContainer.env.filter((e: Doc) => 'value' in e).map((e: Doc) => [e.name, e.value]));
+    assert.equal(env.ADDR_SERVER_HTTP_PORT, '8080');
+    assert.equal(env.ADDR_SERVER_GRPC_PORT, '30051');
+    const { output: help } = await run('server', ['--help']);
+    assert.equal(/--http-port[^[]*\[number\] \[default: (\d+)\]/.exec(help)?.[1], '8080');
+    assert.equal(/--grpc-port[^[]*\[number\] \[default: (\d+)\]/.exec(help)?.[1], '30051');
+
+    const probePort = (probe: Doc) => probe.grpc?.port ?? probe.httpGet?.port ?? probe.tcpSocket?.port;
+    for (const probe of [serverContainer.readinessProbe, serverContainer.livenessProbe]) {
+      const port = probePort(probe);
+      assert.ok(port === 'http' || port === 'grpc' || Object.values(containerPorts).includes(port), `probe port ${port}`);
+    }
+    assert.equal(serverContainer.livenessProbe.httpGet?.path ?? '/health', '/health');
+
+    const servicePorts = Object.fromEntries(service.spec.ports.map((p: Doc) => [p.name, p]));
+    assert.equal(service.spec.type, 'NodePort');
+    assert.deepEqual([servicePorts.http.port, servicePorts.http.targetPort, servicePorts.http.nodePort], [80, 'http', 30080]);
+    assert.deepEqual([servicePorts.grpc.port, servicePorts.grpc.targetPort, servicePorts.grpc.nodePort], [30051, 'grpc', 30051]);
+  });
+
+  it('the server gets its pod IP from the downward API', () => {
+    const podIp = serverContainer.env.find((e: Doc) => e.name === 'POD_IP');
+    assert.equal(podIp?.valueFrom?.fieldRef?.fieldPath, 'status.podIP');
+  });
+
+  it('the server drains within its termination grace period', () => {
+    const env = Object.fromEntries(serverContainer.env.filter((e: Doc) => 'value' in e).map((e: Doc) => [e.name, Number(e.value)]));
+    const drainSeconds = (env.ADDR_SERVER_SHUTDOWN_DELAY_MS + env.ADDR_SERVER_GRACE_MS) / 1000;
+    assert.ok(drainSeconds < server.spec.template.spec.terminationGracePeriodSeconds, `${drainSeconds} s`);
+  });
+
+  it('the in-cluster clients point at the Service', () => {
+    assert.deepEqual(find('Deployment', 'addr-client-grpc').spec.template.spec.containers[0].args, ['addr-server:30051']);
+    assert.deepEqual(find('Deployment', 'addr-client-http').spec.template.spec.containers[0].args, ['http://addr-server/addr']);
+  });
+
+  it('every pod passes the Pod Security "restricted" profile and sets resources', () => {
+    for (const deployment of deployments) {
+      const pod = deployment.spec.template.spec;
+      const name = deployment.metadata.name;
+      assert.equal(pod.securityContext.runAsNonRoot, true, name);
+      assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault', name);
+      assert.ok(pod.securityContext.runAsUser > 0, name);
+      for (const container of pod.containers) {
+        const sc = container.securityContext;
+        assert.equal(sc.allowPrivilegeEscalation, false, name);
+        assert.deepEqual(sc.capabilities.drop, ['ALL'], name);
+        assert.equal(sc.capabilities.add, undefined, name);
+        assert.notEqual(sc.privileged, true, name);
+        assert.ok(container.resources.requests.cpu && container.resources.requests.memory, name);
+        assert.ok(container.resources.limits.memory, name);
+      }
+    }
+  });
+
+  it('the namespace is grpc-lb and asks Linkerd to inject its proxy', () => {
+    const ns = find('Namespace', 'grpc-lb');
+    assert.equal(ns.metadata.annotations['linkerd.io/inject'], 'enabled');
+    for (const { doc } of docs) assert.equal(doc.metadata.namespace, undefined, 'manifests take the namespace from -n');
+  });
+
+  it('the kind cluster maps both NodePorts to the host', () => {
+    const [kind] = load('k8s/kind-cluster.yml') as [Doc];
+    assert.equal(kind.apiVersion, 'kind.x-k8s.io/v1alpha4');
+    const mapped = kind.nodes.flatMap((node: Doc) => node.extraPortMappings ?? []).map((m: Doc) => [m.containerPort, m.hostPort]);
+    for (const nodePort of service.spec.ports.map((p: Doc) => p.nodePort)) {
+      assert.ok(mapped.some(([c, h]: number[]) => c === nodePort && h === nodePort), `NodePort ${nodePort} not mapped`);
+    }
+  });
+});
+
+describe('skaffold.yaml', () => {
+  it('is valid against the skaffold/v4beta14 schema', () => {
+    const schema = JSON.parse(readFileSync(`${root}test/schemas/skaffold-v4beta14.json`, 'utf8'));
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    const valid = ajv.validate(schema, skaffold);
+    assert.ok(valid, ajv.errorsText(ajv.errors));
+    assert.equal(skaffold.apiVersion, 'skaffold/v4beta14');
+  });
+
+  it('rejects a broken config (the schema check can fail)', () => {
+    const schema = JSON.parse(readFileSync(`${root}test/schemas/skaffold-v4beta14.json`, 'utf8'));
+    const ajv = new Ajv({ strict: false });
+    assert.equal(ajv.validate(schema, { ...skaffold, build: { artifacts: [{ image: 'x', docker: { dockerfile: 3 } }] } }), false);
+  });
+
+  it('builds one artifact per image the manifests use, each from its Dockerfile', () => {
+    const artifacts = Object.fromEntries(skaffold.build.artifacts.map((a: Doc) => [a.image, a.docker.dockerfile]));
+    const images = deployments.flatMap((d) => d.spec.template.spec.containers.map((c: Doc) => c.image)).sort();
+    assert.deepEqual(Object.keys(artifacts).sort(), images);
+    assert.deepEqual(artifacts, {
+      'addr-server': 'Dockerfile.server',
+      'addr-client-http': 'Dockerfile.client-http',
+      'addr-client-grpc': 'Dockerfile.client-grpc',
+    });
+  });
+
+  it('deploys only the server by default; the clients profile adds the in-cluster clients', () => {
+    assert.deepEqual(skaffold.manifests.rawYaml, ['k8s/server.yml']);
+    const clients = skaffold.profiles.find((p: Doc) => p.name === 'clients');
+    assert.deepEqual(clients.manifests.rawYaml.sort(), ['k8s/client-grpc.yml', 'k8s/client-http.yml', 'k8s/server.yml']);
+  });
+});
