@@ -1,0 +1,13 @@
+// The smallest grpc-js server that answers addr.Addr/GetAddr: the benchmark's baseline.
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+const definition = protoLoader.loadSync(new URL('../../proto/addr.proto', import.meta.url).pathname, { keepCase: true });
+const { addr } = grpc.loadPackageDefinition(definition);
+const server = new grpc.Server();
+server.addService(addr.Addr.service, { getAddr: (_call, callback) => callback(null, { addr: '10.1.0.8' }) });
+server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
+  if (error) throw error;
+  console.log(`listening grpc=127.0.0.1:${port}`);
+});
+process.on('SIGTERM', () => server.forceShutdown());
