@@ -8,6 +8,7 @@ const programs = {
   server: 'src/server/main.ts',
   'client-http': 'src/clients/client-http.ts',
   'client-grpc': 'src/clients/client-grpc.ts',
+  lab: 'src/lab/main.ts',
 };
 
 mkdirSync('out', { recursive: true });

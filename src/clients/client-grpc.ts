@@ -57,5 +57,5 @@ const ask: Ask = (stop) =>
     stop.addEventListener('abort', cancel, { once: true });
   });
 
-await askInALoop(ask, { intervalMs: args.interval, count: args.count });
+await askInALoop(ask, { intervalMs: args.interval, count: args.count, stdinLifeline: args['exit-on-stdin-close'] });
 client.close();

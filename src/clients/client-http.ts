@@ -52,5 +52,5 @@ const ask: Ask = (stop) =>
     request.on('error', (error) => reject(timeout.aborted ? new Error(`no reply within ${TIMEOUT_MS / 1000} s`) : error));
   });
 
-await askInALoop(ask, { intervalMs: args.interval, count: args.count });
+await askInALoop(ask, { intervalMs: args.interval, count: args.count, stdinLifeline: args['exit-on-stdin-close'] });
 if (agent) agent.destroy();

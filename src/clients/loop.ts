@@ -2,20 +2,21 @@
 // until --count replies arrived or a signal stops it. An error never ends the loop.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorText } from '../common/cli.js';
-import { onShutdown } from '../common/shutdown.js';
+import { onShutdown, stdinLifelineOption } from '../common/shutdown.js';
 
 export interface LoopOptions {
   intervalMs: number;
   /** Stop after this many replies; undefined: until stopped. */
   count: number | undefined;
+  stdinLifeline: boolean;
 }
 
 /** One request; it must settle when `signal` aborts. Resolves to the IP that answered. */
 export type Ask = (signal: AbortSignal) => Promise<string>;
 
-export async function askInALoop(ask: Ask, { intervalMs, count }: LoopOptions): Promise<void> {
+export async function askInALoop(ask: Ask, { intervalMs, count, stdinLifeline }: LoopOptions): Promise<void> {
   const stop = new AbortController();
-  onShutdown(() => stop.abort());
+  onShutdown(() => stop.abort(), stdinLifeline);
 
   let replies = 0;
   while (!stop.signal.aborted && (count === undefined || replies < count)) {
@@ -30,11 +31,13 @@ export async function askInALoop(ask: Ask, { intervalMs, count }: LoopOptions): 
     if (count !== undefined && replies >= count) break;
     await sleep(intervalMs, undefined, { signal: stop.signal }).catch(() => undefined);
   }
+  if (stdinLifeline) process.stdin.destroy();
 }
 
 export const loopOptions = {
   interval: { type: 'number', default: 1000, describe: 'milliseconds between requests' },
   count: { type: 'number', describe: 'stop after this many replies (default: run until Ctrl-C)' },
+  ...stdinLifelineOption,
 } as const;
 
 export function checkLoopOptions(argv: { interval: number; count?: number }): true {

@@ -3,7 +3,13 @@
 
 export type Signal = 'SIGINT' | 'SIGTERM';
 
-export function onShutdown(stop: (signal: Signal) => void | Promise<void>): void {
+/** For processes another program supervises (the lab): stop as on SIGTERM when stdin closes, so that
+ *  a child never outlives its parent, even one that was killed. */
+export const stdinLifelineOption = {
+  'exit-on-stdin-close': { type: 'boolean', default: false, hidden: true, describe: 'stop when standard input closes' },
+} as const;
+
+export function onShutdown(stop: (signal: Signal) => void | Promise<void>, stdinLifeline = false): void {
   let stopping = false;
   const handle = (signal: Signal) => {
     if (stopping) {
@@ -19,4 +25,7 @@ export function onShutdown(stop: (signal: Signal) => void | Promise<void>): void
   };
   process.on('SIGINT', handle);
   process.on('SIGTERM', handle);
+  if (stdinLifeline) {
+    process.stdin.on('close', () => handle('SIGTERM')).resume();
+  }
 }

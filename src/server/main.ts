@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { command, errorText, isNonNegativeInteger, isPort } from '../common/cli.js';
 import { log } from '../common/log.js';
-import { onShutdown } from '../common/shutdown.js';
+import { onShutdown, stdinLifelineOption } from '../common/shutdown.js';
 import { createGrpcServer } from './grpc.js';
 import { createHttpServer } from './http.js';
 import { podIdentity } from './identity.js';
@@ -34,6 +34,7 @@ const args = command(
       default: 0,
       describe: 'close each gRPC connection (GOAWAY) after this age, so clients reconnect and re-balance (0: never)',
     },
+    ...stdinLifelineOption,
   })
   .check((argv) => {
     for (const name of ['http-port', 'grpc-port'] as const) {
@@ -131,5 +132,5 @@ async function stop(signal: string): Promise<void> {
   process.exit(0);
 }
 
-onShutdown(stop);
+onShutdown(stop, args['exit-on-stdin-close']);
 await start();

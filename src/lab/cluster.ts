@@ -1,0 +1,59 @@
+// The emulated cluster: a Deployment of addr-server pods, the Service addr-server (two L4 proxies on
+// the NodePorts) and a mesh sidecar (an L7 proxy) for in-mesh clients. Data flows one way: control
+// plane → endpoints → proxies → pods.
+import { Deployment } from './deployment.js';
+import { MeshProxy } from './mesh-proxy.js';
+import { ServiceProxy } from './service-proxy.js';
+
+export interface ClusterPorts {
+  /** The Service's HTTP NodePort (the post: 30080). 0: any free port. */
+  http: number;
+  /** The Service's gRPC NodePort (the post: 30051). */
+  grpc: number;
+  /** The mesh sidecar's outbound port for in-mesh clients (Linkerd's is 4140). */
+  mesh: number;
+}
+
+export class PortInUseError extends Error {}
+
+export class Cluster {
+  readonly deployment: Deployment;
+  readonly http: ServiceProxy;
+  readonly grpc: ServiceProxy;
+  readonly mesh: MeshProxy;
+  ports: ClusterPorts = { http: 0, grpc: 0, mesh: 0 };
+
+  constructor(serverBin: string) {
+    this.deployment = new Deployment({ serverBin });
+    const { endpoints } = this.deployment;
+    this.http = new ServiceProxy('HTTP', endpoints, (endpoint) => endpoint.httpPort);
+    this.grpc = new ServiceProxy('gRPC', endpoints, (endpoint) => endpoint.grpcPort);
+    this.mesh = new MeshProxy(endpoints);
+  }
+
+  /** Opens the ports (failing with a clear PortInUseError), then starts `replicas` pods. */
+  async start(ports: ClusterPorts, replicas: number): Promise<void> {
+    const open = async (what: string, flag: string, listen: () => Promise<number>, port: number) => {
+      try {
+        return await listen();
+      } catch (error) {
+        await this.stop();
+        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new PortInUseError(`port ${port} (${what}) is already in use on 127.0.0.1 — another lab? Change it with ${flag}`);
+        }
+        throw error;
+      }
+    };
+    this.ports = {
+      http: await open('the Service\'s HTTP NodePort', '--http-node-port', () => this.http.listen(ports.http), ports.http),
+      grpc: await open('the Service\'s gRPC NodePort', '--grpc-node-port', () => this.grpc.listen(ports.grpc), ports.grpc),
+      mesh: await open('the mesh proxy', '--mesh-port', () => this.mesh.listen(ports.mesh), ports.mesh),
+    };
+    this.deployment.scale(replicas);
+  }
+
+  async stop(): Promise<void> {
+    await this.deployment.stop();
+    await Promise.allSettled([this.http.close(), this.grpc.close(), this.mesh.close()]);
+  }
+}

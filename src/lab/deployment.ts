@@ -1,0 +1,110 @@
+// The control plane: a Deployment with a replica count. It starts pods until the count is met, puts a
+// pod into the Service's endpoints once it is ready, and on scale-down takes a pod out of the endpoints
+// before it sends SIGTERM — the order Kubernetes aims for. A pod that dies is replaced.
+import { EventEmitter } from 'node:events';
+import { Endpoints } from './endpoints.js';
+import { Pod } from './pod.js';
+
+export interface DeploymentOptions {
+  serverBin: string;
+  /** The emulated pod network: pods get prefix + 8, 9, 10, … (10.1.0.8 is the post's first pod). */
+  podNetworkPrefix?: string;
+}
+
+interface DeploymentEvents {
+  /** Something a person watching would want to know: a pod started, became ready, was replaced, … */
+  event: [message: string];
+}
+
+export class Deployment extends EventEmitter<DeploymentEvents> {
+  readonly endpoints = new Endpoints();
+  readonly #pods = new Set<Pod>();
+  readonly #serverBin: string;
+  readonly #prefix: string;
+  #nextHost = 8;
+  #replicas = 0;
+  #stopped = false;
+
+  constructor({ serverBin, podNetworkPrefix = '10.1.0.' }: DeploymentOptions) {
+    super();
+    this.#serverBin = serverBin;
+    this.#prefix = podNetworkPrefix;
+  }
+
+  get replicas(): number {
+    return this.#replicas;
+  }
+
+  /** The pods that count toward the replicas (not terminating), oldest first. */
+  get pods(): Pod[] {
+    return [...this.#pods].filter((pod) => pod.phase === 'Pending' || pod.phase === 'Running');
+  }
+
+  get allPods(): Pod[] {
+    return [...this.#pods];
+  }
+
+  scale(replicas: number): void {
+    this.#replicas = replicas;
+    this.#reconcile();
+  }
+
+  /** Resolves once `count` pods are ready (or rejects after timeoutMs). */
+  async waitReady(count = this.#replicas, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.endpoints.list().length < count) {
+      if (Date.now() > deadline) throw new Error(`only ${this.endpoints.list().length} of ${count} pods became ready`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#replicas = 0;
+    await Promise.all([...this.#pods].map((pod) => this.#delete(pod)));
+  }
+
+  #reconcile(): void {
+    if (this.#stopped) return;
+    const live = this.pods;
+    for (let i = live.length; i < this.#replicas; i++) this.#create();
+    // Scale-down removes the newest pods first (unready ones before ready ones), as a ReplicaSet would.
+    const victims = live
+      .slice()
+      .sort((a, b) => Number(a.ready) - Number(b.ready) || live.indexOf(b) - live.indexOf(a))
+      .slice(0, Math.max(0, live.length - this.#replicas));
+    for (const pod of victims) void this.#delete(pod);
+  }
+
+  #create(): void {
+    const ip = `${this.#prefix}${this.#nextHost}`;
+    const name = `addr-server-${this.#nextHost}`;
+    this.#nextHost += 1;
+    const pod = new Pod(name, ip, this.#serverBin);
+    this.#pods.add(pod);
+    this.emit('event', `pod ${ip} created`);
+    pod.on('ready', () => {
+      if (pod.endpoint) this.endpoints.add(pod.endpoint);
+      this.emit('event', `pod ${ip} ready: added to the endpoints`);
+    });
+    pod.on('unready', () => this.endpoints.remove(ip));
+    pod.on('exit', (code, signal) => {
+      this.endpoints.remove(ip);
+      this.#pods.delete(pod);
+      if (pod.phase === 'Gone' && !this.#deleting.has(pod) && !this.#stopped) {
+        this.emit('event', `pod ${ip} died (${signal ?? `exit ${code}`}): replacing it`);
+        this.#reconcile();
+      }
+    });
+  }
+
+  readonly #deleting = new Set<Pod>();
+
+  async #delete(pod: Pod): Promise<void> {
+    if (this.#deleting.has(pod)) return pod.exited;
+    this.#deleting.add(pod);
+    this.endpoints.remove(pod.ip); // out of the Service first …
+    this.emit('event', `pod ${pod.ip} terminating: removed from the endpoints, then SIGTERM`);
+    await pod.terminate(); // … then the kubelet stops it; the server drains its calls in flight
+  }
+}

@@ -1,0 +1,55 @@
+// The clients: the real out/client-http and out/client-grpc processes, unchanged. The lab reads what
+// they print ("#N: <ip>" or "Error: …") and hands each reply to whoever listens.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+
+export type Protocol = 'http' | 'grpc';
+/** How the client reaches the pods: through the Service (L4) or through the mesh proxy (L7). */
+export type Path = 'l4' | 'l7';
+
+export interface ClientSpec {
+  name: string;
+  protocol: Protocol;
+  path: Path;
+  /** out/client-http or out/client-grpc */
+  bin: string;
+  target: string;
+}
+
+interface WorkloadEvents {
+  reply: [ip: string];
+  error: [message: string];
+}
+
+export class Workload extends EventEmitter<WorkloadEvents> {
+  readonly #child: ChildProcess;
+  readonly exited: Promise<void>;
+
+  constructor(
+    readonly spec: ClientSpec,
+    intervalMs: number,
+  ) {
+    super();
+    this.#child = spawn(process.execPath, [spec.bin, spec.target, '--interval', String(intervalMs), '--exit-on-stdin-close'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.exited = new Promise((resolve) => this.#child.on('exit', () => resolve()));
+    let rest = '';
+    this.#child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        const reply = /^#\d+: (\S+)$/.exec(line);
+        if (reply) this.emit('reply', reply[1] as string);
+        else if (line.startsWith('Error: ')) this.emit('error', line.slice('Error: '.length));
+      }
+    });
+    this.#child.stderr?.resume();
+  }
+
+  stop(): Promise<void> {
+    this.#child.kill('SIGTERM');
+    const force = setTimeout(() => this.#child.kill('SIGKILL'), 5000);
+    return this.exited.finally(() => clearTimeout(force));
+  }
+}
