@@ -8,12 +8,19 @@ export class LiveView {
   #since: { http: Counter; grpc: Counter; mesh: Counter };
   #timer: NodeJS.Timeout | undefined;
   readonly #tty = Boolean(process.stdout.isTTY);
+  readonly #events: string[] = [];
 
   constructor(
     private readonly cluster: Cluster,
     private readonly header: string,
   ) {
     this.#since = this.#snapshot();
+    cluster.deployment.on('event', (message) => {
+      const line = `${new Date().toLocaleTimeString()}  ${message}`;
+      if (!this.#tty) process.stdout.write(`${line}\n`);
+      this.#events.push(line);
+      if (this.#events.length > 8) this.#events.shift();
+    });
   }
 
   start(periodMs = 1000): void {
@@ -47,7 +54,7 @@ export class LiveView {
       `${''.padEnd(25)}${'(Service, L4)'.padStart(14)}${'(Service, L4)'.padStart(14)}${'(L7)'.padStart(16)}`,
       ...rows,
     ];
-    if (this.#tty) process.stdout.write(`\x1b[H\x1b[J${this.header}\n\n${table.join('\n')}\n`);
+    if (this.#tty) process.stdout.write(`\x1b[H\x1b[J${this.header}\n\n${table.join('\n')}\n\n${this.#events.join('\n')}\n`);
     else process.stdout.write(`${table[0]} | ${rows.map((r) => r.replace(/\s+/g, ' ').trim()).join(' | ')}\n`);
   }
 

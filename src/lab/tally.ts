@@ -26,7 +26,7 @@ export class Tally {
         const client = this.#clientOf(workload);
         if (client) client.counts[ip] = (client.counts[ip] ?? 0) + 1;
       });
-      workload.on('error', () => {
+      workload.on('failure', () => {
         const client = this.#clientOf(workload);
         if (client) client.errors += 1;
       });

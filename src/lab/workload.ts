@@ -18,7 +18,7 @@ export interface ClientSpec {
 
 interface WorkloadEvents {
   reply: [ip: string];
-  error: [message: string];
+  failure: [message: string];
 }
 
 export class Workload extends EventEmitter<WorkloadEvents> {
@@ -41,7 +41,7 @@ export class Workload extends EventEmitter<WorkloadEvents> {
       for (const line of lines) {
         const reply = /^#\d+: (\S+)$/.exec(line);
         if (reply) this.emit('reply', reply[1] as string);
-        else if (line.startsWith('Error: ')) this.emit('error', line.slice('Error: '.length));
+        else if (line.startsWith('Error: ')) this.emit('failure', line.slice('Error: '.length));
       }
     });
     this.#child.stderr?.resume();

@@ -1,0 +1,154 @@
+// The lab: the post's experiment on one machine. Assertions are on counts, never on timings.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { describe, it } from 'node:test';
+import { exitWithin, freePort, replies, run, start, type Running } from './support/processes.js';
+
+const ephemeral = ['--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0'];
+
+interface ClientReport {
+  name: string;
+  protocol: string;
+  path: string;
+  counts: Record<string, number>;
+  errors: number;
+}
+interface Report {
+  phases: Array<{ name: string; replicas: number; clients: ClientReport[] }>;
+}
+
+const client = (phase: Report['phases'][number], protocol: string, path: string) => {
+  const found = phase.clients.find((c) => c.protocol === protocol && c.path === path);
+  assert.ok(found, `no ${protocol} ${path} client in ${phase.name}`);
+  return found;
+};
+
+async function status(apiPort: number) {
+  const response = await fetch(`http://127.0.0.1:${apiPort}/status`);
+  return (await response.json()) as { replicas: number; pods: Array<{ ip: string; ready: boolean; pid: number; phase: string }> };
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function labUp(extra: string[] = []): Promise<{ lab: Running; apiPort: number; http: number; grpc: number; mesh: number }> {
+  const apiPort = await freePort();
+  const lab = start('lab', ['up', ...ephemeral, '--api-port', String(apiPort), '--interval', '100', ...extra]);
+  const match = await lab.waitFor(/127\.0\.0\.1:(\d+) \(HTTP\) and 127\.0\.0\.1:(\d+) \(gRPC\); mesh proxy on 127\.0\.0\.1:(\d+)/);
+  return { lab, apiPort, http: Number(match[1]), grpc: Number(match[2]), mesh: Number(match[3]) };
+}
+
+describe('lab (the default run)', () => {
+  it('sees what the post saw: HTTP spreads, gRPC via the Service sticks, gRPC in the mesh spreads; exit 0', async () => {
+    const json = `${mkdtempSync(`${tmpdir()}/grpc-lb-lab-`)}/report.json`;
+    const { code, output } = await run('lab', ['--phase-seconds', '4', '--interval', '100', ...ephemeral, '--json', json], 60_000);
+    assert.equal(code, 0, output);
+    assert.match(output, /client-grpc via the Service \(L4\): 100 % on 10\.1\.0\.8 — stuck on one pod, as in the post/);
+
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+    assert.deepEqual(report.phases.map((p) => p.replicas), [1, 5, 2]);
+    const [before, up, down] = report.phases as [Report['phases'][number], Report['phases'][number], Report['phases'][number]];
+    for (const c of before.clients) assert.deepEqual(Object.keys(c.counts), ['10.1.0.8'], `${c.name} ${c.path} before scaling`);
+
+    assert.ok(Object.keys(client(up, 'http', 'l4').counts).length >= 2, 'HTTP through the Service reaches new pods');
+    assert.deepEqual(Object.keys(client(up, 'grpc', 'l4').counts), ['10.1.0.8'], 'gRPC through the Service stays on the first pod');
+    assert.deepEqual(
+      Object.keys(client(up, 'grpc', 'l7').counts).sort(),
+      ['10.1.0.10', '10.1.0.11', '10.1.0.12', '10.1.0.8', '10.1.0.9'],
+      'gRPC in the mesh reaches all five pods',
+    );
+
+    // Scale-down: endpoints are removed before the pods stop, and the pods drain: nothing is lost.
+    assert.equal(client(down, 'http', 'l4').errors, 0, 'client-http lost calls during the scale-down');
+    assert.equal(client(down, 'grpc', 'l7').errors, 0, 'the in-mesh client lost calls during the scale-down');
+    assert.ok(Object.keys(client(down, 'grpc', 'l7').counts).length === 2);
+  });
+
+  it('bad arguments: usage and exit 2', async () => {
+    for (const args of [['--phase-seconds', '0'], ['--interval', 'x'], ['up', '--http-node-port', '70000'], ['scale'], ['scale', 'many'], ['scale', '99'], ['bogus']]) {
+      const { code, output } = await run('lab', args);
+      assert.equal(code, 2, `lab ${args.join(' ')}:\n${output}`);
+      assert.match(output, /Usage|Options:|Commands:/, `lab ${args.join(' ')}`);
+    }
+  });
+
+  it('a taken port: one clear line naming it, exit 1', async () => {
+    const squatter = createServer().listen(0, '127.0.0.1');
+    await once(squatter, 'listening');
+    const { port } = squatter.address() as { port: number };
+    const { code, lines } = await run('lab', ['--http-node-port', String(port), '--grpc-node-port', '0', '--mesh-port', '0']);
+    squatter.close();
+    assert.equal(code, 1);
+    const printed = lines.filter((l) => l.trim() !== '');
+    assert.equal(printed.length, 1, printed.join('\n'));
+    assert.match(printed[0] ?? '', new RegExp(`port ${port} \\(the Service's HTTP NodePort\\) is already in use.*--http-node-port`));
+  });
+
+  it('lab scale with no lab running: one clear line, exit 1', async () => {
+    const { code, output } = await run('lab', ['scale', '3', '--api-port', String(await freePort())]);
+    assert.equal(code, 1);
+    assert.match(output, /no lab is running on 127\.0\.0\.1:\d+/);
+  });
+});
+
+describe('lab up', () => {
+  it('lab scale 5 from another process: the post\'s client commands see the new pods; Ctrl-C leaves nothing running', async () => {
+    const { lab, apiPort, http, grpc } = await labUp();
+    const scaled = await run('lab', ['scale', '5', '--api-port', String(apiPort)]);
+    assert.equal(scaled.code, 0, scaled.output);
+    await waitUntil('5 pods are ready', async () => (await status(apiPort)).pods.filter((p) => p.ready).length === 5);
+
+    const httpClient = await run('client-http', [`http://127.0.0.1:${http}/addr`, '--count', '40', '--interval', '10']);
+    assert.equal(httpClient.code, 0);
+    const pods = new Set(replies(httpClient.lines).map(([, ip]) => ip));
+    assert.ok(pods.size >= 4, `client-http saw ${[...pods].join(', ')}`);
+    const grpcClient = await run('client-grpc', [`localhost:${grpc}`, '--count', '10', '--interval', '10']);
+    assert.equal(grpcClient.code, 0);
+    assert.equal(new Set(replies(grpcClient.lines).map(([, ip]) => ip)).size, 1, 'gRPC through the Service stays on one pod');
+
+    const pids = (await status(apiPort)).pods.map((p) => p.pid);
+    lab.child.kill('SIGINT');
+    assert.equal(await exitWithin(lab, 20_000), 0);
+    await waitUntil('every pod process is gone', async () => pids.every((pid) => !alive(pid)), 5000);
+  });
+
+  it('a pod killed with SIGKILL: the clients print errors and recover, the lab replaces the pod', async () => {
+    const { lab, apiPort, grpc, mesh } = await labUp(['--no-mesh-client']);
+    await waitUntil('the first pod is ready', async () => (await status(apiPort)).pods.some((p) => p.ready));
+    const viaService = start('client-grpc', [`localhost:${grpc}`, '--count', '30', '--interval', '100', '--deadline-ms', '1000']);
+    const inMesh = start('client-grpc', [`localhost:${mesh}`, '--count', '30', '--interval', '100', '--deadline-ms', '1000']);
+    await Promise.all([viaService.waitFor(/^#3: 10\.1\.0\.8$/), inMesh.waitFor(/^#3: 10\.1\.0\.8$/)]);
+
+    const [pod] = (await status(apiPort)).pods;
+    assert.equal(pod?.ip, '10.1.0.8');
+    process.kill(pod.pid, 'SIGKILL');
+
+    for (const proc of [viaService, inMesh]) {
+      await proc.waitFor(/^Error: UNAVAILABLE/, 15_000);
+      await proc.waitFor(/^#\d+: 10\.1\.0\.9$/, 20_000);
+      assert.equal(await exitWithin(proc, 20_000), 0);
+      assert.deepEqual(replies(proc.lines).map(([n]) => n), Array.from({ length: 30 }, (_, i) => i + 1));
+    }
+    const after = await status(apiPort);
+    assert.deepEqual(after.pods.map((p) => [p.ip, p.ready]), [['10.1.0.9', true]]);
+    lab.child.kill('SIGTERM');
+    assert.equal(await exitWithin(lab, 20_000), 0);
+  });
+});
