@@ -32,15 +32,18 @@ export async function missingTools(): Promise<string[]> {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-/** gRPC unary calls over HTTP/2: `connections` connections × `streams` concurrent streams, for `seconds`. */
-export async function h2loadGrpc(url: string, seconds: number, connections = 4, streams = 8): Promise<LoadResult> {
+/**
+ * gRPC unary calls over HTTP/2: `connections` connections × `streams` concurrent streams, for `seconds`;
+ * with `rate`, at that many requests per second per connection instead of as fast as possible.
+ */
+export async function h2loadGrpc(url: string, seconds: number, connections = 4, streams = 8, rate?: number): Promise<LoadResult> {
   const dir = mkdtempSync(`${tmpdir()}/grpc-lb-bench-`);
   try {
     writeFileSync(`${dir}/empty.bin`, Buffer.from([0, 0, 0, 0, 0])); // not compressed, length 0: google.protobuf.Empty
     const { stdout } = await exec('h2load', [
       '-t', '1', '-c', String(connections), '-m', String(streams), '-D', String(seconds), '--warm-up-time', '1',
       '-d', `${dir}/empty.bin`, '-H', 'content-type: application/grpc', '-H', 'te: trailers',
-      '--log-file', `${dir}/log.tsv`, url,
+      '--log-file', `${dir}/log.tsv`, ...(rate ? ['--rps', String(rate)] : []), url,
     ], { maxBuffer: 1 << 24 });
     const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(stdout)?.[1]);
     const succeeded = Number(/requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(stdout)?.[1]);

@@ -1,8 +1,10 @@
 // npm run bench: addr-server under load from h2load (gRPC GetAddr) and wrk (HTTP /addr), next to the
 // smallest grpc-js server and express app answering the same calls. Prints figures; asserts nothing.
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { command } from '../src/common/cli.js';
 import { onShutdown } from '../src/common/shutdown.js';
+import { labFigures } from './lab.js';
 import { h2loadGrpc, missingTools, wrkHttp, type LoadResult } from './load.js';
 import { cpuMs, peakRssMiB, startProcess, stopAll, type Started } from './servers.js';
 
@@ -10,10 +12,12 @@ const args = command('bench', '$0 [options]\n\nMeasures addr-server against a ba
   .options({
     seconds: { type: 'number', default: 5, describe: 'length of each measured run' },
     rounds: { type: 'number', default: 3, describe: 'runs per server and protocol (the median is shown)' },
+    rate: { type: 'number', default: 200, describe: 'calls per second for the latency comparison through the lab' },
   })
   .check((argv) => {
     if (!(argv.seconds >= 1 && argv.seconds <= 120)) throw new Error('--seconds must be from 1 to 120');
     if (!(Number.isInteger(argv.rounds) && argv.rounds >= 1 && argv.rounds <= 20)) throw new Error('--rounds must be from 1 to 20');
+    if (!(Number.isInteger(argv.rate) && argv.rate >= 1 && argv.rate <= 5000)) throw new Error('--rate must be from 1 to 5000');
     return true;
   })
   .parseSync();
@@ -85,5 +89,7 @@ for (const { name, run, baseline } of cases) {
 
 const widths = (table[0] ?? []).map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
 console.log(`\n${table.map((row) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')).join('\n')}`);
-console.log(`\n${args.rounds} runs of ${args.seconds} s each, median shown; load generator and server share this machine (${(await import('node:os')).cpus().length} CPUs).`);
+console.log(`\n${args.rounds} runs of ${args.seconds} s each, median shown; load generator and server share this machine (${cpus().length} CPUs).`);
 stopAll();
+
+console.log(`\nThe lab\n${await labFigures(args.seconds, args.rounds, args.rate)}`);

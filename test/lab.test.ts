@@ -49,10 +49,9 @@ const alive = (pid: number) => {
 };
 
 async function labUp(extra: string[] = []): Promise<{ lab: Running; apiPort: number; http: number; grpc: number; mesh: number }> {
-  const apiPort = await freePort();
-  const lab = start('lab', ['up', ...ephemeral, '--api-port', String(apiPort), '--interval', '100', ...extra]);
-  const match = await lab.waitFor(/127\.0\.0\.1:(\d+) \(HTTP\) and 127\.0\.0\.1:(\d+) \(gRPC\); mesh proxy on 127\.0\.0\.1:(\d+)/);
-  return { lab, apiPort, http: Number(match[1]), grpc: Number(match[2]), mesh: Number(match[3]) };
+  const lab = start('lab', ['up', ...ephemeral, '--api-port', '0', '--interval', '100', ...extra]);
+  const match = await lab.waitFor(/127\.0\.0\.1:(\d+) \(HTTP\) and 127\.0\.0\.1:(\d+) \(gRPC\); mesh proxy on 127\.0\.0\.1:(\d+); control on 127\.0\.0\.1:(\d+)/);
+  return { lab, http: Number(match[1]), grpc: Number(match[2]), mesh: Number(match[3]), apiPort: Number(match[4]) };
 }
 
 describe('lab (the default run)', () => {

@@ -7,14 +7,31 @@ export const MAX_REPLICAS = 20;
 
 export interface Status {
   replicas: number;
-  pods: Array<{ name: string; ip: string; phase: string; ready: boolean; pid: number | undefined }>;
+  pods: Array<{
+    name: string;
+    ip: string;
+    phase: string;
+    ready: boolean;
+    pid: number | undefined;
+    /** where the pod listens on loopback (its "pod IP" ports) */
+    httpPort: number | undefined;
+    grpcPort: number | undefined;
+  }>;
   ports: { http: number; grpc: number; mesh: number };
 }
 
 export function status(cluster: Cluster): Status {
   return {
     replicas: cluster.deployment.replicas,
-    pods: cluster.deployment.allPods.map((pod) => ({ name: pod.name, ip: pod.ip, phase: pod.phase, ready: pod.ready, pid: pod.pid })),
+    pods: cluster.deployment.allPods.map((pod) => ({
+      name: pod.name,
+      ip: pod.ip,
+      phase: pod.phase,
+      ready: pod.ready,
+      pid: pod.pid,
+      httpPort: pod.endpoint?.httpPort,
+      grpcPort: pod.endpoint?.grpcPort,
+    })),
     ports: cluster.ports,
   };
 }

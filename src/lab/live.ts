@@ -10,10 +10,9 @@ export class LiveView {
   readonly #tty = Boolean(process.stdout.isTTY);
   readonly #events: string[] = [];
 
-  constructor(
-    private readonly cluster: Cluster,
-    private readonly header: string,
-  ) {
+  #header = '';
+
+  constructor(private readonly cluster: Cluster) {
     this.#since = this.#snapshot();
     cluster.deployment.on('event', (message) => {
       const line = `${new Date().toLocaleTimeString()}  ${message}`;
@@ -23,7 +22,8 @@ export class LiveView {
     });
   }
 
-  start(periodMs = 1000): void {
+  start(header: string, periodMs = 1000): void {
+    this.#header = header;
     this.#timer = setInterval(() => this.draw(), this.#tty ? periodMs : periodMs * 5);
     this.draw();
   }
@@ -54,7 +54,7 @@ export class LiveView {
       `${''.padEnd(25)}${'(Service, L4)'.padStart(14)}${'(Service, L4)'.padStart(14)}${'(L7)'.padStart(16)}`,
       ...rows,
     ];
-    if (this.#tty) process.stdout.write(`\x1b[H\x1b[J${this.header}\n\n${table.join('\n')}\n\n${this.#events.join('\n')}\n`);
+    if (this.#tty) process.stdout.write(`\x1b[H\x1b[J${this.#header}\n\n${table.join('\n')}\n\n${this.#events.join('\n')}\n`);
     else process.stdout.write(`${table[0]} | ${rows.map((r) => r.replace(/\s+/g, ' ').trim()).join(' | ')}\n`);
   }
 

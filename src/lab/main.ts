@@ -23,7 +23,7 @@ const portOptions = {
   'mesh-port': { type: 'number', default: 4140, describe: "the mesh sidecar's port for in-mesh clients (0: any free port)" },
 } as const;
 const apiPortOption = {
-  'api-port': { type: 'number', default: 30000, describe: "the lab's control port, which `lab scale` talks to" },
+  'api-port': { type: 'number', default: 30000, describe: "the lab's control port, which `lab scale` talks to (up: 0 for any free port)" },
 } as const;
 const intervalOption = { interval: { type: 'number', default: 1000, describe: "milliseconds between each lab client's requests" } } as const;
 
@@ -127,23 +127,23 @@ const parser: Argv = command(
 parser.parseSync();
 if (!selected) usageError(parser, 'lab', 'unknown command');
 
-async function startCluster(ports: ClusterPorts, replicas: number, onEvent?: (message: string) => void): Promise<Cluster> {
-  const cluster = new Cluster(bins.server);
-  if (onEvent) cluster.deployment.on('event', onEvent);
+/** Starts the cluster, or says in one line why it cannot (a port in use) and exits 1. */
+async function startOrExit(cluster: Cluster, ports: ClusterPorts, replicas: number): Promise<void> {
   try {
     await cluster.start(ports, replicas);
   } catch (error) {
     console.error(`lab: ${errorText(error)}`);
     process.exit(1);
   }
-  return cluster;
 }
 
 async function run(options: Extract<Selected, { cmd: 'run' }>): Promise<number> {
   const progress = new Progress();
   const abort = new AbortController();
   onShutdown(() => abort.abort());
-  const cluster = await startCluster(options.ports, PHASES[0].replicas, (message) => progress.event(`  ${message}`));
+  const cluster = new Cluster(bins.server);
+  cluster.deployment.on('event', (message) => progress.event(`  ${message}`));
+  await startOrExit(cluster, options.ports, PHASES[0].replicas);
   const { http, grpc, mesh } = cluster.ports;
   progress.event(`lab: Service addr-server on 127.0.0.1:${http} (HTTP) and 127.0.0.1:${grpc} (gRPC), mesh proxy on 127.0.0.1:${mesh}`);
   let phases;
@@ -184,19 +184,14 @@ async function run(options: Extract<Selected, { cmd: 'run' }>): Promise<number> 
 }
 
 async function up(options: Extract<Selected, { cmd: 'up' }>): Promise<void> {
-  const cluster = await startCluster(options.ports, options.replicas);
-  const { http, grpc, mesh } = cluster.ports;
-  const header = [
-    `lab up: Service addr-server on 127.0.0.1:${http} (HTTP) and 127.0.0.1:${grpc} (gRPC); mesh proxy on 127.0.0.1:${mesh}; control on 127.0.0.1:${options.apiPort}`,
-    `  try: out/client-http http://127.0.0.1:${http}/addr   out/client-grpc localhost:${grpc}   out/lab scale 5${options.apiPort === 30000 ? '' : ` --api-port ${options.apiPort}`}`,
-    '  Ctrl-C stops everything.',
-  ].join('\n');
-  const live = new LiveView(cluster, header);
+  const cluster = new Cluster(bins.server);
+  const live = new LiveView(cluster);
+  await startOrExit(cluster, options.ports, options.replicas);
   const api = serveApi(cluster, (replicas) => {
     cluster.deployment.scale(replicas);
     live.reset();
   });
-  await new Promise<void>((resolveListen) => {
+  const apiPort = await new Promise<number>((resolveListen) => {
     api.once('error', async (error: NodeJS.ErrnoException) => {
       await cluster.stop();
       console.error(
@@ -206,13 +201,19 @@ async function up(options: Extract<Selected, { cmd: 'up' }>): Promise<void> {
       );
       process.exit(1);
     });
-    api.listen(options.apiPort, '127.0.0.1', resolveListen);
+    api.listen(options.apiPort, '127.0.0.1', () => resolveListen((api.address() as { port: number }).port));
   });
+  const { http, grpc, mesh } = cluster.ports;
+  const header = [
+    `lab up: Service addr-server on 127.0.0.1:${http} (HTTP) and 127.0.0.1:${grpc} (gRPC); mesh proxy on 127.0.0.1:${mesh}; control on 127.0.0.1:${apiPort}`,
+    `  try: out/client-http http://127.0.0.1:${http}/addr   out/client-grpc localhost:${grpc}   out/lab scale 5${apiPort === 30000 ? '' : ` --api-port ${apiPort}`}`,
+    '  Ctrl-C stops everything.',
+  ].join('\n');
   const workload = options.meshClient
     ? new Workload({ name: 'client-grpc', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `localhost:${mesh}` }, options.interval)
     : undefined;
   if (!process.stdout.isTTY) console.log(header);
-  live.start();
+  live.start(header);
   onShutdown(async () => {
     live.stop();
     api.close();

@@ -1,0 +1,84 @@
+// The lab's figures: how long `npm start` takes to show the first reply, and what the L7 mesh proxy
+// adds to a call's latency compared with calling the pod directly (and with the L4 Service).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { h2loadGrpc, type LoadResult } from './load.js';
+import { startProcess } from './servers.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const ephemeral = ['--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0'];
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+/** Seconds from spawning `npm start` to the lab's first replies (the whole short run is then let finish). */
+async function startToFirstReply(): Promise<number> {
+  const started = performance.now();
+  const child = spawn('npm', ['start', '--silent', '--', '--phase-seconds', '1', '--interval', '100', ...ephemeral], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const seconds = await new Promise<number>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error('npm start showed no reply within 60 s')), 60_000);
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      seen += chunk;
+      if (/first replies after/.test(seen)) {
+        clearTimeout(timer);
+        resolve((performance.now() - started) / 1000);
+      }
+    });
+  });
+  await new Promise((resolve) => child.on('exit', resolve));
+  return seconds;
+}
+
+export async function labFigures(seconds: number, rounds: number, rate: number): Promise<string> {
+  const firstReply: number[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    say(`npm start until the first reply, round ${round}/${rounds}`);
+    firstReply.push(await startToFirstReply());
+  }
+
+  const lab = await startProcess(`${root}out/lab`, ['up', '--replicas', '1', '--no-mesh-client', '--api-port', '0', ...ephemeral],
+    /127\.0\.0\.1:(?<http>\d+) \(HTTP\) and 127\.0\.0\.1:(?<grpc>\d+) \(gRPC\); mesh proxy on 127\.0\.0\.1:(?<mesh>\d+); control on 127\.0\.0\.1:(?<api>\d+)/);
+  const apiPort = Number(lab.listening.api);
+  try {
+    let pod: { ready: boolean; grpcPort?: number } | undefined;
+    for (let i = 0; i < 100 && !pod?.ready; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const status = (await (await fetch(`http://127.0.0.1:${apiPort}/status`)).json()) as { pods: Array<{ ready: boolean; grpcPort?: number }> };
+      pod = status.pods[0];
+    }
+    if (!pod?.ready || !pod.grpcPort) throw new Error('the lab pod did not become ready');
+
+    const paths = [
+      ['direct to the pod', pod.grpcPort],
+      ['via the Service (L4)', Number(lab.listening.grpc)],
+      ['via the mesh (L7)', Number(lab.listening.mesh)],
+    ] as const;
+    const results = new Map<string, LoadResult[]>(paths.map(([name]) => [name, []]));
+    for (let round = 1; round <= rounds; round++) {
+      for (const [name, port] of paths) {
+        say(`GetAddr at ${rate} calls/s ${name}, round ${round}/${rounds} (${seconds} s)`);
+        results.get(name)?.push(await h2loadGrpc(`http://127.0.0.1:${port}/addr.Addr/GetAddr`, seconds, 1, 1, rate));
+      }
+    }
+    const summary = paths.map(([name]) => {
+      const runs = results.get(name) ?? [];
+      return { name, p50: median(runs.map((r) => r.p50Ms)), p99: median(runs.map((r) => r.p99Ms)) };
+    });
+    const [direct, , meshed] = summary;
+    const rows = summary.map((s) => `${s.name.padEnd(24)}${s.p50.toFixed(3).padStart(9)}${s.p99.toFixed(3).padStart(9)}`);
+    return [
+      `time from \`npm start\` to the first reply: ${median(firstReply).toFixed(1)} s (median of ${rounds}; includes the build check)`,
+      '',
+      `GetAddr latency at a fixed ${rate} calls/s on one connection (median of ${rounds} runs of ${seconds} s):`,
+      `${'path'.padEnd(24)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}`,
+      ...rows,
+      `${'mesh added over direct'.padEnd(24)}${`+${((meshed?.p50 ?? NaN) - (direct?.p50 ?? NaN)).toFixed(3)}`.padStart(9)}${`+${((meshed?.p99 ?? NaN) - (direct?.p99 ?? NaN)).toFixed(3)}`.padStart(9)}`,
+    ].join('\n');
+  } finally {
+    lab.child.kill('SIGINT');
+    await new Promise((resolve) => lab.child.once('exit', resolve));
+  }
+}
