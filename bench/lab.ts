@@ -40,7 +40,7 @@ export async function labFigures(seconds: number, rounds: number, rate: number):
   }
 
   const lab = await startProcess(`${root}out/lab`, ['up', '--replicas', '1', '--no-mesh-client', '--api-port', '0', ...ephemeral],
-    /127\.0\.0\.1:(?<http>\d+) \(HTTP\) and 127\.0\.0\.1:(?<grpc>\d+) \(gRPC\); mesh proxy on 127\.0\.0\.1:(?<mesh>\d+); control on 127\.0\.0\.1:(?<api>\d+)/);
+    /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · control :(?<api>\d+)/);
   const apiPort = Number(lab.listening.api);
   try {
     let pod: { ready: boolean; grpcPort?: number } | undefined;

@@ -50,7 +50,7 @@ const alive = (pid: number) => {
 
 async function labUp(extra: string[] = []): Promise<{ lab: Running; apiPort: number; http: number; grpc: number; mesh: number }> {
   const lab = start('lab', ['up', ...ephemeral, '--api-port', '0', '--interval', '100', ...extra]);
-  const match = await lab.waitFor(/127\.0\.0\.1:(\d+) \(HTTP\) and 127\.0\.0\.1:(\d+) \(gRPC\); mesh proxy on 127\.0\.0\.1:(\d+); control on 127\.0\.0\.1:(\d+)/);
+  const match = await lab.waitFor(/HTTP 127\.0\.0\.1:(\d+), gRPC :(\d+) · mesh :(\d+) · control :(\d+)/);
   return { lab, http: Number(match[1]), grpc: Number(match[2]), mesh: Number(match[3]), apiPort: Number(match[4]) };
 }
 
@@ -59,7 +59,8 @@ describe('lab (the default run)', () => {
     const json = `${mkdtempSync(`${tmpdir()}/grpc-lb-lab-`)}/report.json`;
     const { code, output } = await run('lab', ['--phase-seconds', '4', '--interval', '100', ...ephemeral, '--json', json], 60_000);
     assert.equal(code, 0, output);
-    assert.match(output, /client-grpc via the Service \(L4\): 100 % on 10\.1\.0\.8 — stuck on one pod, as in the post/);
+    assert.match(output, /✓ client-grpc \(L4\): stuck on 10\.1\.0\.8 \(100 %\), as in the post/);
+    assert.match(output, /The lab saw what the post saw/);
 
     const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
     assert.deepEqual(report.phases.map((p) => p.replicas), [1, 5, 2]);

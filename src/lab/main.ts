@@ -10,7 +10,7 @@ import { callApi, MAX_REPLICAS, serveApi } from './api.js';
 import { Cluster, type ClusterPorts } from './cluster.js';
 import { LiveView } from './live.js';
 import { Progress } from './progress.js';
-import { phaseTable, reportJson, verdicts } from './report.js';
+import { pathLabel, phaseTable, reportJson, verdicts } from './report.js';
 import { PHASES, runScenario } from './scenario.js';
 import { Workload } from './workload.js';
 
@@ -143,9 +143,10 @@ async function run(options: Extract<Selected, { cmd: 'run' }>): Promise<number> 
   onShutdown(() => abort.abort());
   const cluster = new Cluster(bins.server);
   cluster.deployment.on('event', (message) => progress.event(`  ${message}`));
-  await startOrExit(cluster, options.ports, PHASES[0].replicas);
+  await startOrExit(cluster, options.ports, 0);
   const { http, grpc, mesh } = cluster.ports;
-  progress.event(`lab: Service addr-server on 127.0.0.1:${http} (HTTP) and 127.0.0.1:${grpc} (gRPC), mesh proxy on 127.0.0.1:${mesh}`);
+  progress.event(`lab: Service addr-server on 127.0.0.1:${http} (HTTP), :${grpc} (gRPC); mesh proxy :${mesh}`);
+  cluster.deployment.scale(PHASES[0].replicas);
   let phases;
   try {
     phases = await runScenario(cluster, progress, { phaseSeconds: options.phaseSeconds, intervalMs: options.interval, bins, signal: abort.signal });
@@ -168,7 +169,12 @@ async function run(options: Extract<Selected, { cmd: 'run' }>): Promise<number> 
   console.log(`\nAfter scaling up to ${scaledUp.replicas}:\n${results.map((v) => `  ${v.line}`).join('\n')}`);
   const last = phases.at(-1);
   if (last && last !== scaledUp) {
-    console.log(`Scaling down to ${last.replicas}, failed calls: ${last.clients.map((c) => `${c.name} (${c.path === 'l4' ? 'L4' : 'mesh'}) ${c.errors}`).join(', ')}`);
+    const failed = last.clients.filter((c) => c.errors > 0);
+    console.log(
+      failed.length === 0
+        ? `While scaling down to ${last.replicas}, no client lost a call.`
+        : `While scaling down to ${last.replicas}, calls failed: ${failed.map((c) => `${pathLabel(c)} ${c.errors}`).join(', ')}`,
+    );
   }
   const ok = results.every((v) => v.ok);
   console.log(ok ? '\nThe lab saw what the post saw.' : '\nThe lab did NOT see what the post saw (see the ✗ lines).');
@@ -205,8 +211,11 @@ async function up(options: Extract<Selected, { cmd: 'up' }>): Promise<void> {
   });
   const { http, grpc, mesh } = cluster.ports;
   const header = [
-    `lab up: Service addr-server on 127.0.0.1:${http} (HTTP) and 127.0.0.1:${grpc} (gRPC); mesh proxy on 127.0.0.1:${mesh}; control on 127.0.0.1:${apiPort}`,
-    `  try: out/client-http http://127.0.0.1:${http}/addr   out/client-grpc localhost:${grpc}   out/lab scale 5${apiPort === 30000 ? '' : ` --api-port ${apiPort}`}`,
+    `lab up: Service HTTP 127.0.0.1:${http}, gRPC :${grpc} · mesh :${mesh} · control :${apiPort}`,
+    `  try: out/client-http http://127.0.0.1:${http}/addr`,
+    `       out/client-grpc localhost:${grpc}        (through the Service, L4)`,
+    `       out/client-grpc localhost:${mesh}         (through the mesh sidecar, L7)`,
+    `       out/lab scale 5${apiPort === 30000 ? '' : ` --api-port ${apiPort}`}`,
     '  Ctrl-C stops everything.',
   ].join('\n');
   const workload = options.meshClient

@@ -55,23 +55,21 @@ export function verdicts(scaledUp: PhaseTally): Verdict[] {
     const ranked = Object.entries(client.counts).sort((a, b) => b[1] - a[1]);
     const pods = ranked.length;
     const [topIp, topCount] = ranked[0] ?? ['none', 0];
-    const label = `${client.name} ${client.path === 'l4' ? 'via the Service (L4)' : 'in the mesh (L7)'}`;
+    const label = pathLabel(client);
     const spread = `spread over ${pods} of ${scaledUp.replicas} pods`;
-    if (all === 0) return { client: label, ok: false, line: `✗ ${label}: no replies at all` };
+    const verdict = (ok: boolean, text: string) => ({ client: label, ok, line: `${ok ? '✓' : '✗'} ${label}: ${text}` });
+    if (all === 0) return verdict(false, 'no replies at all');
     if (client.path === 'l4' && client.protocol === 'grpc') {
-      const share = Math.round((topCount / all) * 100);
       return pods === 1
-        ? { client: label, ok: true, line: `✓ ${label}: ${share} % on ${topIp} — stuck on one pod, as in the post` }
-        : { client: label, ok: false, line: `✗ ${label}: ${spread} — the post saw it stuck on one pod` };
+        ? verdict(true, `stuck on ${topIp} (${Math.round((topCount / all) * 100)} %), as in the post`)
+        : verdict(false, `${spread}; the post saw it stuck on one pod`);
     }
     if (client.path === 'l4') {
-      return pods > 1
-        ? { client: label, ok: true, line: `✓ ${label}: ${spread} — a new connection per request, as in the post` }
-        : { client: label, ok: false, line: `✗ ${label}: only ${topIp} — the post saw it spread over the new pods` };
+      return pods > 1 ? verdict(true, `${spread}, as in the post`) : verdict(false, `only ${topIp}; the post saw it spread`);
     }
     return pods >= scaledUp.replicas
-      ? { client: label, ok: true, line: `✓ ${label}: ${spread} — balanced per request, as in the post` }
-      : { client: label, ok: false, line: `✗ ${label}: ${spread} — the post saw every pod serve it` };
+      ? verdict(true, `${spread}, as in the post`)
+      : verdict(false, `${spread}; the post saw every pod serve it`);
   });
 }
 
