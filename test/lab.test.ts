@@ -101,6 +101,18 @@ describe('lab (the default run)', () => {
     assert.match(printed[0] ?? '', new RegExp(`port ${port} \\(the Service's HTTP NodePort\\) is already in use.*--http-node-port`));
   });
 
+  it('lab up on a taken control port: one clear line naming it, exit 1', async () => {
+    const squatter = createServer().listen(0, '127.0.0.1');
+    await once(squatter, 'listening');
+    const { port } = squatter.address() as { port: number };
+    const { code, lines } = await run('lab', ['up', ...ephemeral, '--api-port', String(port)]);
+    squatter.close();
+    assert.equal(code, 1);
+    const printed = lines.filter((l) => l.trim() !== '');
+    assert.equal(printed.length, 1, printed.join('\n'));
+    assert.match(printed[0] ?? '', new RegExp(`port ${port} \\(the lab's control port\\) is already in use.*--api-port`));
+  });
+
   it('lab scale with no lab running: one clear line, exit 1', async () => {
     const { code, output } = await run('lab', ['scale', '3', '--api-port', String(await freePort())]);
     assert.equal(code, 1);

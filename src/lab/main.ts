@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { command, errorText, EXIT_USAGE, isPort, usageError } from '../common/cli.js';
+import { listen } from '../common/listen.js';
 import { onShutdown } from '../common/shutdown.js';
 import { callApi, MAX_REPLICAS, serveApi } from './api.js';
 import { Cluster, type ClusterPorts } from './cluster.js';
@@ -192,23 +193,20 @@ async function run(options: Extract<Selected, { cmd: 'run' }>): Promise<number> 
 async function up(options: Extract<Selected, { cmd: 'up' }>): Promise<void> {
   const cluster = new Cluster(bins.server);
   const live = new LiveView(cluster);
-  await startOrExit(cluster, options.ports, options.replicas);
   const api = serveApi(cluster, (replicas) => {
     cluster.deployment.scale(replicas);
     live.reset();
   });
-  const apiPort = await new Promise<number>((resolveListen) => {
-    api.once('error', async (error: NodeJS.ErrnoException) => {
-      await cluster.stop();
-      console.error(
-        error.code === 'EADDRINUSE'
-          ? `lab: port ${options.apiPort} (the lab's control port) is already in use on 127.0.0.1 — another lab? Change it with --api-port`
-          : `lab: ${error.message}`,
-      );
-      process.exit(1);
-    });
-    api.listen(options.apiPort, '127.0.0.1', () => resolveListen((api.address() as { port: number }).port));
+  // The control port first: if it is taken, nothing has started yet.
+  const apiPort = await listen(api, options.apiPort, '127.0.0.1').catch((error: NodeJS.ErrnoException) => {
+    console.error(
+      error.code === 'EADDRINUSE'
+        ? `lab: port ${options.apiPort} (the lab's control port) is already in use on 127.0.0.1 — another lab? Change it with --api-port`
+        : `lab: ${error.message}`,
+    );
+    process.exit(1);
   });
+  await startOrExit(cluster, options.ports, options.replicas);
   const { http, grpc, mesh } = cluster.ports;
   const header = [
     `lab up: Service HTTP 127.0.0.1:${http}, gRPC :${grpc} · mesh :${mesh} · control :${apiPort}`,

@@ -12,6 +12,7 @@ import {
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
+import { listen } from '../common/listen.js';
 import type { Endpoint, Endpoints } from './endpoints.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = constants;
@@ -56,13 +57,7 @@ export class MeshProxy {
   }
 
   listen(port: number, host = '127.0.0.1'): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve((this.#server.address() as { port: number }).port);
-      });
-    });
+    return listen(this.#server, port, host);
   }
 
   close(): Promise<void> {

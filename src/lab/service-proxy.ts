@@ -2,6 +2,7 @@
 // endpoint picked at random (iptables mode's statistic rule); the bytes of that connection then all
 // go to that pod, whatever happens to the endpoints later.
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { listen } from '../common/listen.js';
 import type { Endpoint, Endpoints } from './endpoints.js';
 
 export class ServiceProxy {
@@ -38,13 +39,7 @@ export class ServiceProxy {
   }
 
   listen(port: number, host = '127.0.0.1'): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve((this.#server.address() as { port: number }).port);
-      });
-    });
+    return listen(this.#server, port, host);
   }
 
   close(): Promise<void> {

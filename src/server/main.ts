@@ -1,9 +1,8 @@
 // addr-server: answers HTTP GET /addr and gRPC addr.Addr/GetAddr with its pod IP.
 import * as grpc from '@grpc/grpc-js';
-import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { command, errorText, isNonNegativeInteger, isPort } from '../common/cli.js';
+import { listen } from '../common/listen.js';
 import { log } from '../common/log.js';
 import { onShutdown, stdinLifelineOption } from '../common/shutdown.js';
 import { createGrpcServer } from './grpc.js';
@@ -56,16 +55,6 @@ const grpcSide = createGrpcServer({ pod, delayMs: args['delay-ms'], maxConnectio
 
 const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
-function listenHttp(server: HttpServer, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
 function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(hostPort(host, port), grpc.ServerCredentials.createInsecure(), (error, bound) =>
@@ -90,7 +79,7 @@ async function start(): Promise<void> {
   const quietBind = !process.env.GRPC_VERBOSITY && !process.env.GRPC_NODE_VERBOSITY;
   if (quietBind) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
   try {
-    httpPort = await listenHttp(http, args.host, args['http-port']).catch((error: unknown) => {
+    httpPort = await listen(http, args['http-port'], args.host).catch((error: unknown) => {
       throw new Error(bindFailure('HTTP', args['http-port'], error));
     });
     grpcPort = await bindGrpc(grpcSide.server, args.host, args['grpc-port']).catch((error: unknown) => {
