@@ -21,9 +21,13 @@ export class Deployment extends EventEmitter<DeploymentEvents> {
   readonly #pods = new Set<Pod>();
   readonly #serverBin: string;
   readonly #prefix: string;
+  readonly #deleting = new Set<Pod>();
   #nextHost = 8;
   #replicas = 0;
   #stopped = false;
+  /** CrashLoopBackOff, in short: a pod that dies before it was ever ready is replaced after a growing delay. */
+  #backoffMs = 0;
+  #backoffTimer: NodeJS.Timeout | undefined;
 
   constructor({ serverBin, podNetworkPrefix = '10.1.0.' }: DeploymentOptions) {
     super();
@@ -60,6 +64,7 @@ export class Deployment extends EventEmitter<DeploymentEvents> {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    clearTimeout(this.#backoffTimer);
     this.#replicas = 0;
     await Promise.all([...this.#pods].map((pod) => this.#delete(pod)));
   }
@@ -83,7 +88,10 @@ export class Deployment extends EventEmitter<DeploymentEvents> {
     const pod = new Pod(name, ip, this.#serverBin);
     this.#pods.add(pod);
     this.emit('event', `pod ${ip} created`);
+    let everReady = false;
     pod.on('ready', () => {
+      everReady = true;
+      this.#backoffMs = 0;
       if (pod.endpoint) this.endpoints.add(pod.endpoint);
       this.emit('event', `pod ${ip} ready: added to the endpoints`);
     });
@@ -91,17 +99,22 @@ export class Deployment extends EventEmitter<DeploymentEvents> {
     pod.on('exit', (code, signal) => {
       this.endpoints.remove(ip);
       this.#pods.delete(pod);
-      if (pod.phase === 'Gone' && !this.#deleting.has(pod) && !this.#stopped) {
-        this.emit('event', `pod ${ip} died (${signal ?? `exit ${code}`}): replacing it`);
+      if (this.#deleting.delete(pod) || this.#stopped) return;
+      const why = `${signal ?? `exit ${code}`}${pod.lastError ? `: ${pod.lastError}` : ''}`;
+      if (everReady) {
+        this.emit('event', `pod ${ip} died (${why}): replacing it`);
         this.#reconcile();
+      } else {
+        this.#backoffMs = Math.min(30_000, Math.max(1000, this.#backoffMs * 2));
+        this.emit('event', `pod ${ip} died before it was ready (${why}): replacing it in ${this.#backoffMs / 1000} s`);
+        clearTimeout(this.#backoffTimer);
+        this.#backoffTimer = setTimeout(() => this.#reconcile(), this.#backoffMs);
       }
     });
   }
 
-  readonly #deleting = new Set<Pod>();
-
   async #delete(pod: Pod): Promise<void> {
-    if (this.#deleting.has(pod)) return pod.exited;
+    if (this.#deleting.has(pod) || pod.phase === 'Gone') return pod.exited;
     this.#deleting.add(pod);
     this.endpoints.remove(pod.ip); // out of the Service first …
     this.emit('event', `pod ${pod.ip} terminating: removed from the endpoints, then SIGTERM`);

@@ -14,13 +14,19 @@ interface PodEvents {
 }
 
 const PROBE_PERIOD_MS = 500;
+const PROBE_TIMEOUT_MS = 1000;
+/** As Kubernetes' default: one success makes a pod ready, three failures in a row unready. */
+const FAILURE_THRESHOLD = 3;
 
 export class Pod extends EventEmitter<PodEvents> {
   phase: PodPhase = 'Pending';
   ready = false;
   endpoint: Endpoint | undefined;
+  /** The last line the server wrote on stderr: why it died, if it did. */
+  lastError = '';
   readonly #child: ChildProcess;
   #probe: NodeJS.Timeout | undefined;
+  #failures = 0;
   readonly exited: Promise<void>;
 
   constructor(
@@ -56,7 +62,11 @@ export class Pod extends EventEmitter<PodEvents> {
         this.#startProbing();
       }
     });
-    this.#child.stderr?.resume();
+    this.#child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = chunk.trim().split('\n');
+      // the server's own one-line errors, or the message line of a Node.js crash
+      this.lastError = lines.find((line) => /^(server: |\w*Error\b)/.test(line)) ?? lines.at(-1) ?? this.lastError;
+    });
   }
 
   get pid(): number | undefined {
@@ -78,12 +88,15 @@ export class Pod extends EventEmitter<PodEvents> {
   #startProbing(): void {
     const probe = () => {
       if (!this.endpoint || this.phase !== 'Running') return;
-      const request = get({ host: '127.0.0.1', port: this.endpoint.httpPort, path: '/health', agent: false, timeout: 1000 }, (response) => {
-        response.resume();
-        this.#setReady(response.statusCode === 200);
-      });
+      const request = get(
+        { host: '127.0.0.1', port: this.endpoint.httpPort, path: '/health', agent: false, timeout: PROBE_TIMEOUT_MS },
+        (response) => {
+          response.resume();
+          this.#probed(response.statusCode === 200);
+        },
+      );
       request.on('timeout', () => request.destroy());
-      request.on('error', () => this.#setReady(false));
+      request.on('error', () => this.#probed(false));
     };
     probe();
     this.#probe = setInterval(probe, PROBE_PERIOD_MS);
@@ -93,7 +106,9 @@ export class Pod extends EventEmitter<PodEvents> {
     clearInterval(this.#probe);
   }
 
-  #setReady(ready: boolean): void {
+  #probed(passed: boolean): void {
+    this.#failures = passed ? 0 : this.#failures + 1;
+    const ready = passed || (this.ready && this.#failures < FAILURE_THRESHOLD);
     if (this.phase !== 'Running' || ready === this.ready) return;
     this.ready = ready;
     this.emit(ready ? 'ready' : 'unready');
