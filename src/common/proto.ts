@@ -8,12 +8,11 @@ export interface AddrReply {
   pod: string;
 }
 
+type AddrCallback = (error: grpc.ServiceError | null, reply?: AddrReply) => void;
+
 export type AddrClient = grpc.Client & {
-  getAddr(
-    request: Record<string, never>,
-    options: grpc.CallOptions,
-    callback: (error: grpc.ServiceError | null, reply?: AddrReply) => void,
-  ): grpc.ClientUnaryCall;
+  getAddr(request: Record<string, never>, options: grpc.CallOptions, callback: AddrCallback): grpc.ClientUnaryCall;
+  getAddr(request: Record<string, never>, metadata: grpc.Metadata, options: grpc.CallOptions, callback: AddrCallback): grpc.ClientUnaryCall;
 };
 
 interface AddrPackage {

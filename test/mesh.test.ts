@@ -1,0 +1,101 @@
+// The lab's mesh proxy relays gRPC calls untouched: status, details, metadata both ways, trailers,
+// and the caller's deadline; with no ready endpoint it answers UNAVAILABLE.
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { after, before, describe, it } from 'node:test';
+import { loadAddrProto, type AddrReply } from '../src/common/proto.js';
+import { Endpoints } from '../src/lab/endpoints.js';
+import { MeshProxy } from '../src/lab/mesh-proxy.js';
+import { addrProtoFile } from './support/grpc.js';
+
+const { Addr } = loadAddrProto(addrProtoFile);
+
+/** A pod stand-in that echoes what it received: x-echo and the deadline back as headers, a trailer. */
+function echoingPod(): grpc.Server {
+  const server = new grpc.Server();
+  server.addService(Addr.service, {
+    getAddr(call: grpc.ServerUnaryCall<unknown, AddrReply>, callback: grpc.sendUnaryData<AddrReply>) {
+      const trailer = new grpc.Metadata();
+      trailer.set('x-trailer', 'from-the-pod');
+      if (call.metadata.get('x-fail').length > 0) {
+        callback({ code: grpc.status.NOT_FOUND, details: 'no such thing', metadata: trailer });
+        return;
+      }
+      const header = new grpc.Metadata();
+      header.set('x-echo', String(call.metadata.get('x-echo')[0] ?? ''));
+      const deadline = call.getDeadline();
+      header.set('x-deadline-ms', String(deadline instanceof Date ? deadline.getTime() : deadline));
+      call.sendMetadata(header);
+      callback(null, { addr: '10.1.0.8', pod: 'echo' }, trailer);
+    },
+  });
+  return server;
+}
+
+interface Outcome {
+  error: grpc.ServiceError | null;
+  reply?: AddrReply;
+  headers?: grpc.Metadata;
+  trailers?: grpc.Metadata;
+}
+
+describe('the mesh proxy', () => {
+  const pod = echoingPod();
+  const endpoints = new Endpoints();
+  const mesh = new MeshProxy(endpoints);
+  let client: InstanceType<typeof Addr>;
+
+  before(async () => {
+    const port = await new Promise<number>((resolve, reject) =>
+      pod.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    endpoints.add({ ip: '10.1.0.8', httpPort: 0, grpcPort: port });
+    client = new Addr(`127.0.0.1:${await mesh.listen(0)}`, grpc.credentials.createInsecure());
+  });
+  after(async () => {
+    client.close();
+    await mesh.close();
+    pod.forceShutdown();
+  });
+
+  const call = (metadata: grpc.Metadata, deadline: number) =>
+    new Promise<Outcome>((resolve) => {
+      const outcome: Outcome = { error: null };
+      const unary = client.getAddr({}, metadata, { deadline }, (error, reply) => Object.assign(outcome, { error, reply }));
+      unary.on('metadata', (headers: grpc.Metadata) => (outcome.headers = headers));
+      unary.on('status', (status: grpc.StatusObject) => {
+        outcome.trailers = status.metadata;
+        setImmediate(() => resolve(outcome)); // the callback runs right after 'status'
+      });
+    });
+
+  it('passes the reply, metadata both ways, trailers and the deadline through', async () => {
+    const metadata = new grpc.Metadata();
+    metadata.set('x-echo', 'hello');
+    const deadline = Date.now() + 3000;
+    const { error, reply, headers, trailers } = await call(metadata, deadline);
+    assert.equal(error, null);
+    assert.equal(reply?.addr, '10.1.0.8');
+    assert.deepEqual(headers?.get('x-echo'), ['hello']);
+    assert.deepEqual(trailers?.get('x-trailer'), ['from-the-pod']);
+    const seen = Number(headers?.get('x-deadline-ms')[0]);
+    // grpc-timeout carries the time left, so the pod's deadline lands within a few ms of the caller's
+    assert.ok(Number.isFinite(seen) && Math.abs(seen - deadline) < 1000, `the pod saw deadline ${seen}, the caller set ${deadline}`);
+  });
+
+  it('passes an error status, its details and trailers through', async () => {
+    const metadata = new grpc.Metadata();
+    metadata.set('x-fail', 'yes');
+    const { error } = await call(metadata, Date.now() + 5000);
+    assert.equal(error?.code, grpc.status.NOT_FOUND);
+    assert.equal(error?.details, 'no such thing');
+    assert.deepEqual(error?.metadata.get('x-trailer'), ['from-the-pod']);
+  });
+
+  it('answers UNAVAILABLE when no endpoint is ready', async () => {
+    endpoints.remove('10.1.0.8');
+    const { error } = await call(new grpc.Metadata(), Date.now() + 5000);
+    assert.equal(error?.code, grpc.status.UNAVAILABLE);
+    assert.match(error?.details ?? '', /no ready endpoints/);
+  });
+});
