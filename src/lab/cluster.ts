@@ -1,6 +1,7 @@
 // The emulated cluster: a Deployment of addr-server pods, the Service addr-server (two L4 proxies on
 // the NodePorts) and a mesh sidecar (an L7 proxy) for in-mesh clients. Data flows one way: control
 // plane → endpoints → proxies → pods.
+import { errorText } from '../common/cli.js';
 import { Deployment } from './deployment.js';
 import { MeshProxy } from './mesh-proxy.js';
 import { ServiceProxy } from './service-proxy.js';
@@ -55,5 +56,15 @@ export class Cluster {
   async stop(): Promise<void> {
     await this.deployment.stop();
     await Promise.allSettled([this.http.close(), this.grpc.close(), this.mesh.close()]);
+  }
+}
+
+/** Starts the cluster, or says in one line why it cannot (a port in use) and exits 1. */
+export async function startOrExit(cluster: Cluster, ports: ClusterPorts, replicas: number): Promise<void> {
+  try {
+    await cluster.start(ports, replicas);
+  } catch (error) {
+    console.error(`lab: ${errorText(error)}`);
+    process.exit(1);
   }
 }

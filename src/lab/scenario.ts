@@ -6,10 +6,17 @@ import type { Progress } from './progress.js';
 import { Tally, type PhaseTally } from './tally.js';
 import { Workload, type ClientSpec } from './workload.js';
 
+/** Paths of the executables the lab runs. */
+export interface Bins {
+  server: string;
+  clientHttp: string;
+  clientGrpc: string;
+}
+
 export interface ScenarioOptions {
   phaseSeconds: number;
   intervalMs: number;
-  bins: { clientHttp: string; clientGrpc: string };
+  bins: Bins;
   signal: AbortSignal;
 }
 
