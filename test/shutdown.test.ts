@@ -1,5 +1,7 @@
 // SIGTERM drains: health turns not-serving, calls in flight finish, new connections stop, exit 0.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, constants } from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { getAddr, healthCheck } from './support/grpc.js';
@@ -31,6 +33,18 @@ describe('addr-server on SIGTERM', () => {
     await server.waitFor(/msg="shutting down"/);
     await assert.rejects(getAddr(server.grpcPort), /UNAVAILABLE/);
     assert.equal((await inFlight).addr, '10.1.0.8');
+    assert.equal(await exitWithin(server, 10_000), 0);
+  });
+
+  it('sends GOAWAY on an open HTTP/2 connection', async () => {
+    const server = await startServer('10.1.0.8');
+    const session = connect(`http://127.0.0.1:${server.grpcPort}`);
+    await once(session, 'connect');
+    const goaway = once(session, 'goaway');
+    server.child.kill('SIGTERM');
+    const [code] = (await goaway) as [number];
+    assert.equal(code, constants.NGHTTP2_NO_ERROR);
+    session.destroy();
     assert.equal(await exitWithin(server, 10_000), 0);
   });
 
