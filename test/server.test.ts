@@ -1,8 +1,10 @@
 // addr-server answers who it is over HTTP and gRPC, with health and reflection.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { getAddr, healthCheck, listServices } from './support/grpc.js';
-import { startServer, type ServerProcess } from './support/processes.js';
+import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
+import { getAddr, healthCheck, listServices, reflect } from './support/grpc.js';
+import { start, startServer, type ServerProcess } from './support/processes.js';
 
 describe('addr-server', () => {
   let server: ServerProcess;
@@ -51,5 +53,32 @@ describe('addr-server', () => {
     const services = await listServices(server.grpcPort);
     assert.ok(services.includes('addr.Addr'), `reflection listed ${services.join(', ')}`);
     assert.ok(services.includes('grpc.health.v1.Health'), `reflection listed ${services.join(', ')}`);
+  });
+
+  it('describes addr.Addr through reflection in descriptors a strict linker accepts (grpcurl describe)', async () => {
+    // What grpcurl does: fetch the file that defines the symbol, then every file it depends on, by name,
+    // then link them all; a missing dependency is an "unresolvable reference".
+    const files = new Map<string, FileDescriptorProto>();
+    const collect = (bytes: Buffer[] = []) => {
+      for (const file of bytes.map((b) => fromBinary(FileDescriptorProtoSchema, b))) files.set(file.name, file);
+    };
+    collect((await reflect(server.grpcPort, { file_containing_symbol: 'addr.Addr' })).file_descriptor_response?.file_descriptor_proto);
+    for (let missing = [...files.values()].flatMap((f) => f.dependency).filter((d) => !files.has(d)); missing.length > 0; ) {
+      for (const name of missing) collect((await reflect(server.grpcPort, { file_by_filename: name })).file_descriptor_response?.file_descriptor_proto);
+      missing = [...files.values()].flatMap((f) => f.dependency).filter((d) => !files.has(d));
+    }
+    const addrFile = files.get('addr.proto');
+    assert.ok(addrFile, 'reflection served addr.proto');
+    const registry = createFileRegistry(addrFile, (name) => files.get(name));
+    const method = registry.getService('addr.Addr')?.methods.find((m) => m.name === 'GetAddr');
+    assert.equal(method?.input.typeName, 'google.protobuf.Empty');
+    assert.deepEqual(method?.output.fields.map((f) => f.name), ['addr', 'pod']);
+  });
+
+  it('takes its options from ADDR_SERVER_* environment variables', async () => {
+    const fromEnv = start('server', [], { ADDR_SERVER_HOST: '127.0.0.1', ADDR_SERVER_HTTP_PORT: '0', ADDR_SERVER_GRPC_PORT: '0', POD_IP: '10.1.0.77' });
+    const [, httpPort] = (await fromEnv.waitFor(/http=127\.0\.0\.1:(\d+) grpc=127\.0\.0\.1:\d+/)) as RegExpMatchArray;
+    assert.equal(await (await fetch(`http://127.0.0.1:${httpPort}/addr`)).text(), '10.1.0.77');
+    await fromEnv.stop();
   });
 });

@@ -1,10 +1,10 @@
 // The gRPC side of addr-server: addr.Addr/GetAddr, the standard health service, and server reflection.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { loadAddrProto, loaderOptions, type AddrReply } from '../common/proto.js';
 import type { PodIdentity } from './identity.js';
+import { reflectionService } from './reflection.js';
 
 export interface GrpcOptions {
   pod: PodIdentity;
@@ -41,7 +41,7 @@ export function createGrpcServer({ pod, delayMs, maxConnectionAgeMs, protoFile }
   health.addToServer(server);
 
   const healthDefinition = protoLoader.loadSync(healthProtoPath, loaderOptions);
-  new ReflectionService({ ...definition, ...healthDefinition }).addToServer(server);
+  reflectionService({ ...definition, ...healthDefinition }).addToServer(server);
 
   return {
     server,

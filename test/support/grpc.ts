@@ -43,22 +43,35 @@ export function healthCheck(port: number, service = ''): Promise<string> {
 const require = createRequire(import.meta.url);
 const reflectionProto = `${dirname(require.resolve('@grpc/reflection/package.json'))}/build/proto/grpc/reflection/v1/reflection.proto`;
 
-/** The service names that server reflection lists, as `grpcurl list` does. */
-export function listServices(port: number): Promise<string[]> {
+type ReflectionRequest = { list_services: string } | { file_containing_symbol: string } | { file_by_filename: string };
+interface ReflectionResponse {
+  list_services_response?: { service: Array<{ name: string }> };
+  file_descriptor_response?: { file_descriptor_proto: Buffer[] };
+  error_response?: { error_code: number; error_message: string };
+}
+
+/** One request on the server reflection service (v1), as grpcurl makes them. */
+export function reflect(port: number, request: ReflectionRequest): Promise<ReflectionResponse> {
   const definition = protoLoader.loadSync(reflectionProto, { keepCase: true, defaults: true, oneofs: true });
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {
     grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
   };
   const client = new pkg.grpc.reflection.v1.ServerReflection(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-    serverReflectionInfo: (options: grpc.CallOptions) => grpc.ClientDuplexStream<unknown, unknown>;
+    serverReflectionInfo: (options: grpc.CallOptions) => grpc.ClientDuplexStream<ReflectionRequest, ReflectionResponse>;
   };
-  return new Promise((resolve, reject) => {
+  return new Promise<ReflectionResponse>((resolve, reject) => {
     const stream = client.serverReflectionInfo({ deadline: Date.now() + 5000 });
-    stream.on('data', (response: { list_services_response?: { service: Array<{ name: string }> } }) => {
-      resolve(response.list_services_response?.service.map((s) => s.name) ?? []);
+    stream.on('data', (response: ReflectionResponse) => {
+      resolve(response);
       stream.end();
     });
     stream.on('error', reject);
-    stream.write({ list_services: '*' });
-  }).finally(() => client.close()) as Promise<string[]>;
+    stream.write(request);
+  }).finally(() => client.close());
+}
+
+/** The service names that server reflection lists, as `grpcurl list` does. */
+export async function listServices(port: number): Promise<string[]> {
+  const response = await reflect(port, { list_services: '*' });
+  return response.list_services_response?.service.map((s) => s.name) ?? [];
 }
