@@ -81,6 +81,15 @@ describe('lab (the default run)', () => {
     assert.ok(Object.keys(client(down, 'grpc', 'l7').counts).length === 2);
   });
 
+  it('Ctrl-C in the middle of a run stops it: exit 130, pods stopped', async () => {
+    const lab = start('lab', ['--phase-seconds', '30', ...ephemeral]);
+    await lab.waitFor(/first replies after/, 30_000);
+    lab.child.kill('SIGINT');
+    assert.equal(await exitWithin(lab, 20_000), 130);
+    assert.ok(lab.lines.some((line) => /pod 10\.1\.0\.8 terminating/.test(line)));
+    assert.ok(lab.lines.some((line) => /interrupted; everything it started has stopped/.test(line)));
+  });
+
   it('bad arguments: usage and exit 2', async () => {
     for (const args of [['--phase-seconds', '0'], ['--interval', 'x'], ['up', '--http-node-port', '70000'], ['scale'], ['scale', 'many'], ['scale', '99'], ['bogus']]) {
       const { code, output } = await run('lab', args);

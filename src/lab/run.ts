@@ -26,12 +26,11 @@ export async function run(options: RunOptions, bins: Bins): Promise<number> {
   progress.event(`lab: Service addr-server on 127.0.0.1:${http} (HTTP), :${grpc} (gRPC); mesh proxy :${mesh}`);
   cluster.deployment.scale(PHASES[0].replicas);
   let phases;
+  let failure: unknown;
   try {
     phases = await runScenario(cluster, progress, { phaseSeconds: options.phaseSeconds, intervalMs: options.interval, bins, signal: abort.signal });
   } catch (error) {
-    progress.done();
-    console.error(`lab: ${errorText(error)}`);
-    return 1;
+    failure = error;
   } finally {
     progress.event('lab: stopping the pods');
     await cluster.stop();
@@ -39,6 +38,10 @@ export async function run(options: RunOptions, bins: Bins): Promise<number> {
   if (abort.signal.aborted) {
     console.error('lab: interrupted; everything it started has stopped');
     return 130;
+  }
+  if (!phases) {
+    console.error(`lab: ${errorText(failure)}`);
+    return 1;
   }
 
   console.log(phases.map((phase, i) => phaseTable(phase, i, phases.length)).join('\n\n'));

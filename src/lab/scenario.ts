@@ -35,18 +35,34 @@ export function clientsFor(cluster: Cluster, bins: ScenarioOptions['bins']): Cli
   ];
 }
 
+const STARTUP_TIMEOUT_MS = 30_000;
+
+/** Resolves with `promise`, or rejects once `signal` aborts or `ms` pass: no wait is unbounded. */
+function bounded<T>(promise: Promise<T>, signal: AbortSignal, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+    const onAbort = () => reject(new Error('interrupted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
+}
+
 /** Runs the phases and returns what the clients saw in each. Stops early (returns what it has) on abort. */
 export async function runScenario(cluster: Cluster, progress: Progress, options: ScenarioOptions): Promise<PhaseTally[]> {
   const started = Date.now();
   const { deployment } = cluster;
   progress.status('starting 1 pod …');
-  await deployment.waitReady(1);
+  await bounded(deployment.waitReady(1, STARTUP_TIMEOUT_MS), options.signal, STARTUP_TIMEOUT_MS, 'starting the first pod');
 
   const workloads = clientsFor(cluster, options.bins).map((spec) => new Workload(spec, options.intervalMs));
   const tally = new Tally(workloads);
   try {
     progress.status('waiting for the first replies …');
-    await Promise.all(workloads.map((w) => new Promise((resolve) => w.once('reply', resolve))));
+    const firstReplies = Promise.all(workloads.map((w) => new Promise((resolve) => w.once('reply', resolve))));
+    await bounded(firstReplies, options.signal, STARTUP_TIMEOUT_MS, 'the clients\' first replies');
     progress.event(`first replies after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     for (const [index, phase] of PHASES.entries()) {
