@@ -36,6 +36,19 @@ describe('addr-server on SIGTERM', () => {
     assert.equal(await exitWithin(server, 10_000), 0);
   });
 
+  it('cuts calls that outlast the grace period, then exits 0', async () => {
+    const server = await startServer('10.1.0.8', ['--delay-ms', '10000', '--grace-ms', '300']);
+    const inFlight = getAddr(server.grpcPort).then(
+      () => 'answered',
+      (error: { code?: number }) => error.code,
+    );
+    await sleep(200);
+    server.child.kill('SIGTERM');
+    assert.equal(await exitWithin(server, 5000), 0);
+    assert.notEqual(await inFlight, 'answered');
+    assert.ok(server.lines.some((line) => /grace period over/.test(line)));
+  });
+
   it('sends GOAWAY on an open HTTP/2 connection', async () => {
     const server = await startServer('10.1.0.8');
     const session = connect(`http://127.0.0.1:${server.grpcPort}`);
