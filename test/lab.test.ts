@@ -67,7 +67,7 @@ describe('lab (the default run)', () => {
     const [before, up, down] = report.phases as [Report['phases'][number], Report['phases'][number], Report['phases'][number]];
     for (const c of before.clients) assert.deepEqual(Object.keys(c.counts), ['10.1.0.8'], `${c.name} ${c.path} before scaling`);
 
-    assert.ok(Object.keys(client(up, 'http', 'l4').counts).length >= 2, 'HTTP through the Service reaches new pods');
+    assert.ok(Object.keys(client(up, 'http', 'l4').counts).length >= 2, `HTTP through the Service reaches new pods\n${output}`);
     assert.deepEqual(Object.keys(client(up, 'grpc', 'l4').counts), ['10.1.0.8'], 'gRPC through the Service stays on the first pod');
     assert.deepEqual(
       Object.keys(client(up, 'grpc', 'l7').counts).sort(),
@@ -76,9 +76,11 @@ describe('lab (the default run)', () => {
     );
 
     // Scale-down: endpoints are removed before the pods stop, and the pods drain: nothing is lost.
-    assert.equal(client(down, 'http', 'l4').errors, 0, 'client-http lost calls during the scale-down');
-    assert.equal(client(down, 'grpc', 'l7').errors, 0, 'the in-mesh client lost calls during the scale-down');
-    assert.ok(Object.keys(client(down, 'grpc', 'l7').counts).length === 2);
+    // (Calls already in flight on a pod being removed still complete there, so its IP may appear too.)
+    assert.equal(client(down, 'http', 'l4').errors, 0, `client-http lost calls during the scale-down\n${output}`);
+    assert.equal(client(down, 'grpc', 'l7').errors, 0, `the in-mesh client lost calls during the scale-down\n${output}`);
+    const survivors = Object.keys(client(down, 'grpc', 'l7').counts);
+    assert.ok(survivors.includes('10.1.0.8') && survivors.includes('10.1.0.9'), `the mesh spread over the remaining pods\n${output}`);
   });
 
   it('Ctrl-C in the middle of a run stops it: exit 130, pods stopped', async () => {
