@@ -30,8 +30,8 @@ export function clientsFor(cluster: Cluster, bins: ScenarioOptions['bins']): Cli
   const { http, grpc, mesh } = cluster.ports;
   return [
     { name: 'client-http', protocol: 'http', path: 'l4', bin: bins.clientHttp, target: `http://127.0.0.1:${http}/addr` },
-    { name: 'client-grpc', protocol: 'grpc', path: 'l4', bin: bins.clientGrpc, target: `localhost:${grpc}` },
-    { name: 'client-grpc', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `localhost:${mesh}` },
+    { name: 'client-grpc', protocol: 'grpc', path: 'l4', bin: bins.clientGrpc, target: `127.0.0.1:${grpc}` },
+    { name: 'client-grpc', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `127.0.0.1:${mesh}` },
   ];
 }
 

@@ -49,7 +49,7 @@ export async function up(options: UpOptions, bins: Bins): Promise<void> {
     '  Ctrl-C stops everything.',
   ].join('\n');
   const workload = options.meshClient
-    ? new Workload({ name: 'client-grpc', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `localhost:${mesh}` }, options.interval)
+    ? new Workload({ name: 'client-grpc', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `127.0.0.1:${mesh}` }, options.interval)
     : undefined;
   if (!process.stdout.isTTY) console.log(header);
   live.start(header);
