@@ -85,7 +85,7 @@ describe('lab (the default run)', () => {
 
   it('Ctrl-C in the middle of a run stops it: exit 130, pods stopped', async () => {
     const lab = start('lab', ['--phase-seconds', '30', ...ephemeral]);
-    await lab.waitFor(/first replies after/, 30_000);
+    await lab.waitFor(/first replies from/, 30_000);
     lab.child.kill('SIGINT');
     assert.equal(await exitWithin(lab, 20_000), 130);
     assert.ok(lab.lines.some((line) => /pod 10\.1\.0\.8 terminating/.test(line)));

@@ -2,11 +2,14 @@
 // lines above it; elsewhere, the event lines only.
 export class Progress {
   readonly #tty = Boolean(process.stderr.isTTY);
+  readonly #started = performance.now();
   #status = '';
 
+  /** A line that stays, stamped with the seconds since the lab started. */
   event(line: string): void {
     this.#clear();
-    process.stderr.write(`${line}\n`);
+    const seconds = ((performance.now() - this.#started) / 1000).toFixed(1).padStart(5);
+    process.stderr.write(`${seconds}s  ${line}\n`);
     this.#draw();
   }
 
