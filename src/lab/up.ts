@@ -43,8 +43,8 @@ export async function up(options: UpOptions, bins: Bins): Promise<void> {
   const header = [
     `lab up: Service HTTP 127.0.0.1:${http}, gRPC :${grpc} · mesh :${mesh} · control :${apiPort}`,
     `  try: out/client-http http://127.0.0.1:${http}/addr`,
-    `       out/client-grpc localhost:${grpc}        (through the Service, L4)`,
-    `       out/client-grpc localhost:${mesh}         (through the mesh sidecar, L7)`,
+    `       ${`out/client-grpc localhost:${grpc}`.padEnd(34)}(through the Service, L4)`,
+    `       ${`out/client-grpc localhost:${mesh}`.padEnd(34)}(through the mesh sidecar, L7)`,
     `       out/lab scale 5${apiPort === 30000 ? '' : ` --api-port ${apiPort}`}`,
     '  Ctrl-C stops everything.',
   ].join('\n');
