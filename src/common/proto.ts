@@ -28,7 +28,7 @@ interface AddrPackage {
  * Where the .proto lives at run time. The build copies proto/ next to the executables in out/,
  * so the bundles find it beside themselves; tests pass the checkout's copy explicitly.
  */
-export const bundledProtoFile = (): string => fileURLToPath(new URL('./proto/addr.proto', import.meta.url));
+const bundledProtoFile = (): string => fileURLToPath(new URL('./proto/addr.proto', import.meta.url));
 
 export const loaderOptions: protoLoader.Options = {
   keepCase: true,

@@ -15,8 +15,6 @@ export interface ClusterPorts {
   mesh: number;
 }
 
-export class PortInUseError extends Error {}
-
 export class Cluster {
   readonly deployment: Deployment;
   readonly http: ServiceProxy;
@@ -32,7 +30,7 @@ export class Cluster {
     this.mesh = new MeshProxy(endpoints);
   }
 
-  /** Opens the ports (failing with a clear PortInUseError), then starts `replicas` pods. */
+  /** Opens the ports (failing with one clear line when one is taken), then starts `replicas` pods. */
   async start(ports: ClusterPorts, replicas: number): Promise<void> {
     const open = async (what: string, flag: string, listen: () => Promise<number>, port: number) => {
       try {
@@ -40,7 +38,7 @@ export class Cluster {
       } catch (error) {
         await this.stop();
         if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-          throw new PortInUseError(`port ${port} (${what}) is already in use on 127.0.0.1 — another lab? Change it with ${flag}`);
+          throw new Error(`port ${port} (${what}) is already in use on 127.0.0.1 — another lab? Change it with ${flag}`, { cause: error });
         }
         throw error;
       }

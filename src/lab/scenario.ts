@@ -26,7 +26,7 @@ export const PHASES = [
   { name: 'scaled down', replicas: 2 },
 ] as const;
 
-export function clientsFor(cluster: Cluster, bins: ScenarioOptions['bins']): ClientSpec[] {
+function clientsFor(cluster: Cluster, bins: ScenarioOptions['bins']): ClientSpec[] {
   const { http, grpc, mesh } = cluster.ports;
   return [
     { name: 'client-http', protocol: 'http', path: 'l4', bin: bins.clientHttp, target: `http://127.0.0.1:${http}/addr` },
