@@ -114,7 +114,7 @@ export class MeshProxy {
     });
     upstream.on('trailers', (received) => (trailers = forwardable(received)));
     stream.on('wantTrailers', () => stream.sendTrailers(trailers ?? { 'grpc-status': '13', 'grpc-message': 'upstream ended without trailers' }));
-    upstream.on('data', (chunk: Buffer) => stream.write(chunk));
+    upstream.pipe(stream, { end: false }); // with backpressure; the end is ours to send, after the trailers
     upstream.on('end', () => {
       if (stream.headersSent && !stream.destroyed && !stream.writableEnded) stream.end();
     });
