@@ -99,3 +99,51 @@ describe('the mesh proxy', () => {
     assert.match(error?.details ?? '', /no ready endpoints/);
   });
 });
+
+describe('the mesh proxy balancers', () => {
+  /** A pod stand-in that answers GetAddr with `addr` after `delayMs`. */
+  async function pod(addr: string, delayMs: number): Promise<{ server: grpc.Server; port: number }> {
+    const server = new grpc.Server();
+    server.addService(Addr.service, {
+      getAddr: (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) => setTimeout(callback, delayMs, null, { addr, pod: addr }),
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    return { server, port };
+  }
+
+  async function spread(balancer: 'round-robin' | 'p2c-ewma', calls: number): Promise<Record<string, number>> {
+    const fast = await pod('10.1.0.8', 0);
+    const slow = await pod('10.1.0.9', 250);
+    const endpoints = new Endpoints();
+    endpoints.add({ ip: '10.1.0.8', httpPort: 0, grpcPort: fast.port });
+    endpoints.add({ ip: '10.1.0.9', httpPort: 0, grpcPort: slow.port });
+    const mesh = new MeshProxy(endpoints, balancer);
+    const client = new Addr(`127.0.0.1:${await mesh.listen(0)}`, grpc.credentials.createInsecure());
+    const counts: Record<string, number> = {};
+    try {
+      for (let i = 0; i < calls; i++) {
+        const reply = await new Promise<AddrReply | undefined>((resolve, reject) =>
+          client.getAddr({}, { deadline: Date.now() + 5000 }, (error, r) => (error ? reject(error) : resolve(r))),
+        );
+        counts[reply?.addr ?? '?'] = (counts[reply?.addr ?? '?'] ?? 0) + 1;
+      }
+    } finally {
+      client.close();
+      await mesh.close();
+      fast.server.forceShutdown();
+      slow.server.forceShutdown();
+    }
+    return counts;
+  }
+
+  it('round-robin sends every other call to each pod, fast or slow', async () => {
+    assert.deepEqual(await spread('round-robin', 20), { '10.1.0.8': 10, '10.1.0.9': 10 });
+  });
+
+  it('p2c-ewma (Linkerd\'s way) sends most calls to the pod that answers faster', async () => {
+    const counts = await spread('p2c-ewma', 20);
+    assert.ok((counts['10.1.0.8'] ?? 0) >= 15, `the fast pod got ${counts['10.1.0.8']} of 20: ${JSON.stringify(counts)}`);
+  });
+});

@@ -2,6 +2,7 @@
 // the NodePorts) and a mesh sidecar (an L7 proxy) for in-mesh clients. Data flows one way: control
 // plane → endpoints → proxies → pods.
 import { errorText } from '../common/cli.js';
+import type { BalancerName } from './balancer.js';
 import { Deployment } from './deployment.js';
 import { MeshProxy } from './mesh-proxy.js';
 import { ServiceProxy } from './service-proxy.js';
@@ -22,12 +23,12 @@ export class Cluster {
   readonly mesh: MeshProxy;
   ports: ClusterPorts = { http: 0, grpc: 0, mesh: 0 };
 
-  constructor(serverBin: string) {
+  constructor(serverBin: string, meshBalancer: BalancerName = 'round-robin') {
     this.deployment = new Deployment({ serverBin });
     const { endpoints } = this.deployment;
     this.http = new ServiceProxy('HTTP', endpoints, (endpoint) => endpoint.httpPort);
     this.grpc = new ServiceProxy('gRPC', endpoints, (endpoint) => endpoint.grpcPort);
-    this.mesh = new MeshProxy(endpoints);
+    this.mesh = new MeshProxy(endpoints, meshBalancer);
   }
 
   /** Opens the ports (failing with one clear line when one is taken), then starts `replicas` pods. */

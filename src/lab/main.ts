@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { command, isPort, usageError } from '../common/cli.js';
 import { MAX_REPLICAS } from './api.js';
+import { BALANCERS, type BalancerName } from './balancer.js';
 import type { ClusterPorts } from './cluster.js';
 import { run, type RunOptions } from './run.js';
 import { scale, up, type ScaleOptions, type UpOptions } from './up.js';
@@ -21,6 +22,13 @@ const portOptions = {
 } as const;
 const apiPortOption = {
   'api-port': { type: 'number', default: 30000, describe: "the lab's control port, which `lab scale` talks to (up: 0 for any free port)" },
+} as const;
+const meshBalancerOption = {
+  'mesh-balancer': {
+    choices: BALANCERS,
+    default: 'round-robin' as BalancerName,
+    describe: "how the mesh picks a pod per request: in turn, or Linkerd's power-of-two-choices over latency",
+  },
 } as const;
 const intervalOption = { interval: { type: 'number', default: 1000, describe: "milliseconds between each lab client's requests" } } as const;
 
@@ -57,6 +65,7 @@ const parser: Argv = command(
           'phase-seconds': { type: 'number', default: 15, describe: 'length of each of the three phases' },
           ...intervalOption,
           json: { type: 'string', describe: 'also write the report as JSON to this file' },
+          ...meshBalancerOption,
           ...portOptions,
         })
         .check((argv) => {
@@ -69,7 +78,14 @@ const parser: Argv = command(
           return checkPorts(argv);
         }),
     (argv) => {
-      selected = { cmd: 'run', phaseSeconds: argv['phase-seconds'], interval: argv.interval, json: argv.json, ports: portsOf(argv) };
+      selected = {
+        cmd: 'run',
+        meshBalancer: argv['mesh-balancer'],
+        phaseSeconds: argv['phase-seconds'],
+        interval: argv.interval,
+        json: argv.json,
+        ports: portsOf(argv),
+      };
     },
   )
   .command(
@@ -81,6 +97,7 @@ const parser: Argv = command(
           replicas: { type: 'number', default: 1, describe: 'replicas to start with' },
           'mesh-client': { type: 'boolean', default: true, describe: 'run an in-mesh client-grpc, like the post\'s in-cluster client' },
           ...intervalOption,
+          ...meshBalancerOption,
           ...portOptions,
           ...apiPortOption,
         })
@@ -93,6 +110,7 @@ const parser: Argv = command(
     (argv) => {
       selected = {
         cmd: 'up',
+        meshBalancer: argv['mesh-balancer'],
         replicas: argv.replicas,
         interval: argv.interval,
         meshClient: argv['mesh-client'],

@@ -1,8 +1,8 @@
 // The mesh: an L7 proxy beside the in-mesh client, as Linkerd's sidecar is. It takes the client's one
-// HTTP/2 connection and sends each request (each gRPC call) to a ready endpoint chosen per request,
-// round-robin, following endpoint changes at once. Status, trailers, metadata and the grpc-timeout
-// deadline pass through untouched; when no endpoint can take a call it answers UNAVAILABLE, as
-// Linkerd does.
+// HTTP/2 connection and sends each request (each gRPC call) to a ready endpoint chosen per request
+// (round-robin, or Linkerd's p2c-ewma: see balancer.ts), following endpoint changes at once. Status,
+// trailers, metadata and the grpc-timeout deadline pass through untouched; when no endpoint can take
+// a call it answers UNAVAILABLE, as Linkerd does.
 import {
   connect,
   constants,
@@ -13,6 +13,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { listen } from '../common/listen.js';
+import { balancer as makeBalancer, type Balancer, type BalancerName } from './balancer.js';
 import type { Endpoint, Endpoints } from './endpoints.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = constants;
@@ -36,10 +37,11 @@ export class MeshProxy {
   readonly #server: Http2Server;
   readonly #sessions = new Map<string, ClientHttp2Session>();
   readonly #endpoints: Endpoints;
-  #next = 0;
+  readonly #balancer: Balancer;
 
-  constructor(endpoints: Endpoints) {
+  constructor(endpoints: Endpoints, balancer: BalancerName = 'round-robin') {
     this.#endpoints = endpoints;
+    this.#balancer = makeBalancer(balancer);
     this.#server = createServer();
     this.#server.on('stream', (stream, headers) => this.#forward(stream, headers));
     this.#server.on('sessionError', () => undefined);
@@ -66,13 +68,6 @@ export class MeshProxy {
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
-  #pick(): Endpoint | undefined {
-    const ready = this.#endpoints.list();
-    if (ready.length === 0) return undefined;
-    this.#next = (this.#next + 1) % ready.length;
-    return ready[this.#next];
-  }
-
   #sessionTo(endpoint: Endpoint): ClientHttp2Session {
     const existing = this.#sessions.get(endpoint.ip);
     if (existing && !existing.closed && !existing.destroyed) return existing;
@@ -88,7 +83,7 @@ export class MeshProxy {
   }
 
   #forward(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-    const endpoint = this.#pick();
+    const endpoint = this.#balancer.pick(this.#endpoints.list());
     if (!endpoint) {
       fail(stream, 'no ready endpoints for the service');
       return;
@@ -103,6 +98,8 @@ export class MeshProxy {
       return;
     }
     let trailers: Record<string, string | string[]> | undefined;
+    const finished = this.#balancer.started(endpoint);
+    upstream.once('close', finished);
 
     upstream.on('response', (response, flags) => {
       if (stream.destroyed) return;

@@ -3,12 +3,14 @@
 import { writeFileSync } from 'node:fs';
 import { errorText } from '../common/cli.js';
 import { onShutdown } from '../common/shutdown.js';
+import type { BalancerName } from './balancer.js';
 import { Cluster, startOrExit, type ClusterPorts } from './cluster.js';
 import { Progress } from './progress.js';
 import { pathLabel, phaseTable, reportJson, verdicts } from './report.js';
 import { PHASES, runScenario, type Bins } from './scenario.js';
 
 export interface RunOptions {
+  meshBalancer: BalancerName;
   phaseSeconds: number;
   interval: number;
   json: string | undefined;
@@ -19,7 +21,7 @@ export async function run(options: RunOptions, bins: Bins): Promise<number> {
   const progress = new Progress();
   const abort = new AbortController();
   onShutdown(() => abort.abort());
-  const cluster = new Cluster(bins.server);
+  const cluster = new Cluster(bins.server, options.meshBalancer);
   cluster.deployment.on('event', (message) => progress.event(`  ${message}`));
   await startOrExit(cluster, options.ports, 0);
   const { http, grpc, mesh } = cluster.ports;

@@ -4,12 +4,14 @@ import { errorText, EXIT_USAGE } from '../common/cli.js';
 import { listen } from '../common/listen.js';
 import { onShutdown } from '../common/shutdown.js';
 import { callApi, serveApi } from './api.js';
+import type { BalancerName } from './balancer.js';
 import { Cluster, startOrExit, type ClusterPorts } from './cluster.js';
 import { LiveView } from './live.js';
 import type { Bins } from './scenario.js';
 import { Workload } from './workload.js';
 
 export interface UpOptions {
+  meshBalancer: BalancerName;
   replicas: number;
   interval: number;
   meshClient: boolean;
@@ -23,7 +25,7 @@ export interface ScaleOptions {
 }
 
 export async function up(options: UpOptions, bins: Bins): Promise<void> {
-  const cluster = new Cluster(bins.server);
+  const cluster = new Cluster(bins.server, options.meshBalancer);
   const live = new LiveView(cluster);
   const api = serveApi(cluster, (replicas) => {
     cluster.deployment.scale(replicas);
