@@ -132,7 +132,7 @@ describe('lab (the default run)', () => {
 });
 
 describe('lab up', () => {
-  it('lab scale 5 from another process: the post\'s client commands see the new pods; Ctrl-C leaves nothing running', async () => {
+  it('lab scale 5 from another process: the post\'s client commands see the new pods (keep-alive HTTP does not); Ctrl-C leaves nothing running', async () => {
     const { lab, apiPort, http, grpc } = await labUp();
     const scaled = await run('lab', ['scale', '5', '--api-port', String(apiPort)]);
     assert.equal(scaled.code, 0, scaled.output);
@@ -142,6 +142,10 @@ describe('lab up', () => {
     assert.equal(httpClient.code, 0);
     const pods = new Set(replies(httpClient.lines).map(([, ip]) => ip));
     assert.ok(pods.size >= 4, `client-http saw ${[...pods].join(', ')}`);
+    // The post's footnote: with keep-alive, HTTP/1.1 sticks to one pod just like gRPC.
+    const keepalive = await run('client-http', [`http://127.0.0.1:${http}/addr`, '--keepalive', '--count', '20', '--interval', '10']);
+    assert.equal(keepalive.code, 0);
+    assert.equal(new Set(replies(keepalive.lines).map(([, ip]) => ip)).size, 1, 'client-http --keepalive stays on one pod');
     const grpcClient = await run('client-grpc', [`localhost:${grpc}`, '--count', '10', '--interval', '10']);
     assert.equal(grpcClient.code, 0);
     assert.equal(new Set(replies(grpcClient.lines).map(([, ip]) => ip)).size, 1, 'gRPC through the Service stays on one pod');
