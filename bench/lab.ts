@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { h2loadGrpc, type LoadResult } from './load.js';
-import { startProcess } from './servers.js';
+import { startProcess, track } from './servers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ephemeral = ['--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0'];
@@ -13,10 +13,12 @@ const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 /** Seconds from spawning `npm start` to the lab's first replies (the whole short run is then let finish). */
 async function startToFirstReply(): Promise<number> {
   const started = performance.now();
-  const child = spawn('npm', ['start', '--silent', '--', '--phase-seconds', '1', '--interval', '100', ...ephemeral], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = track(
+    spawn('npm', ['start', '--silent', '--', '--phase-seconds', '1', '--interval', '100', ...ephemeral], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
   const seconds = await new Promise<number>((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error('npm start showed no reply within 60 s')), 60_000);

@@ -5,6 +5,13 @@ import { readFileSync } from 'node:fs';
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const children = new Set<ChildProcess>();
 
+/** Remember a child so that stopAll() (on exit, Ctrl-C or SIGTERM) ends it too. */
+export function track<T extends ChildProcess>(child: T): T {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
 export function stopAll(): void {
   for (const child of children) child.kill('SIGKILL');
 }
@@ -19,9 +26,7 @@ export interface Started {
 
 /** Spawns `command` and resolves once it prints a line matching `ready` (its named groups become `listening`). */
 export function startProcess(command: string, args: string[], ready: RegExp, env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
+  const child = track(spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not start within 15 s`)), 15_000);
     let seen = '';
