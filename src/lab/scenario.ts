@@ -71,6 +71,7 @@ export async function runScenario(cluster: Cluster, progress: Progress, options:
       }
       deployment.scale(phase.replicas);
       tally.begin(phase.name, phase.replicas, options.phaseSeconds);
+      progress.event(`phase ${index + 1}/${PHASES.length}: ${phase.name}, ${phase.replicas} replica${phase.replicas === 1 ? '' : 's'}, counting for ${options.phaseSeconds} s`);
       for (let left = options.phaseSeconds; left > 0 && !options.signal.aborted; left--) {
         const ready = deployment.endpoints.list().length;
         progress.status(`phase ${index + 1}/${PHASES.length} ${phase.name}: ${phase.replicas} replicas (${ready} ready) — ${left} s left`);
