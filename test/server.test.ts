@@ -1,5 +1,7 @@
 // addr-server answers who it is over HTTP and gRPC, with health and reflection.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, constants } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
@@ -80,5 +82,23 @@ describe('addr-server', () => {
     const [, httpPort] = (await fromEnv.waitFor(/http=127\.0\.0\.1:(\d+) grpc=127\.0\.0\.1:\d+/)) as RegExpMatchArray;
     assert.equal(await (await fetch(`http://127.0.0.1:${httpPort}/addr`)).text(), '10.1.0.77');
     await fromEnv.stop();
+  });
+});
+
+describe('addr-server --max-connection-age-ms', () => {
+  it('sends GOAWAY once a connection reaches that age, so clients reconnect (and re-balance)', async () => {
+    const server = await startServer('10.1.0.8', ['--max-connection-age-ms', '300']);
+    const session = connect(`http://127.0.0.1:${server.grpcPort}`);
+    try {
+      await once(session, 'connect');
+      const [code] = (await Promise.race([
+        once(session, 'goaway'),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('no GOAWAY within 5 s')), 5000).unref()),
+      ])) as [number];
+      assert.equal(code, constants.NGHTTP2_NO_ERROR);
+    } finally {
+      session.destroy();
+      await server.stop();
+    }
   });
 });
