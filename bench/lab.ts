@@ -2,12 +2,11 @@
 // adds to a call's latency compared with calling the pod directly (and with the L4 Service).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { h2loadGrpc, type LoadResult } from './load.js';
+import { h2loadGrpc, median, type LoadResult } from './load.js';
 import { startProcess, track } from './servers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ephemeral = ['--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0'];
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 /** Seconds from spawning `npm start` to the lab's first replies (the whole short run is then let finish). */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { command } from '../src/common/cli.js';
 import { onShutdown } from '../src/common/shutdown.js';
 import { labFigures } from './lab.js';
-import { h2loadGrpc, missingTools, wrkHttp, type LoadResult } from './load.js';
+import { h2loadGrpc, median, missingTools, wrkHttp, type LoadResult } from './load.js';
 import { cpuMs, peakRssMiB, startProcess, stopAll, type Started } from './servers.js';
 
 const args = command('bench', '$0 [options]\n\nMeasures addr-server against a bare baseline. Needs h2load and wrk.')
@@ -51,7 +51,6 @@ async function measure(server: Started, load: () => Promise<LoadResult>): Promis
   return { ...result, cpuUsPerRequest: ((cpuMs(pid) - cpuBefore) * 1000) / result.requests };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 const cases = [
   {

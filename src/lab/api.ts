@@ -4,6 +4,8 @@ import { createServer, request, type Server } from 'node:http';
 import type { Cluster } from './cluster.js';
 
 export const MAX_REPLICAS = 20;
+/** Where `lab up` listens for `lab scale` unless told otherwise. */
+export const DEFAULT_API_PORT = 30000;
 
 export interface Status {
   replicas: number;

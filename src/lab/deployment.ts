@@ -53,13 +53,17 @@ export class Deployment extends EventEmitter<DeploymentEvents> {
     this.#reconcile();
   }
 
-  /** Resolves once `count` pods are ready (or rejects after timeoutMs). */
-  async waitReady(count = this.#replicas, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.endpoints.list().length < count) {
-      if (Date.now() > deadline) throw new Error(`only ${this.endpoints.list().length} of ${count} pods became ready`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+  /** Resolves once `count` pods are ready. Unbounded: the caller decides how long to wait. */
+  waitReady(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.endpoints.list().length < count) return;
+        this.endpoints.off('change', check);
+        resolve();
+      };
+      this.endpoints.on('change', check);
+      check();
+    });
   }
 
   async stop(): Promise<void> {

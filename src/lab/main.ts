@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { command, isPort, usageError } from '../common/cli.js';
-import { MAX_REPLICAS } from './api.js';
+import { DEFAULT_API_PORT, MAX_REPLICAS } from './api.js';
 import { BALANCERS, type BalancerName } from './balancer.js';
 import type { ClusterPorts } from './cluster.js';
 import { run, type RunOptions } from './run.js';
@@ -21,7 +21,7 @@ const portOptions = {
   'mesh-port': { type: 'number', default: 4140, describe: "the mesh sidecar's port for in-mesh clients (0: any free port)" },
 } as const;
 const apiPortOption = {
-  'api-port': { type: 'number', default: 30000, describe: "the lab's control port, which `lab scale` talks to (up: 0 for any free port)" },
+  'api-port': { type: 'number', default: DEFAULT_API_PORT, describe: "the lab's control port, which `lab scale` talks to (up: 0 for any free port)" },
 } as const;
 const meshBalancerOption = {
   'mesh-balancer': {
@@ -32,7 +32,8 @@ const meshBalancerOption = {
 } as const;
 const intervalOption = { interval: { type: 'number', default: 1000, describe: "milliseconds between each lab client's requests" } } as const;
 
-function checkPorts(argv: Record<string, unknown>): true {
+/** The checks the commands share: port numbers and the clients' interval. */
+function checkShared(argv: Record<string, unknown>): true {
   for (const name of ['http-node-port', 'grpc-node-port', 'mesh-port', 'api-port']) {
     if (name in argv && !isPort(argv[name])) throw new Error(`--${name} must be a port number from 0 to 65535, got ${argv[name]}`);
   }
@@ -75,7 +76,7 @@ const parser: Argv = command(
           if (argv.json !== undefined && (argv.json === '' || !existsSync(dirname(resolve(argv.json))))) {
             throw new Error(`--json: no such folder for ${argv.json}`);
           }
-          return checkPorts(argv);
+          return checkShared(argv);
         }),
     (argv) => {
       selected = {
@@ -105,7 +106,7 @@ const parser: Argv = command(
           if (!(Number.isInteger(argv.replicas) && argv.replicas >= 0 && argv.replicas <= MAX_REPLICAS)) {
             throw new Error(`--replicas must be a whole number from 0 to ${MAX_REPLICAS}, got ${argv.replicas}`);
           }
-          return checkPorts(argv);
+          return checkShared(argv);
         }),
     (argv) => {
       selected = {
@@ -130,7 +131,7 @@ const parser: Argv = command(
           if (!(Number.isInteger(argv.replicas) && (argv.replicas as number) >= 0 && (argv.replicas as number) <= MAX_REPLICAS)) {
             throw new Error(`replicas must be a whole number from 0 to ${MAX_REPLICAS}, got ${argv.replicas}`);
           }
-          return checkPorts(argv);
+          return checkShared(argv);
         }),
     (argv) => {
       selected = { cmd: 'scale', replicas: argv.replicas as number, apiPort: argv['api-port'] };

@@ -54,7 +54,7 @@ function bounded<T>(promise: Promise<T>, signal: AbortSignal, ms: number, what: 
 export async function runScenario(cluster: Cluster, progress: Progress, options: ScenarioOptions): Promise<PhaseTally[]> {
   const { deployment } = cluster;
   progress.status('starting 1 pod …');
-  await bounded(deployment.waitReady(1, STARTUP_TIMEOUT_MS), options.signal, STARTUP_TIMEOUT_MS, 'starting the first pod');
+  await bounded(deployment.waitReady(1), options.signal, STARTUP_TIMEOUT_MS, 'starting the first pod');
 
   const workloads = clientsFor(cluster, options.bins).map((spec) => new Workload(spec, options.intervalMs));
   const tally = new Tally(workloads);

@@ -3,7 +3,7 @@
 import { errorText, EXIT_USAGE } from '../common/cli.js';
 import { listen } from '../common/listen.js';
 import { onShutdown } from '../common/shutdown.js';
-import { callApi, serveApi } from './api.js';
+import { callApi, DEFAULT_API_PORT, serveApi } from './api.js';
 import type { BalancerName } from './balancer.js';
 import { Cluster, startOrExit, type ClusterPorts } from './cluster.js';
 import { LiveView } from './live.js';
@@ -47,7 +47,7 @@ export async function up(options: UpOptions, bins: Bins): Promise<void> {
     `  try: out/client-http http://127.0.0.1:${http}/addr`,
     `       ${`out/client-grpc localhost:${grpc}`.padEnd(34)}(through the Service, L4)`,
     `       ${`out/client-grpc localhost:${mesh}`.padEnd(34)}(through the mesh sidecar, L7)`,
-    `       out/lab scale 5${apiPort === 30000 ? '' : ` --api-port ${apiPort}`}`,
+    `       out/lab scale 5${apiPort === DEFAULT_API_PORT ? '' : ` --api-port ${apiPort}`}`,
     '  Ctrl-C stops everything.',
   ].join('\n');
   const workload = options.meshClient

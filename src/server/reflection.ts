@@ -22,9 +22,12 @@ export function reflectionService(definition: PackageDefinition): ReflectionServ
 function withDependencies(definition: PackageDefinition): PackageDefinition {
   const decode = (bytes: Buffer) => descriptor.FileDescriptorProto.decode(bytes) as unknown as FileDescriptor;
   const files = new Map<string, FileDescriptor>();
+  const nameOf = new Map<Buffer, string>(); // the same buffers recur across entries: decode each once
   for (const entry of Object.values(definition)) {
     for (const bytes of filesOf(entry) ?? []) {
+      if (nameOf.has(bytes)) continue;
       const file = decode(bytes);
+      nameOf.set(bytes, file.name);
       files.set(file.name, file);
     }
   }
@@ -50,7 +53,7 @@ function withDependencies(definition: PackageDefinition): PackageDefinition {
     ];
     const dependencies = new Set(used.map((name) => owner.get(name)).filter((name): name is string => !!name && name !== file.name));
     file.dependency = [...new Set([...(file.dependency ?? []), ...dependencies])];
-    encoded.set(file.name, descriptor.FileDescriptorProto.encode(file as never).finish());
+    encoded.set(file.name, descriptor.FileDescriptorProto.encode(file).finish());
   }
 
   return Object.fromEntries(
@@ -58,7 +61,7 @@ function withDependencies(definition: PackageDefinition): PackageDefinition {
       const bytesList = filesOf(entry);
       return [
         name,
-        bytesList ? { ...entry, fileDescriptorProtos: bytesList.map((bytes) => Buffer.from(encoded.get(decode(bytes).name) ?? bytes)) } : entry,
+        bytesList ? { ...entry, fileDescriptorProtos: bytesList.map((bytes) => Buffer.from(encoded.get(nameOf.get(bytes) ?? '') ?? bytes)) } : entry,
       ];
     }),
   ) as PackageDefinition;
