@@ -19,7 +19,7 @@ await build({
   packages: 'external', // dependencies stay in out/node_modules: some load their own .proto files at run time
   platform: 'node',
   format: 'esm',
-  target: 'node20',
+  target: 'node22',
   banner: { js: '#!/usr/bin/env node' },
   sourcemap: 'inline',
   logLevel: 'warning',
