@@ -70,8 +70,8 @@ describe('Kubernetes manifests', () => {
     assert.equal(env.ADDR_SERVER_HTTP_PORT, '8080');
     assert.equal(env.ADDR_SERVER_GRPC_PORT, '30051');
     const { output: help } = await run('server', ['--help']);
-    assert.equal(/--http-port[^[]*\[number\] \[default: (\d+)\]/.exec(help)?.[1], '8080');
-    assert.equal(/--grpc-port[^[]*\[number\] \[default: (\d+)\]/.exec(help)?.[1], '30051');
+    assert.equal(/--http-port[^[]*\[string\] \[default: (\d+)\]/.exec(help)?.[1], '8080');
+    assert.equal(/--grpc-port[^[]*\[string\] \[default: (\d+)\]/.exec(help)?.[1], '30051');
 
     const probePort = (probe: Doc) => probe.grpc?.port ?? probe.httpGet?.port ?? probe.tcpSocket?.port;
     for (const probe of [serverContainer.readinessProbe, serverContainer.livenessProbe]) {
@@ -84,6 +84,23 @@ describe('Kubernetes manifests', () => {
     assert.equal(service.spec.type, 'NodePort');
     assert.deepEqual([servicePorts.http.port, servicePorts.http.targetPort, servicePorts.http.nodePort], [80, 'http', 30080]);
     assert.deepEqual([servicePorts.grpc.port, servicePorts.grpc.targetPort, servicePorts.grpc.nodePort], [30051, 'grpc', 30051]);
+  });
+
+  it('no pod gets service-link variables, and the server\'s heap fits its memory limit', () => {
+    for (const deployment of deployments) {
+      assert.equal(deployment.spec.template.spec.enableServiceLinks, false, deployment.metadata.name);
+    }
+    const nodeOptions = serverContainer.env.find((e: Doc) => e.name === 'NODE_OPTIONS')?.value ?? '';
+    const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(nodeOptions)?.[1]);
+    const limitMiB = Number(/^(\d+)Mi$/.exec(serverContainer.resources.limits.memory)?.[1]);
+    assert.ok(heapMiB > 0 && limitMiB > 0, `heap ${nodeOptions}, limit ${serverContainer.resources.limits.memory}`);
+    assert.ok(heapMiB <= limitMiB * 0.75, `a ${heapMiB} MiB heap leaves too little of ${limitMiB} Mi for the rest`);
+  });
+
+  it('readiness tolerates one slow probe: several failures, each given more than a second', () => {
+    const probe = serverContainer.readinessProbe;
+    assert.ok(probe.failureThreshold >= 2, `failureThreshold ${probe.failureThreshold}`);
+    assert.ok((probe.timeoutSeconds ?? 1) >= 2, `timeoutSeconds ${probe.timeoutSeconds}`);
   });
 
   it('the server gets its pod IP from the downward API', () => {
