@@ -21,7 +21,7 @@ inspect_image() { # name program
   local entrypoint
   entrypoint=$("${engine_cli[@]}" image inspect --format '{{json .Config.Entrypoint}}' "$image")
   "${engine_cli[@]}" run --rm "${run_flags[@]}" "$image" --help >"$log" 2>&1 \
-    || fail "$name: its entrypoint $entrypoint does not run $program (--help failed)" "$log"
+    || fail "$name: its entrypoint $entrypoint does not run $program: $(grep -m 1 -i error "$log")" "$log"
   head -n 1 "$log" | grep -q "^$program " \
     || fail "$name: its entrypoint $entrypoint does not run $program (--help printed something else)" "$log"
 
