@@ -50,16 +50,21 @@ pick_engine() {
   say "engine: buildah $(buildah --version | awk '{print $3}') + podman $(podman --version | awk '{print $3}'), runc, $driver storage in ${storage_dir#"$repo/"}"
 }
 
-# The step a failed build stopped at, from the builder's output: BuildKit's " > [build 3/8] COPY …"
-# or buildah's "[1/2] STEP 3/9: COPY …".
+# The step a failed build stopped at, from the builder's output: BuildKit's " > [build 3/8] COPY …:",
+# buildah's "[1/2] STEP 3/9: COPY …" or the classic builder's "Step 3/9 : COPY …".
 failed_step() {
   local line
-  line=$(grep -E '^ > \[[^]]+\] ' "$1" | tail -n 1)
+  line=$(grep -E '^ > \[[^]]+\] ' "$1" | tail -n 1) || true
   if [ -n "$line" ]; then
     line=${line# > }
     echo "${line%:}"
     return
   fi
-  line=$(grep -E 'STEP [0-9]+/[0-9]+: ' "$1" | tail -n 1)
-  echo "${line#*: } (${line%%: *})"
+  line=$(grep -E -i 'STEP [0-9]+/[0-9]+ ?: ' "$1" | tail -n 1) || true
+  if [ -n "$line" ]; then
+    local label=${line%%: *}
+    echo "${line#*: } (${label% })"
+  else
+    echo "(before its first step)"
+  fi
 }

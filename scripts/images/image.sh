@@ -19,7 +19,8 @@ inspect_image() { # name program
   [ "$ids" = 1000:1000 ] || fail "$name: runs as uid:gid $ids, not 1000:1000"
 
   local entrypoint
-  entrypoint=$("${engine_cli[@]}" image inspect --format '{{json .Config.Entrypoint}}' "$image")
+  entrypoint=$("${engine_cli[@]}" image inspect --format '{{json .Config.Entrypoint}}' "$image") \
+    || fail "$name: could not inspect the image"
   "${engine_cli[@]}" run --rm "${run_flags[@]}" "$image" --help >"$log" 2>&1 \
     || fail "$name: its entrypoint $entrypoint does not run $program: $(grep -m 1 -i error "$log")" "$log"
   head -n 1 "$log" | grep -q "^$program " \

@@ -17,7 +17,7 @@ free_port() {
   for (( port = $1; port < $1 + 100; port++ )); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
-  fail "no free port on 127.0.0.1 from $1 to $(( $1 + 99 ))"
+  return 1
 }
 
 # "200 OK": the status and body of a GET, or nothing when the server does not answer.
@@ -29,8 +29,8 @@ http_get() {
 start_server() {
   local log="$cache_dir/logs/addr-server.run.log"
   begin
-  http_port=$(free_port "$first_port")
-  grpc_port=$(free_port $(( http_port + 1 )))
+  http_port=$(free_port "$first_port") && grpc_port=$(free_port $(( http_port + 1 ))) \
+    || fail "addr-server: no two free ports on 127.0.0.1 from $first_port"
   "${engine_cli[@]}" run -d --name "$server_container" "${run_flags[@]}" -e POD_IP="$pod_ip" addr-server:images-check \
     --host 127.0.0.1 --http-port "$http_port" --grpc-port "$grpc_port" --shutdown-delay-ms 500 --grace-ms 3000 \
     >"$log" 2>&1 || fail "addr-server: the container did not start" "$log"
@@ -38,7 +38,7 @@ start_server() {
   for (( tries = 0; tries < 100; tries++ )); do
     [ "$(http_get "http://127.0.0.1:$http_port/health" 2>/dev/null)" = "200 OK" ] && break
     if [ "$("${engine_cli[@]}" inspect --format '{{.State.Running}}' "$server_container")" != true ]; then
-      "${engine_cli[@]}" logs "$server_container" >"$log" 2>&1
+      "${engine_cli[@]}" logs "$server_container" >"$log" 2>&1 || true
       fail "addr-server: exited before it was ready" "$log"
     fi
     sleep 0.2
@@ -50,7 +50,7 @@ start_server() {
 check_server_answers() {
   begin
   local addr reply
-  addr=$(http_get "http://127.0.0.1:$http_port/addr")
+  addr=$(http_get "http://127.0.0.1:$http_port/addr") || true
   [ "$addr" = "200 $pod_ip" ] || fail "addr-server: GET /addr answered \"$addr\", not \"200 $pod_ip\""
   reply=$(timeout 15 "$repo/out/client-grpc" "127.0.0.1:$grpc_port" --count 1 2>&1) || true
   [ "$reply" = "#1: $pod_ip" ] || fail "addr-server: gRPC GetAddr (out/client-grpc) printed \"$reply\", not \"#1: $pod_ip\""
@@ -71,10 +71,11 @@ check_client() { # name target
 stop_server() {
   local log="$cache_dir/logs/addr-server.run.log"
   begin
-  "${engine_cli[@]}" stop -t 10 "$server_container" >/dev/null 2>&1
+  "${engine_cli[@]}" stop -t 10 "$server_container" >"$log" 2>&1 || fail "addr-server: stop failed" "$log"
   local code
-  code=$("${engine_cli[@]}" inspect --format '{{.State.ExitCode}}' "$server_container")
-  "${engine_cli[@]}" logs "$server_container" >"$log" 2>&1
+  code=$("${engine_cli[@]}" inspect --format '{{.State.ExitCode}}' "$server_container") \
+    || fail "addr-server: no exit code after stop"
+  "${engine_cli[@]}" logs "$server_container" >"$log" 2>&1 || true
   [ "$code" = 0 ] || fail "addr-server: SIGTERM ended it with exit code $code, not 0 within the 10 s stop timeout" "$log"
   done_step "addr-server: SIGTERM (stop) → exit code 0"
 }

