@@ -26,7 +26,7 @@ done_step() {
 fail() {
   say "FAILED: $1"
   if [ -n "${2:-}" ] && [ -s "$2" ]; then
-    tail -n "${tail_lines:-15}" "$2" | sed 's/^/        | /'
+    tail -n 15 "$2" | sed 's/^/        | /'
   fi
   exit 1
 }
