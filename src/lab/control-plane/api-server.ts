@@ -94,10 +94,11 @@ export class KubeApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.refuseForeign(req);
-    const url = new URL(req.url ?? '/', 'http://api');
-    const target = route(url.pathname);
+    // Split by hand: new URL() reads a path like //x as a host name.
+    const [pathname = '/', search = ''] = (req.url ?? '/').split(/\?(.*)/s);
+    const target = route(pathname);
     const method = req.method ?? 'GET';
-    if (target.to === 'resource') return this.resource(req, res, target, url.searchParams);
+    if (target.to === 'resource') return this.resource(req, res, target, new URLSearchParams(search));
     if (method !== 'GET' && method !== 'HEAD') throw target.to === 'none' ? notServed() : methodNotAllowed();
     switch (target.to) {
       case 'version':

@@ -39,6 +39,9 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+const forbiddenChange = (name: string) =>
+  invalid('Deployment', 'apps', name, 'spec', 'Forbidden: the lab changes only spec.replicas, metadata.labels and metadata.annotations of a Deployment');
+
 export class DeploymentWrites {
   constructor(
     private readonly store: ObjectStore,
@@ -94,6 +97,12 @@ export class DeploymentWrites {
   /** PATCH (with a patch type) or PUT (patchType undefined) on deployments/NAME. */
   writeDeployment(namespace: string, name: string, body: unknown, patchType?: PatchType): KubeObject {
     const current = this.store.read('deployments', namespace, name);
+    if (patchType && patchType !== 'application/json-patch+json' && isObject(body)) {
+      // Refused before it is applied: a strategic patch of the template would otherwise fail on its list directives.
+      const allowed: Record<string, string[] | undefined> = { metadata: ['labels', 'annotations', 'resourceVersion', 'name'], spec: ['replicas'] };
+      const outside = Object.entries(body).some(([key, value]) => !(key in allowed) || !isObject(value) || Object.keys(value).some((k) => !allowed[key]?.includes(k)));
+      if (outside) throw forbiddenChange(name);
+    }
     const next = patchType ? applyPatch(patchType, current, body as Json) : body;
     if (!isObject(next) || !isObject(next.metadata)) throw badRequest('a Deployment needs metadata');
     const metadata = next.metadata;
@@ -104,7 +113,7 @@ export class DeploymentWrites {
       return canonical({ spec });
     };
     if (fixed(next) !== fixed(current)) {
-      throw invalid('Deployment', 'apps', name, 'spec', 'Forbidden: the lab changes only spec.replicas, metadata.labels and metadata.annotations of a Deployment');
+      throw forbiddenChange(name);
     }
     const spec = isObject(next.spec) ? next.spec : {};
     return this.setReplicas(current, this.replicas('Deployment', name, spec.replicas ?? 1), metadata.labels, metadata.annotations);
