@@ -62,6 +62,15 @@ describe('the Kubernetes API, through the real kubectl', () => {
     assert.equal(store.read('deployments', NS, 'addr-server').status?.availableReplicas, 5, 'rollout status returned before the pods were available');
   });
 
+  it('kubectl scale --current-replicas checks the Scale first, then writes it whole (PUT)', async () => {
+    const stale = await kubectl(['scale', '-n', NS, '--current-replicas=4', '--replicas=5', 'deployment/addr-server']);
+    assert.equal(stale.code, 1);
+    assert.match(stale.stderr, /Expected replicas to be 4, was 5/);
+    const current = await kubectl(['scale', '-n', NS, '--current-replicas=5', '--replicas=5', 'deployment/addr-server']);
+    assert.equal(current.code, 0, current.stderr);
+    assert.equal(current.stdout, 'deployment.apps/addr-server scaled\n');
+  });
+
   it('kubectl get pods -o wide: the real columns, 5 Running pods with their IPs', async () => {
     const { code, stdout } = await kubectl(['get', 'pods', '-n', NS, '-o', 'wide']);
     assert.equal(code, 0);

@@ -88,7 +88,7 @@ export class KubeApiServer {
     if (!host || !hosts.includes(host)) throw new ApiError(403, 'Forbidden', `host ${JSON.stringify(host ?? '')} is not this API's (${hosts.join(' or ')})`);
     const origin = req.headers.origin;
     if (origin === undefined || !STATE_CHANGING.has(req.method ?? '')) return;
-    const allowed = [...hosts.map((h) => `http://${h}`), ...(this.options.allowedOrigins ?? [])];
+    const allowed = [...hosts.map((h) => `http://${h}`), ...(this.options.allowedOrigins ?? []).map((o) => o.toLowerCase())];
     if (!allowed.includes(origin.toLowerCase())) throw new ApiError(403, 'Forbidden', `requests from origin ${origin} may not change the lab's state`);
   }
 
@@ -132,6 +132,7 @@ export class KubeApiServer {
       if (!representation) throw new ApiError(406, 'NotAcceptable', 'only application/json and meta.k8s.io/v1 Table are served');
       const selectors = { namespace, labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined };
       if (name === undefined && (target.watchPrefix || boolParam(query, 'watch'))) {
+        if (method === 'HEAD') throw methodNotAllowed();
         const sendInitialEvents = query.get('sendInitialEvents');
         return serveWatch(
           res,
@@ -165,6 +166,7 @@ export class KubeApiServer {
     if (type.name !== 'deployments' || name === undefined || (subresource !== undefined && subresource !== 'scale')) throw methodNotAllowed();
     if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed();
     if (query.has('dryRun')) throw badRequest('dryRun is not supported by this API');
+    // A PUT without a Content-Type is JSON, as the API server reads it (kubectl's scale client sends none).
     let patchType: PatchType | undefined;
     const contentType = mediaType(req.headers['content-type']);
     if (method === 'PATCH') {
@@ -172,7 +174,7 @@ export class KubeApiServer {
         throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
       }
       patchType = contentType as PatchType;
-    } else if (contentType !== 'application/json') {
+    } else if (contentType !== 'application/json' && contentType !== '') {
       throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json');
     }
     const input = parseJson(body);

@@ -140,6 +140,8 @@ export class ObjectStore {
       resourceVersion: String(rv),
       creationTimestamp: timestamp(this.now()),
       ...(type.tracksGeneration && { generation: 1 }),
+      deletionTimestamp: undefined,
+      deletionGracePeriodSeconds: undefined,
     };
     const created = { ...structuredClone(object), apiVersion: apiVersionOf(type), kind: type.kind, metadata };
     return this.commit(resource, 'ADDED', key, created, undefined);
@@ -170,10 +172,9 @@ export class ObjectStore {
       creationTimestamp: current.metadata.creationTimestamp,
       resourceVersion: String(this.rv + 1),
       ...(type.tracksGeneration && { generation: (current.metadata.generation ?? 1) + (specChanged ? 1 : 0) }),
-      ...(current.metadata.deletionTimestamp && {
-        deletionTimestamp: current.metadata.deletionTimestamp,
-        deletionGracePeriodSeconds: current.metadata.deletionGracePeriodSeconds,
-      }),
+      // Only a delete sets these: a write can neither start nor undo a deletion.
+      deletionTimestamp: current.metadata.deletionTimestamp,
+      deletionGracePeriodSeconds: current.metadata.deletionGracePeriodSeconds,
     };
     const updated = { ...structuredClone(object), apiVersion: current.apiVersion, kind: current.kind, metadata };
     return this.commit(resource, 'MODIFIED', keyOf(resource, current.metadata.namespace, current.metadata.name), updated, current);
