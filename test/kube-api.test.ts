@@ -181,7 +181,7 @@ describe('the Kubernetes API, through the real kubectl', () => {
     assert.equal(replicas(), 2);
   });
 
-  it('a foreign Origin cannot change state and a foreign Host is refused; the dashboard origin may scale', async () => {
+  it('a foreign Origin cannot change state and a foreign Host is refused; the trusted dashboard origin may scale, with CORS', async () => {
     const scalePath = `/apis/apps/v1/namespaces/${NS}/deployments/addr-server/scale`;
     const patch = '{"spec":{"replicas":3}}';
     const type = { 'content-type': 'application/merge-patch+json' };
@@ -199,8 +199,17 @@ describe('the Kubernetes API, through the real kubectl', () => {
     const readFromPage = await raw(port, 'GET', '/version', { origin: 'http://evil.example' });
     assert.equal(readFromPage.status, 200, 'reading is not changing state');
     assert.equal(readFromPage.contentType, 'application/json');
+    const preflight = await raw(port, 'OPTIONS', scalePath, { origin: dashboard, 'access-control-request-method': 'PATCH' });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], dashboard);
+    assert.match(String(preflight.headers['access-control-allow-methods']), /PATCH/);
+    const foreignPreflight = await raw(port, 'OPTIONS', scalePath, { origin: 'http://evil.example', 'access-control-request-method': 'PATCH' });
+    assert.equal(foreignPreflight.status, 403);
+    assert.equal(foreignPreflight.headers['access-control-allow-origin'], undefined);
+    assert.equal(readFromPage.headers['access-control-allow-origin'], undefined, 'a foreign page may not read the answers');
     const fromDashboard = await raw(port, 'PATCH', scalePath, { ...type, origin: dashboard }, patch);
     assert.equal(fromDashboard.status, 200);
+    assert.equal(fromDashboard.headers['access-control-allow-origin'], dashboard);
     const fromItself = await raw(port, 'PATCH', scalePath, { ...type, origin: `http://localhost:${port}` }, '{"spec":{"replicas":2}}');
     assert.equal(fromItself.status, 200);
     assert.equal(replicas(), 2);

@@ -34,6 +34,7 @@ export function kubectlFor(kubeconfig: string): Kubectl {
 export interface RawResponse {
   status: number;
   contentType: string;
+  headers: Record<string, string | string[] | undefined>;
   text: string;
   json: () => Record<string, unknown>;
 }
@@ -45,7 +46,7 @@ export function raw(port: number, method: string, path: string, headers: Record<
       let text = '';
       const done = () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text, json: () => JSON.parse(text) as Record<string, unknown> });
+        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown> });
       };
       const timer = setTimeout(() => {
         res.destroy();

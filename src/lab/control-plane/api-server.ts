@@ -1,12 +1,12 @@
 // The lab's Kubernetes API server: the part of the API that kubectl and @kubernetes/client-node use here
 // (discovery, list/get/watch as JSON or Table, scale, delete pod, logs), on loopback, over the store.
-// Requests that change state must come from the API's own origin: a web page the user opens cannot
-// scale or delete anything, and a DNS-rebound host name is refused for every request.
+// Requests that change state must come from the API's own origin or a trusted one (origins.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listen } from '../../common/listen.js';
 import { DeploymentWrites } from './deployment-writes.js';
 import { apiGroup, coreVersions, groupList, resourceList, version } from './discovery.js';
 import { boolParam, intParam, mediaType, negotiate, readBody, parseJson, sendJson, sendStatus, tableContentType, type Representation } from './http-io.js';
+import { OriginPolicy } from './origins.js';
 import { PATCH_TYPES, type PatchType } from './patch.js';
 import { deletePod, servePodLog, type PodLogs } from './pod-requests.js';
 import { apiVersionOf } from './resources.js';
@@ -18,7 +18,7 @@ import { serveWatch } from './watch-stream.js';
 
 export interface KubeApiOptions {
   store: ObjectStore;
-  /** origins besides the API's own (http://127.0.0.1:PORT, http://localhost:PORT) that may change state */
+  /** origins besides the API's own (http://127.0.0.1:PORT, http://localhost:PORT) that may change state, with CORS */
   allowedOrigins?: string[];
   /** what `kubectl logs` shows */
   podLogs?: PodLogs;
@@ -40,10 +40,12 @@ export class KubeApiServer {
   private readonly server: Server;
   private readonly watches = new Set<() => void>();
   private readonly writes: DeploymentWrites;
+  private readonly origins: OriginPolicy;
   private boundPort = 0;
 
   constructor(private readonly options: KubeApiOptions) {
     this.writes = new DeploymentWrites(options.store, options.maxReplicas ?? 100);
+    this.origins = new OriginPolicy(options.allowedOrigins);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         const status = error instanceof ApiError ? error.status : statusOf(500, 'InternalError', `internal error: ${(error as Error)?.message ?? String(error)}`);
@@ -82,18 +84,8 @@ export class KubeApiServer {
     });
   }
 
-  private refuseForeign(req: IncomingMessage): void {
-    const hosts = [`127.0.0.1:${this.boundPort}`, `localhost:${this.boundPort}`];
-    const host = req.headers.host?.toLowerCase();
-    if (!host || !hosts.includes(host)) throw new ApiError(403, 'Forbidden', `host ${JSON.stringify(host ?? '')} is not this API's (${hosts.join(' or ')})`);
-    const origin = req.headers.origin;
-    if (origin === undefined || !STATE_CHANGING.has(req.method ?? '')) return;
-    const allowed = [...hosts.map((h) => `http://${h}`), ...(this.options.allowedOrigins ?? []).map((o) => o.toLowerCase())];
-    if (!allowed.includes(origin.toLowerCase())) throw new ApiError(403, 'Forbidden', `requests from origin ${origin} may not change the lab's state`);
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.refuseForeign(req);
+    if (this.origins.admit(req, res, this.boundPort)) return;
     // Split by hand: new URL() reads a path like //x as a host name.
     const [pathname = '/', search = ''] = (req.url ?? '/').split(/\?(.*)/s);
     const target = route(pathname);
@@ -159,6 +151,13 @@ export class KubeApiServer {
       return this.reply(res, representation, type.name, items, resourceVersion, list);
     }
     if (!STATE_CHANGING.has(method)) throw methodNotAllowed();
+    return this.write(req, res, target, query);
+  }
+
+  private async write(req: IncomingMessage, res: ServerResponse, target: ResourceRoute, query: URLSearchParams): Promise<void> {
+    const { store } = this.options;
+    const { type, namespace, name, subresource } = target;
+    const method = req.method ?? '';
     const body = await readBody(req, this.options.maxBodyBytes ?? 1 << 20);
     if (method === 'DELETE' && type.name === 'pods' && name !== undefined && subresource === undefined) {
       return sendJson(res, 200, deletePod(store, namespace as string, name, query, body));
