@@ -242,6 +242,8 @@ describe('the Kubernetes API, through the real kubectl', () => {
         const path = `/${Array.from({ length: 1 + Math.floor(random() * 6) }, () => pick(segments)).join('/')}${pick(queries)}`;
         const headers: Record<string, string> = { 'content-type': pick(contentTypes), accept: pick(accepts) };
         if (random() < 0.1) headers.origin = pick(['http://evil.example', `http://127.0.0.1:${port}`, 'null']);
+        if (random() < 0.1) headers.host = pick([`localhost:${port}`, `evil.example:${port}`, '127.0.0.1', '']);
+        if (random() < 0.2) headers[`x-${Math.floor(random() * 1e6)}`] = String.fromCharCode(...Array.from({ length: 20 }, () => 32 + Math.floor(random() * 95)));
         const response = await raw(port, method, path, headers, method === 'GET' || method === 'HEAD' ? undefined : bodies(), 1500);
         if (response.status >= 400 && method !== 'HEAD') {
           const status = response.json();
@@ -262,7 +264,7 @@ describe('the Kubernetes API, through the real kubectl', () => {
 });
 
 describe('the Kubernetes API, through @kubernetes/client-node', () => {
-  it('an informer on the Service\'s EndpointSlices (by label) sees the slice change when the Deployment scales', async () => {
+  it('an informer on the Service\'s EndpointSlices (by label) follows the slice as the Deployment scales, across cut watches and a 410', async () => {
     const store = new ObjectStore();
     seed(store);
     const cluster = new TinyCluster(store);
@@ -274,10 +276,14 @@ describe('the Kubernetes API, through @kubernetes/client-node', () => {
     kc.loadFromFile(await writeKubeconfig(api.url, `${mkdtempSync(`${tmpdir()}/grpc-lb-kubeconfig-`)}/config`));
     const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
     const selector = 'kubernetes.io/service-name=addr-server';
+    let lists = 0;
     const informer = k8s.makeInformer(
       kc,
       `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`,
-      () => discovery.listNamespacedEndpointSlice({ namespace: NS, labelSelector: selector }),
+      () => {
+        lists++;
+        return discovery.listNamespacedEndpointSlice({ namespace: NS, labelSelector: selector });
+      },
       selector,
     );
     const seen: string[][] = [];
@@ -293,6 +299,19 @@ describe('the Kubernetes API, through @kubernetes/client-node', () => {
       assert.equal(scale.spec?.replicas, 3);
       await waitUntil('the informer sees 3 endpoints', () => seen.at(-1)?.length === 3);
       assert.deepEqual(informer.list(NS).map((slice) => slice.metadata?.name), ['addr-server-7x2kq']);
+      assert.equal(lists, 1);
+      // A cut watch is resumed from the last resourceVersion…
+      assert.equal(api.endWatches(), 1);
+      store.mutate('deployments', NS, 'addr-server', (d) => (d.spec = { ...d.spec, replicas: 2 }));
+      await waitUntil('the informer sees 2 endpoints', () => seen.at(-1)?.length === 2);
+      assert.equal(lists, 1, 'resumed without listing again');
+      // …and one that resumes after the history was compacted gets 410 Gone and lists again.
+      await waitUntil('the informer watches again', () => api.endWatches() === 1);
+      store.mutate('services', NS, 'addr-server', (service) => (service.metadata.labels = { changed: 'yes' }));
+      store.compact();
+      store.mutate('deployments', NS, 'addr-server', (d) => (d.spec = { ...d.spec, replicas: 4 }));
+      await waitUntil('the informer sees 4 endpoints', () => seen.at(-1)?.length === 4);
+      assert.equal(lists, 2, 'listed again after 410');
     } finally {
       informer.off('add', record);
       informer.off('update', record);

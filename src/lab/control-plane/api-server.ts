@@ -75,9 +75,16 @@ export class KubeApiServer {
     return `http://127.0.0.1:${this.boundPort}`;
   }
 
+  /** Ends every open watch, as an API server restart or a load balancer's idle timeout does; returns how many. */
+  endWatches(): number {
+    const open = [...this.watches];
+    for (const end of open) end();
+    return open.length;
+  }
+
   /** Ends every watch and stops listening. */
   close(): Promise<void> {
-    for (const end of [...this.watches]) end();
+    this.endWatches();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

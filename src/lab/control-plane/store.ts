@@ -102,6 +102,12 @@ export class ObjectStore {
     return String(this.rv);
   }
 
+  /** Forgets the history, as an etcd compaction does: a watch from any earlier version is then 410 Gone. */
+  compact(): void {
+    this.history.length = 0;
+    this.floor = this.rv;
+  }
+
   list(resource: ResourceName, options: ListOptions = {}): { items: KubeObject[]; resourceVersion: string } {
     const matches = this.matcher(resource, options);
     const items = [...this.objects.values()].filter((object) => object.kind === resourceType(resource).kind && matches(object));
