@@ -116,6 +116,7 @@ export class DeploymentWrites {
       throw forbiddenChange(name);
     }
     const spec = isObject(next.spec) ? next.spec : {};
-    return this.setReplicas(current, this.replicas('Deployment', name, spec.replicas ?? 1), metadata.labels, metadata.annotations);
+    // `next` is the whole object as it is to be: labels it lacks are removed, not kept.
+    return this.setReplicas(current, this.replicas('Deployment', name, spec.replicas ?? 1), metadata.labels ?? null, metadata.annotations ?? null);
   }
 }

@@ -27,7 +27,7 @@ export interface WatchLimits {
   maxSeconds: number;
 }
 
-/** Streams the watch; resolves when it ends. `stopAll` lets the server end every watch when it closes. */
+/** Streams the watch until its timeout, the client's close, or a call of the `end` it adds to `stopAll`. */
 export function serveWatch(res: ServerResponse, store: ObjectStore, request: WatchRequest, limits: WatchLimits, stopAll: Set<() => void>): void {
   const { representation } = request;
   let first = true;
