@@ -4,7 +4,7 @@
 import { apiVersionOf, GROUPS, RESOURCES, type ResourceType } from './resources.js';
 
 /** The Kubernetes release whose API (the part the lab serves) and clients the lab matches. */
-export const KUBERNETES_VERSION = { major: '1', minor: '33', patch: '0' };
+const KUBERNETES_VERSION = { major: '1', minor: '33', patch: '0' };
 
 export function version() {
   const { major, minor, patch } = KUBERNETES_VERSION;

@@ -11,7 +11,7 @@ export const LAB_NAMESPACE = 'grpc-lb';
 /** Where the lab writes its kubeconfig unless told otherwise: one file per API port. */
 export const defaultKubeconfigPath = (port: number) => join(tmpdir(), `grpc-lb-lab-${port}.kubeconfig`);
 
-export function kubeconfigText(server: string, namespace = LAB_NAMESPACE): string {
+function kubeconfigText(server: string, namespace = LAB_NAMESPACE): string {
   // JSON strings are valid YAML scalars: the values go in quoted, whatever they hold.
   const q = JSON.stringify;
   return [

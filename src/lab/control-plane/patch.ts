@@ -11,7 +11,7 @@ export type PatchType = (typeof PATCH_TYPES)[number];
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 const isObject = (value: unknown): value is Record<string, Json> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export function mergePatch(target: unknown, patch: Json): Json {
+function mergePatch(target: unknown, patch: Json): Json {
   if (!isObject(patch)) return patch;
   const result: Record<string, Json> = isObject(target) ? { ...(target as Record<string, Json>) } : {};
   for (const [key, value] of Object.entries(patch)) {

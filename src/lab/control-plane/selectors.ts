@@ -3,7 +3,7 @@
 import { badRequest } from './status.js';
 
 type Labels = Readonly<Record<string, string>> | undefined;
-export type Matcher<T> = (value: T) => boolean;
+type Matcher<T> = (value: T) => boolean;
 
 const TOKEN = /\s*(!=|==|=|\(|\)|,|!|[^\s!=(),]+)/y;
 

@@ -25,7 +25,7 @@ const NAME = column('Name', 'Name must be unique within a namespace.');
 const AGE = column('Age', 'CreationTimestamp is a timestamp representing the server time when this object was created.');
 
 /** Go's duration.HumanDuration, which kubectl's AGE column uses. */
-export function humanDuration(ms: number): string {
+function humanDuration(ms: number): string {
   const seconds = Math.floor(ms / 1000);
   if (seconds < -1) return '<invalid>';
   if (seconds < 0) return '0s';
