@@ -12,9 +12,9 @@ import {
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
-import { listen } from '../common/listen.js';
+import { listen } from '../../common/listen.js';
 import { balancer as makeBalancer, type Balancer, type BalancerName } from './balancer.js';
-import type { Endpoint, Endpoints } from './endpoints.js';
+import type { Endpoint, Endpoints } from '../control-plane/endpoints.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = constants;
 const GRPC_UNAVAILABLE = 14;

@@ -2,7 +2,7 @@
 //   round-robin: each ready pod in turn — the lab's default, an even spread every time.
 //   p2c-ewma: Linkerd's way — of two pods picked at random, the one with the lower cost, where cost is
 //   a peak-sensitive moving average of its latency (decaying over 10 s) times its requests in flight + 1.
-import type { Endpoint } from './endpoints.js';
+import type { Endpoint } from '../control-plane/endpoints.js';
 
 export const BALANCERS = ['round-robin', 'p2c-ewma'] as const;
 export type BalancerName = (typeof BALANCERS)[number];
