@@ -41,27 +41,30 @@ export async function labFigures(seconds: number, rounds: number, rate: number):
   }
 
   const lab = await startProcess(`${root}out/lab`, ['up', '--replicas', '1', '--no-mesh-client', '--api-port', '0', ...ephemeral],
-    /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · control :(?<api>\d+)/);
+    /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · API :(?<api>\d+)/);
   const apiPort = Number(lab.listening.api);
   try {
-    let pod: { ready: boolean; grpcPort?: number } | undefined;
-    for (let i = 0; i < 100 && !pod?.ready; i++) {
+    // The pod, from the lab's Kubernetes API: its IP, where it answers gRPC (the manifest's container port).
+    let podIp: string | undefined;
+    for (let i = 0; i < 100 && !podIp; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const status = (await (await fetch(`http://127.0.0.1:${apiPort}/status`)).json()) as { pods: Array<{ ready: boolean; grpcPort?: number }> };
-      pod = status.pods[0];
+      const slices = (await (await fetch(`http://127.0.0.1:${apiPort}/apis/discovery.k8s.io/v1/namespaces/grpc-lb/endpointslices`)).json()) as {
+        items: Array<{ endpoints: Array<{ addresses: string[]; conditions: { ready: boolean } }> }>;
+      };
+      podIp = slices.items[0]?.endpoints.find((e) => e.conditions.ready)?.addresses[0];
     }
-    if (!pod?.ready || !pod.grpcPort) throw new Error('the lab pod did not become ready');
+    if (!podIp) throw new Error('the lab pod did not become ready');
 
     const paths = [
-      ['direct to the pod', pod.grpcPort],
-      ['via the Service (L4)', Number(lab.listening.grpc)],
-      ['via the mesh (L7)', Number(lab.listening.mesh)],
+      ['direct to the pod', `${podIp}:30051`],
+      ['via the Service (L4)', `127.0.0.1:${lab.listening.grpc}`],
+      ['via the mesh (L7)', `127.0.0.1:${lab.listening.mesh}`],
     ] as const;
     const results = new Map<string, LoadResult[]>(paths.map(([name]) => [name, []]));
     for (let round = 1; round <= rounds; round++) {
       for (const [name, port] of paths) {
         say(`GetAddr at ${rate} calls/s ${name}, round ${round}/${rounds} (${seconds} s)`);
-        results.get(name)?.push(await h2loadGrpc(`http://127.0.0.1:${port}/addr.Addr/GetAddr`, seconds, 1, 1, rate));
+        results.get(name)?.push(await h2loadGrpc(`http://${port}/addr.Addr/GetAddr`, seconds, 1, 1, rate));
       }
     }
     const summary = paths.map(([name]) => {

@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
-import { exitWithin, freePort, replies, root, run, start, type Running } from './support/processes.js';
+import { exitWithin, freePort, replies, root, run, start } from './support/processes.js';
 
 const ephemeral = ['--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0'];
 
@@ -27,10 +27,30 @@ const client = (phase: Report['phases'][number], protocol: string, path: string)
   return found;
 };
 
-async function status(apiPort: number) {
-  const response = await fetch(`http://127.0.0.1:${apiPort}/status`);
-  return (await response.json()) as { replicas: number; pods: Array<{ ip: string; ready: boolean; pid: number; phase: string }> };
+interface PodObject {
+  metadata: { name: string; deletionTimestamp?: string };
+  status: { podIP?: string; conditions?: Array<{ type: string; status: string }>; containerStatuses?: Array<{ containerID?: string }> };
 }
+
+/** The Deployment's replicas and its pods, read from the lab's Kubernetes API as kubectl would. */
+async function status(apiPort: number) {
+  const api = `http://127.0.0.1:${apiPort}`;
+  const deployment = (await (await fetch(`${api}/apis/apps/v1/namespaces/grpc-lb/deployments/addr-server`)).json()) as { spec: { replicas: number } };
+  const list = (await (await fetch(`${api}/api/v1/namespaces/grpc-lb/pods`)).json()) as { items: PodObject[] };
+  return {
+    replicas: deployment.spec.replicas,
+    pods: list.items
+      .map((pod) => ({
+        name: pod.metadata.name,
+        ip: pod.status.podIP ?? '',
+        ready: pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+        terminating: Boolean(pod.metadata.deletionTimestamp),
+        pid: Number(/^process:\/\/(\d+)$/.exec(pod.status.containerStatuses?.[0]?.containerID ?? '')?.[1]),
+      }))
+      .sort((a, b) => ipOrder(a.ip, b.ip)),
+  };
+}
+const ipOrder = (a: string, b: string) => Number(a.split('.').at(-1)) - Number(b.split('.').at(-1));
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
@@ -49,30 +69,34 @@ const alive = (pid: number) => {
   }
 };
 
-async function labUp(extra: string[] = []): Promise<{ lab: Running; apiPort: number; http: number; grpc: number; mesh: number }> {
-  const lab = start('lab', ['up', ...ephemeral, '--api-port', '0', '--interval', '100', ...extra]);
-  const match = await lab.waitFor(/HTTP 127\.0\.0\.1:(\d+), gRPC :(\d+) · mesh :(\d+) · control :(\d+)/);
-  return { lab, http: Number(match[1]), grpc: Number(match[2]), mesh: Number(match[3]), apiPort: Number(match[4]) };
+/** Each lab gets a pod network of its own, so that labs never share a pod address. */
+let network = 0;
+async function labUp(extra: string[] = []) {
+  const prefix = `127.245.${++network + (process.pid % 200)}.`;
+  const lab = start('lab', ['up', ...ephemeral, '--api-port', '0', '--interval', '100', '--pod-cidr', `${prefix}0/24`, ...extra]);
+  const match = await lab.waitFor(/HTTP 127\.0\.0\.1:(\d+), gRPC :(\d+) · mesh :(\d+) · API :(\d+)/);
+  return { lab, http: Number(match[1]), grpc: Number(match[2]), mesh: Number(match[3]), apiPort: Number(match[4]), ip: (n: number) => `${prefix}${n}` };
 }
 
 describe('lab (the default run)', () => {
   it('sees what the post saw: HTTP spreads, gRPC via the Service sticks, gRPC in the mesh spreads; exit 0', async () => {
     const json = `${mkdtempSync(`${tmpdir()}/grpc-lb-lab-`)}/report.json`;
-    const { code, output } = await run('lab', ['--phase-seconds', '4', '--interval', '100', ...ephemeral, '--json', json], 60_000);
+    const net = `127.247.${process.pid % 200}.`;
+    const { code, output } = await run('lab', ['--phase-seconds', '4', '--interval', '100', ...ephemeral, '--pod-cidr', `${net}0/24`, '--json', json], 60_000);
     assert.equal(code, 0, output);
-    assert.match(output, /✓ client-grpc \(L4\): stuck on 10\.1\.0\.8 \(100 %\), as in the post/);
+    assert.match(output, new RegExp(`✓ client-grpc \\(L4\\): stuck on ${net.replaceAll('.', '\\.')}8 \\(100 %\\), as in the post`));
     assert.match(output, /The lab saw what the post saw/);
 
     const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
     assert.deepEqual(report.phases.map((p) => p.replicas), [1, 5, 2]);
     const [before, up, down] = report.phases as [Report['phases'][number], Report['phases'][number], Report['phases'][number]];
-    for (const c of before.clients) assert.deepEqual(Object.keys(c.counts), ['10.1.0.8'], `${c.name} ${c.path} before scaling`);
+    for (const c of before.clients) assert.deepEqual(Object.keys(c.counts), [`${net}8`], `${c.name} ${c.path} before scaling`);
 
     assert.ok(Object.keys(client(up, 'http', 'l4').counts).length >= 2, `HTTP through the Service reaches new pods\n${output}`);
-    assert.deepEqual(Object.keys(client(up, 'grpc', 'l4').counts), ['10.1.0.8'], 'gRPC through the Service stays on the first pod');
+    assert.deepEqual(Object.keys(client(up, 'grpc', 'l4').counts), [`${net}8`], 'gRPC through the Service stays on the first pod');
     assert.deepEqual(
       Object.keys(client(up, 'grpc', 'l7').counts).sort(),
-      ['10.1.0.10', '10.1.0.11', '10.1.0.12', '10.1.0.8', '10.1.0.9'],
+      [10, 11, 12, 8, 9].map((n) => `${net}${n}`),
       'gRPC in the mesh reaches all five pods',
     );
 
@@ -81,7 +105,7 @@ describe('lab (the default run)', () => {
     assert.equal(client(down, 'http', 'l4').errors, 0, `client-http lost calls during the scale-down\n${output}`);
     assert.equal(client(down, 'grpc', 'l7').errors, 0, `the in-mesh client lost calls during the scale-down\n${output}`);
     const survivors = Object.keys(client(down, 'grpc', 'l7').counts);
-    assert.ok(survivors.includes('10.1.0.8') && survivors.includes('10.1.0.9'), `the mesh spread over the remaining pods\n${output}`);
+    assert.ok(survivors.includes(`${net}8`) && survivors.includes(`${net}9`), `the mesh spread over the remaining pods\n${output}`);
   });
 
   it('Ctrl-C in the middle of a run stops it: exit 130, pods stopped', async () => {
@@ -89,7 +113,7 @@ describe('lab (the default run)', () => {
     await lab.waitFor(/first replies from/, 30_000);
     lab.child.kill('SIGINT');
     assert.equal(await exitWithin(lab, 20_000), 130);
-    assert.ok(lab.lines.some((line) => /pod 10\.1\.0\.8 terminating/.test(line)));
+    assert.ok(lab.lines.some((line) => /pod 127\.\d+\.\d+\.8 terminating/.test(line)));
     assert.ok(lab.lines.some((line) => /interrupted; everything it started has stopped/.test(line)));
   });
 
@@ -113,7 +137,7 @@ describe('lab (the default run)', () => {
     assert.match(printed[0] ?? '', new RegExp(`port ${port} \\(the Service's HTTP NodePort\\) is already in use.*--http-node-port`));
   });
 
-  it('lab up on a taken control port: one clear line naming it, exit 1', async () => {
+  it('lab up on a taken API port: one clear line naming it, exit 1', async () => {
     const squatter = createServer().listen(0, '127.0.0.1');
     await once(squatter, 'listening');
     const { port } = squatter.address() as { port: number };
@@ -122,7 +146,7 @@ describe('lab (the default run)', () => {
     assert.equal(code, 1);
     const printed = lines.filter((l) => l.trim() !== '');
     assert.equal(printed.length, 1, printed.join('\n'));
-    assert.match(printed[0] ?? '', new RegExp(`port ${port} \\(the lab's control port\\) is already in use.*--api-port`));
+    assert.match(printed[0] ?? '', new RegExp(`port ${port} \\(the Kubernetes API\\) is already in use.*--api-port`));
   });
 
   it('lab scale with no lab running: one clear line, exit 1', async () => {
@@ -143,13 +167,13 @@ describe('lab pods get what a kubelet gives', () => {
     const dir = mkdtempSync(`${tmpdir()}/grpc-lb-manifest-`);
     const manifest = `${dir}/server.yml`;
     writeFileSync(manifest, readFileSync(`${root}k8s/server.yml`, 'utf8').replace(/^\s*enableServiceLinks: false\n/m, ''));
-    const { lab, apiPort } = await labUp(['--no-mesh-client', '--replicas', '2', '--manifest', manifest]);
+    const { lab, apiPort, ip } = await labUp(['--no-mesh-client', '--replicas', '2', '--manifest', manifest]);
     try {
       await waitUntil('2 pods are ready', async () => (await status(apiPort)).pods.filter((p) => p.ready).length === 2);
       const [pod] = (await status(apiPort)).pods;
       const env = environOf(pod?.pid as number);
-      assert.equal(env.POD_IP, '10.1.0.8');
-      assert.equal(env.POD_NAME, 'addr-server-8');
+      assert.equal(env.POD_IP, ip(8));
+      assert.equal(env.POD_NAME, pod?.name);
       assert.equal(env.ADDR_SERVER_SERVICE_HOST, env.ADDR_SERVER_PORT_80_TCP_ADDR);
       assert.match(env.ADDR_SERVER_PORT ?? '', /^tcp:\/\/[\d.]+:80$/);
       assert.equal(env.ADDR_SERVER_SERVICE_PORT_GRPC, '30051');
@@ -162,13 +186,13 @@ describe('lab pods get what a kubelet gives', () => {
   });
 
   it('with the kit\'s manifest (enableServiceLinks: false), no service links but the API server\'s', async () => {
-    const { lab, apiPort } = await labUp(['--no-mesh-client']);
+    const { lab, apiPort, ip } = await labUp(['--no-mesh-client']);
     try {
       await waitUntil('the pod is ready', async () => (await status(apiPort)).pods.some((p) => p.ready));
       const env = environOf((await status(apiPort)).pods[0]?.pid as number);
       assert.equal(env.ADDR_SERVER_SERVICE_HOST, undefined);
       assert.ok(env.KUBERNETES_SERVICE_HOST);
-      assert.equal(env.POD_IP, '10.1.0.8');
+      assert.equal(env.POD_IP, ip(8));
     } finally {
       lab.child.kill('SIGTERM');
       await exitWithin(lab, 30_000);
@@ -210,24 +234,25 @@ describe('lab up', () => {
   });
 
   it('a pod killed with SIGKILL: the clients print errors and recover, the lab replaces the pod', async () => {
-    const { lab, apiPort, grpc, mesh } = await labUp(['--no-mesh-client']);
+    const { lab, apiPort, grpc, mesh, ip } = await labUp(['--no-mesh-client']);
     await waitUntil('the first pod is ready', async () => (await status(apiPort)).pods.some((p) => p.ready));
     const viaService = start('client-grpc', [`localhost:${grpc}`, '--count', '30', '--interval', '100', '--deadline-ms', '1000']);
     const inMesh = start('client-grpc', [`localhost:${mesh}`, '--count', '30', '--interval', '100', '--deadline-ms', '1000']);
-    await Promise.all([viaService.waitFor(/^#3: 10\.1\.0\.8$/), inMesh.waitFor(/^#3: 10\.1\.0\.8$/)]);
+    const line = (n: number) => new RegExp(`^#\\d+: ${ip(n).replaceAll('.', '\\.')}$`);
+    await Promise.all([viaService.waitFor(line(8)), inMesh.waitFor(line(8))]);
 
     const [pod] = (await status(apiPort)).pods;
-    assert.equal(pod?.ip, '10.1.0.8');
+    assert.equal(pod?.ip, ip(8));
     process.kill(pod.pid, 'SIGKILL');
 
     for (const proc of [viaService, inMesh]) {
       await proc.waitFor(/^Error: UNAVAILABLE/, 15_000);
-      await proc.waitFor(/^#\d+: 10\.1\.0\.9$/, 20_000);
+      await proc.waitFor(line(9), 20_000);
       assert.equal(await exitWithin(proc, 20_000), 0);
       assert.deepEqual(replies(proc.lines).map(([n]) => n), Array.from({ length: 30 }, (_, i) => i + 1));
     }
     const after = await status(apiPort);
-    assert.deepEqual(after.pods.map((p) => [p.ip, p.ready]), [['10.1.0.9', true]]);
+    assert.deepEqual(after.pods.map((p) => [p.ip, p.ready]), [[ip(9), true]]);
     lab.child.kill('SIGTERM');
     assert.equal(await exitWithin(lab, 20_000), 0);
   });
@@ -244,7 +269,9 @@ describe('lab up', () => {
       process.kill(stopped.pid, 'SIGSTOP');
       const seen = client.lines.length;
       const other = (await status(apiPort)).pods.find((p) => p.ip !== pinned)?.ip as string;
-      await client.waitFor(new RegExp(`^#\\d+: ${other.replaceAll('.', '\\.')}$`), 30_000);
+      // Bounded generously: a reconnect that lands on the hung pod before readiness drops it waits out
+      // grpc-js's 20 s connect timeout before it tries again.
+      await client.waitFor(new RegExp(`^#\\d+: ${other.replaceAll('.', '\\.')}$`), 90_000);
       assert.ok(client.lines.slice(seen).some((line) => line.startsWith('Error: ')), 'calls to the hung pod failed first');
       assert.ok(alive(stopped.pid), 'the first pod is still there, stopped');
     } finally {
@@ -258,14 +285,18 @@ describe('lab up', () => {
   it('refuses a scale from another origin or for another host: a web page cannot scale the lab', async () => {
     const { lab, apiPort } = await labUp(['--no-mesh-client']);
     try {
+      const path = '/apis/apps/v1/namespaces/grpc-lb/deployments/addr-server/scale';
       const scale = (headers: Record<string, string>) =>
         new Promise<number>((resolve, reject) => {
-          const req = httpRequest({ host: '127.0.0.1', port: apiPort, method: 'POST', path: '/scale?replicas=3', headers }, (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          });
+          const req = httpRequest(
+            { host: '127.0.0.1', port: apiPort, method: 'PATCH', path, headers: { 'content-type': 'application/merge-patch+json', ...headers } },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
           req.on('error', reject);
-          req.end();
+          req.end(JSON.stringify({ spec: { replicas: 3 } }));
         });
       assert.equal(await scale({ origin: 'http://evil.example' }), 403);
       assert.equal(await scale({ host: 'evil.example' }), 403);

@@ -49,7 +49,7 @@ describe('the mesh proxy', () => {
     const port = await new Promise<number>((resolve, reject) =>
       pod.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
-    endpoints.add({ ip: '10.1.0.8', httpPort: 0, grpcPort: port });
+    endpoints.add({ ip: '10.1.0.8', address: '127.0.0.1', httpPort: 0, grpcPort: port });
     client = new Addr(`127.0.0.1:${await mesh.listen(0)}`, grpc.credentials.createInsecure());
   });
   after(async () => {
@@ -117,8 +117,8 @@ describe('the mesh proxy balancers', () => {
     const fast = await pod('10.1.0.8', 0);
     const slow = await pod('10.1.0.9', 250);
     const endpoints = new Endpoints();
-    endpoints.add({ ip: '10.1.0.8', httpPort: 0, grpcPort: fast.port });
-    endpoints.add({ ip: '10.1.0.9', httpPort: 0, grpcPort: slow.port });
+    endpoints.add({ ip: '10.1.0.8', address: '127.0.0.1', httpPort: 0, grpcPort: fast.port });
+    endpoints.add({ ip: '10.1.0.9', address: '127.0.0.1', httpPort: 0, grpcPort: slow.port });
     const mesh = new MeshProxy(endpoints, balancer);
     const client = new Addr(`127.0.0.1:${await mesh.listen(0)}`, grpc.credentials.createInsecure());
     const counts: Record<string, number> = {};

@@ -3,21 +3,11 @@
 # (docker/podman stop) ends it with exit code 0 within its grace period.
 
 pod_ip=10.1.0.8
-first_port=41000 # the check's servers listen on the first free ports from here
 server_container=grpc-lb-images-check-server-$$
 containers=("$server_container")
 
 remove_containers() {
   "${engine_cli[@]}" rm -f "${containers[@]}" >/dev/null 2>&1 || true
-}
-
-# The first port from $1 on that nothing listens on (in a range of 100).
-free_port() {
-  local port
-  for (( port = $1; port < $1 + 100; port++ )); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-  return 1
 }
 
 # "200 OK": the status and body of a GET, or nothing when the server does not answer.
@@ -29,14 +19,18 @@ http_get() {
 start_server() {
   local log="$cache_dir/logs/addr-server.run.log"
   begin
-  http_port=$(free_port "$first_port") && grpc_port=$(free_port $(( http_port + 1 ))) \
-    || fail "addr-server: no two free ports on 127.0.0.1 from $first_port"
+  # Ports 0: the server takes free ones and prints them (a port picked beforehand could be taken by then).
   "${engine_cli[@]}" run -d --name "$server_container" "${run_flags[@]}" -e POD_IP="$pod_ip" addr-server:images-check \
-    --host 127.0.0.1 --http-port "$http_port" --grpc-port "$grpc_port" --shutdown-delay-ms 500 --grace-ms 3000 \
+    --host 127.0.0.1 --http-port 0 --grpc-port 0 --shutdown-delay-ms 500 --grace-ms 3000 \
     >"$log" 2>&1 || fail "addr-server: the container did not start" "$log"
-  local tries
+  local tries listening
   for (( tries = 0; tries < 100; tries++ )); do
-    [ "$(http_get "http://127.0.0.1:$http_port/health" 2>/dev/null)" = "200 OK" ] && break
+    listening=$("${engine_cli[@]}" logs "$server_container" 2>/dev/null | grep -o 'http=127\.0\.0\.1:[0-9]* grpc=127\.0\.0\.1:[0-9]*' || true)
+    if [ -n "$listening" ]; then
+      http_port=${listening#http=127.0.0.1:}; http_port=${http_port%% *}
+      grpc_port=${listening##*grpc=127.0.0.1:}
+      [ "$(http_get "http://127.0.0.1:$http_port/health" 2>/dev/null)" = "200 OK" ] && break
+    fi
     if [ "$("${engine_cli[@]}" inspect --format '{{.State.Running}}' "$server_container")" != true ]; then
       "${engine_cli[@]}" logs "$server_container" >"$log" 2>&1 || true
       fail "addr-server: exited before it was ready" "$log"

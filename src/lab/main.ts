@@ -1,16 +1,17 @@
 // out/lab: the post's experiment on one machine, no cluster. `lab` (= npm start) replays it and checks
-// the result; `lab up` keeps the emulated cluster running; `lab scale N` scales a running one.
+// the result; `lab up` keeps the emulated cluster running, with a Kubernetes API for kubectl;
+// `lab scale N` scales a running one. This file only parses and dispatches.
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { command, errorText, EXIT_USAGE, kinds, numberOption, parseNumber, usageError } from '../common/cli.js';
 import { loadManifest, type Manifest } from './control-plane/manifest.js';
-import { DEFAULT_API_PORT, MAX_REPLICAS } from './commands/api.js';
 import { BALANCERS, type BalancerName } from './data-plane/balancer.js';
-import type { ClusterPorts } from './cluster.js';
+import { DEFAULT_POD_CIDR, MAX_REPLICAS, type ClusterPorts } from './cluster.js';
 import { run, type RunOptions } from './commands/run.js';
-import { scale, up, type ScaleOptions, type UpOptions } from './commands/up.js';
+import { DEFAULT_API_PORT, scale, type ScaleOptions } from './commands/scale.js';
+import { up, type UpOptions } from './commands/up.js';
 
 const beside = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 /** The executables the lab runs: the ones built beside it in out/. */
@@ -21,11 +22,23 @@ const portOptions = {
   'grpc-node-port': numberOption('grpc-node-port', kinds.port, "the Service's gRPC NodePort (0: any free port)", 30051),
   'mesh-port': numberOption('mesh-port', kinds.port, "the mesh sidecar's port for in-mesh clients (0: any free port)", 4140),
 } as const;
-const apiPortOption = {
-  'api-port': numberOption('api-port', kinds.port, "the lab's control port, which `lab scale` talks to (up: 0 for any free port)", DEFAULT_API_PORT),
-} as const;
-const manifestOption = {
+const apiPortOption = (defaultPort: number) =>
+  ({
+    'api-port': numberOption('api-port', kinds.port, "the lab's Kubernetes API, which kubectl and `lab scale` talk to (0: any free port)", defaultPort),
+  }) as const;
+const clusterOptions = {
   manifest: { type: 'string', default: beside('k8s/server.yml'), describe: 'the Deployment addr-server and its Services, as Skaffold deploys them' },
+  'pod-cidr': {
+    type: 'string',
+    default: DEFAULT_POD_CIDR,
+    describe: 'the pods\' addresses: a /24 in 127.0.0.0/8, all local on Linux (pods get .8, .9, …)',
+    coerce: (value: string) => {
+      if (!/^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)\.0\/24$/.test(value)) {
+        throw new Error(`--pod-cidr must be a /24 inside 127.0.0.0/8 such as ${DEFAULT_POD_CIDR}, got ${JSON.stringify(value)}`);
+      }
+      return value;
+    },
+  },
 } as const;
 const replicaKind = { min: 0, max: MAX_REPLICAS, noun: 'a whole number of replicas' };
 const meshBalancerOption = {
@@ -52,10 +65,11 @@ function manifestOrExit(file: string): Manifest {
 type Selected = ({ cmd: 'run' } & RunOptions) | ({ cmd: 'up' } & UpOptions) | ({ cmd: 'scale' } & ScaleOptions);
 let selected: Selected | undefined;
 
-const portsOf = (argv: { 'http-node-port': number; 'grpc-node-port': number; 'mesh-port': number }): ClusterPorts => ({
+const portsOf = (argv: { 'http-node-port': number; 'grpc-node-port': number; 'mesh-port': number; 'api-port': number }): ClusterPorts => ({
   http: argv['http-node-port'],
   grpc: argv['grpc-node-port'],
   mesh: argv['mesh-port'],
+  api: argv['api-port'],
 });
 
 const parser: Argv = command(
@@ -74,7 +88,8 @@ const parser: Argv = command(
           json: { type: 'string', describe: 'also write the report as JSON to this file' },
           ...meshBalancerOption,
           ...portOptions,
-          ...manifestOption,
+          ...apiPortOption(0),
+          ...clusterOptions,
         })
         .check((argv) => {
           if (argv.json !== undefined && (argv.json === '' || !existsSync(dirname(resolve(argv.json))))) {
@@ -91,6 +106,7 @@ const parser: Argv = command(
         json: argv.json,
         ports: portsOf(argv),
         manifest: manifestOrExit(argv.manifest),
+        podCidr: argv['pod-cidr'],
       };
     },
   )
@@ -100,13 +116,14 @@ const parser: Argv = command(
     (y) =>
       y
         .options({
-          replicas: numberOption('replicas', replicaKind, 'replicas to start with', 1),
+          replicas: numberOption('replicas', replicaKind, 'replicas to start with (default: the manifest\'s)', undefined),
           'mesh-client': { type: 'boolean', default: true, describe: 'run an in-mesh client-grpc, like the post\'s in-cluster client' },
           ...intervalOption,
           ...meshBalancerOption,
           ...portOptions,
-          ...apiPortOption,
-          ...manifestOption,
+          ...apiPortOption(DEFAULT_API_PORT),
+          ...clusterOptions,
+          kubeconfig: { type: 'string', describe: 'where to write the kubeconfig for kubectl (default: a file in the temporary folder)' },
         }),
     (argv) => {
       selected = {
@@ -115,15 +132,16 @@ const parser: Argv = command(
         replicas: argv.replicas,
         interval: argv.interval,
         meshClient: argv['mesh-client'],
-        apiPort: argv['api-port'],
         ports: portsOf(argv),
         manifest: manifestOrExit(argv.manifest),
+        podCidr: argv['pod-cidr'],
+        kubeconfig: argv.kubeconfig,
       };
     },
   )
   .command(
     'scale <replicas>',
-    'change the replica count of the running lab (the stand-in for kubectl scale)',
+    'change the replica count of the running lab, as `kubectl scale` does through its API',
     (y) =>
       y
         .positional('replicas', {
@@ -131,7 +149,7 @@ const parser: Argv = command(
           describe: `new replica count, 0 to ${MAX_REPLICAS}`,
           coerce: (value: unknown) => parseNumber(value, replicaKind, 'replicas'),
         })
-        .options(apiPortOption),
+        .options(apiPortOption(DEFAULT_API_PORT)),
     (argv) => {
       selected = { cmd: 'scale', replicas: argv.replicas as number, apiPort: argv['api-port'] };
     },

@@ -5,7 +5,8 @@ import { errorText } from '../../common/cli.js';
 import { onShutdown } from '../../common/shutdown.js';
 import type { BalancerName } from '../data-plane/balancer.js';
 import type { Manifest } from '../control-plane/manifest.js';
-import { Cluster, startOrExit, type ClusterPorts } from '../cluster.js';
+import type { ClusterPorts } from '../cluster.js';
+import { startCluster } from './start-cluster.js';
 import { Progress } from './progress.js';
 import { pathLabel, phaseTable, reportJson, verdicts } from './report.js';
 import { PHASES, runScenario, type Bins } from './scenario.js';
@@ -17,15 +18,19 @@ export interface RunOptions {
   json: string | undefined;
   ports: ClusterPorts;
   manifest: Manifest;
+  podCidr: string;
 }
 
 export async function run(options: RunOptions, bins: Bins): Promise<number> {
   const progress = new Progress();
   const abort = new AbortController();
   onShutdown(() => abort.abort());
-  const cluster = new Cluster(bins.server, options.manifest, options.meshBalancer);
+  const cluster = await startCluster(
+    { serverBin: bins.server, manifest: options.manifest, meshBalancer: options.meshBalancer, podCidr: options.podCidr },
+    options.ports,
+    0,
+  );
   cluster.deployment.on('event', (message) => progress.event(`  ${message}`));
-  await startOrExit(cluster, options.ports, 0);
   const { http, grpc, mesh } = cluster.ports;
   progress.event(`lab: Service addr-server on 127.0.0.1:${http} (HTTP), :${grpc} (gRPC); mesh proxy :${mesh}`);
   cluster.deployment.scale(PHASES[0].replicas);

@@ -1,41 +1,49 @@
-// The control plane: a Deployment with a replica count. It starts pods until the count is met, puts a
-// pod into the Service's endpoints once it is ready, and on scale-down takes a pod out of the endpoints
-// before it sends SIGTERM — the order Kubernetes aims for. A pod that dies is replaced.
+// The control plane: a Deployment with a replica count (its ReplicaSet and the kubelet, in short). It
+// starts pods until the count is met, puts a pod into the Service's endpoints once it is ready, and on
+// scale-down or deletion takes a pod out of the endpoints before it sends SIGTERM — the order
+// Kubernetes aims for. A pod that dies, or is deleted, is replaced.
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Endpoints } from './endpoints.js';
-import { Pod } from './pod.js';
+import { Pod, type PodSpec } from './pod.js';
 
 export interface DeploymentOptions {
-  serverBin: string;
-  /** The container's environment for a pod of this name and IP, as the kubelet would give it. */
-  podEnv: (pod: { name: string; ip: string }) => Record<string, string>;
+  /** The Deployment's name: pods are NAME-<template hash>-<5 letters>, as a ReplicaSet names them. */
+  name: string;
+  templateHash: string;
+  /** The pod IP of the n-th pod (n from 0): the pod network. */
+  podIp: (n: number) => string;
+  /** What the kubelet needs to run a pod of this name and IP. */
+  podSpec: (pod: { name: string; ip: string }) => PodSpec;
+  terminationGraceMs: number;
 }
-
-/** The emulated pod network: pods get 10.1.0.8, .9, … (10.1.0.8 is the post's first pod). */
-const POD_NETWORK_PREFIX = '10.1.0.';
 
 interface DeploymentEvents {
   /** Something a person watching would want to know: a pod started, became ready, was replaced, … */
   event: [message: string];
+  /** A pod was added, changed state or went away: for whoever publishes the state (the API). */
+  change: [];
 }
+
+// The alphabet Kubernetes uses for generated names (no vowels, no look-alikes).
+const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+const suffix = () => [...randomBytes(5)].map((byte) => NAME_ALPHABET[byte % NAME_ALPHABET.length]).join('');
 
 export class Deployment extends EventEmitter<DeploymentEvents> {
   readonly endpoints = new Endpoints();
   readonly #pods = new Set<Pod>();
-  readonly #serverBin: string;
-  readonly #podEnv: DeploymentOptions['podEnv'];
+  readonly #options: DeploymentOptions;
   readonly #deleting = new Set<Pod>();
-  #nextHost = 8;
+  #created = 0;
   #replicas = 0;
   #stopped = false;
   /** CrashLoopBackOff, in short: a pod that dies before it was ever ready is replaced after a growing delay. */
   #backoffMs = 0;
   #backoffTimer: NodeJS.Timeout | undefined;
 
-  constructor({ serverBin, podEnv }: DeploymentOptions) {
+  constructor(options: DeploymentOptions) {
     super();
-    this.#serverBin = serverBin;
-    this.#podEnv = podEnv;
+    this.#options = options;
   }
 
   get replicas(): number {
@@ -54,6 +62,7 @@ export class Deployment extends EventEmitter<DeploymentEvents> {
   scale(replicas: number): void {
     this.#replicas = replicas;
     this.#reconcile();
+    this.emit('change');
   }
 
   /** Resolves once `count` pods are ready. Unbounded: the caller decides how long to wait. */
@@ -69,11 +78,21 @@ export class Deployment extends EventEmitter<DeploymentEvents> {
     });
   }
 
-  async stop(): Promise<void> {
+  /** A pod deleted through the API: terminated gracefully, and replaced as a ReplicaSet does. */
+  delete(name: string, graceMs = this.#options.terminationGraceMs): Promise<void> | undefined {
+    const pod = [...this.#pods].find((p) => p.name === name);
+    if (!pod) return undefined;
+    const gone = this.#delete(pod, graceMs);
+    this.#reconcile();
+    return gone;
+  }
+
+  /** Stops every pod: SIGTERM, and SIGKILL after `graceMs` (the lab going away need not wait for drains). */
+  async stop(graceMs = 2000): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#backoffTimer);
     this.#replicas = 0;
-    await Promise.all([...this.#pods].map((pod) => this.#delete(pod)));
+    await Promise.all([...this.#pods].map((pod) => this.#delete(pod, graceMs)));
   }
 
   #reconcile(): void {
@@ -89,23 +108,31 @@ export class Deployment extends EventEmitter<DeploymentEvents> {
   }
 
   #create(): void {
-    const ip = `${POD_NETWORK_PREFIX}${this.#nextHost}`;
-    const name = `addr-server-${this.#nextHost}`;
-    this.#nextHost += 1;
-    const pod = new Pod(name, ip, this.#serverBin, this.#podEnv({ name, ip }));
+    const inUse = new Set([...this.#pods].map((p) => p.ip));
+    let ip = this.#options.podIp(this.#created++);
+    for (let tries = 0; inUse.has(ip) && tries < 1000; tries++) ip = this.#options.podIp(this.#created++);
+    const { name: deployment, templateHash } = this.#options;
+    const name = `${deployment}-${templateHash}-${suffix()}`;
+    const pod = new Pod(name, ip, this.#options.podSpec({ name, ip }));
     this.#pods.add(pod);
     this.emit('event', `pod ${ip} created`);
+    this.emit('change');
     let everReady = false;
     pod.on('ready', () => {
       everReady = true;
       this.#backoffMs = 0;
       if (pod.endpoint) this.endpoints.add(pod.endpoint);
       this.emit('event', `pod ${ip} ready: added to the endpoints`);
+      this.emit('change');
     });
-    pod.on('unready', () => this.endpoints.remove(ip));
+    pod.on('unready', () => {
+      this.endpoints.remove(ip);
+      this.emit('change');
+    });
     pod.on('exit', (code, signal) => {
       this.endpoints.remove(ip);
       this.#pods.delete(pod);
+      this.emit('change');
       if (this.#deleting.delete(pod) || this.#stopped) return;
       const why = `${signal ?? `exit ${code}`}${pod.lastError ? `: ${pod.lastError}` : ''}`;
       if (everReady) {
@@ -120,11 +147,13 @@ export class Deployment extends EventEmitter<DeploymentEvents> {
     });
   }
 
-  async #delete(pod: Pod): Promise<void> {
+  async #delete(pod: Pod, graceMs = this.#options.terminationGraceMs): Promise<void> {
     if (this.#deleting.has(pod) || pod.phase === 'Gone') return pod.exited;
     this.#deleting.add(pod);
     this.endpoints.remove(pod.ip); // out of the Service first …
     this.emit('event', `pod ${pod.ip} terminating: removed from the endpoints, then SIGTERM`);
-    await pod.terminate(); // … then the kubelet stops it; the server drains its calls in flight
+    const stopped = pod.terminate(graceMs); // … then the kubelet stops it; the server drains its calls in flight
+    this.emit('change');
+    await stopped;
   }
 }

@@ -3,7 +3,10 @@
 import { EventEmitter } from 'node:events';
 
 export interface Endpoint {
+  /** the pod IP */
   ip: string;
+  /** where to connect: the pod IP, or 127.0.0.1 where pods have no address of their own */
+  address: string;
   httpPort: number;
   grpcPort: number;
 }

@@ -71,7 +71,7 @@ export class MeshProxy {
   #sessionTo(endpoint: Endpoint): ClientHttp2Session {
     const existing = this.#sessions.get(endpoint.ip);
     if (existing && !existing.closed && !existing.destroyed) return existing;
-    const session = connect(`http://127.0.0.1:${endpoint.grpcPort}`);
+    const session = connect(`http://${endpoint.address}:${endpoint.grpcPort}`);
     const forget = () => {
       if (this.#sessions.get(endpoint.ip) === session) this.#sessions.delete(endpoint.ip);
     };

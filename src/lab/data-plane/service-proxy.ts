@@ -11,11 +11,7 @@ export class ServiceProxy {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
 
-  constructor(
-    readonly name: string,
-    endpoints: Endpoints,
-    targetPort: (endpoint: Endpoint) => number,
-  ) {
+  constructor(endpoints: Endpoints, targetPort: (endpoint: Endpoint) => number) {
     this.#server = createServer((client) => {
       const ready = endpoints.list();
       const endpoint = ready[Math.floor(Math.random() * ready.length)];
@@ -24,7 +20,7 @@ export class ServiceProxy {
         return;
       }
       this.connections.set(endpoint.ip, (this.connections.get(endpoint.ip) ?? 0) + 1);
-      const upstream = connect(targetPort(endpoint), '127.0.0.1');
+      const upstream = connect(targetPort(endpoint), endpoint.address);
       for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
         this.#sockets.add(socket);
         socket.setNoDelay(true);
