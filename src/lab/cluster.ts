@@ -28,7 +28,9 @@ export class Cluster {
     const { endpoints } = this.deployment;
     this.http = new ServiceProxy('HTTP', endpoints, (endpoint) => endpoint.httpPort);
     this.grpc = new ServiceProxy('gRPC', endpoints, (endpoint) => endpoint.grpcPort);
-    this.mesh = new MeshProxy(endpoints, meshBalancer);
+    this.mesh = new MeshProxy(endpoints, { balancer: meshBalancer });
+    // What the mesh notices about a pod (it went silent, it came back) joins the deployment's events.
+    this.mesh.on('event', (message) => this.deployment.emit('event', message));
   }
 
   /** Opens the ports (failing with one clear line when one is taken), then starts `replicas` pods. */
