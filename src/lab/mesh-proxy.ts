@@ -72,7 +72,8 @@ export class MeshProxy extends EventEmitter<{ event: [message: string] }> {
     this.#endpoints = endpoints;
     this.#balancer = makeBalancer(options.balancer ?? 'round-robin');
     this.#accrual = new FailureAccrual(options.accrual);
-    this.#keepalive = options.keepalive ?? { intervalMs: 1000, timeoutMs: 2000 };
+    // A PING every half second, an answer within 1 s: the readiness probe's own timeout.
+    this.#keepalive = options.keepalive ?? { intervalMs: 500, timeoutMs: 1000 };
     this.#server = createServer();
     this.#server.on('stream', (stream, headers) => this.#forward(stream, headers));
     this.#server.on('sessionError', () => undefined);
