@@ -66,6 +66,8 @@ export class MeshProxy extends EventEmitter<{ event: [message: string] }> {
   readonly #keepalive: { intervalMs: number; timeoutMs: number };
   /** Per pod IP, the requests sent since its last response: what a silent pod swallowed. */
   readonly #unanswered = new Map<string, number>();
+  /** Once closing, the calls cut short tell nothing about the pods. */
+  #closing = false;
 
   constructor(endpoints: Endpoints, options: MeshOptions = {}) {
     super();
@@ -101,6 +103,7 @@ export class MeshProxy extends EventEmitter<{ event: [message: string] }> {
   }
 
   close(): Promise<void> {
+    this.#closing = true;
     for (const session of this.#sessions.values()) session.destroy();
     this.#sessions.clear();
     return new Promise((resolve) => this.#server.close(() => resolve()));
@@ -128,6 +131,7 @@ export class MeshProxy extends EventEmitter<{ event: [message: string] }> {
     // unref(): the PINGs watch a connection, they are no reason to keep a process alive
     let deadline = setTimeout(() => this.#silent(session, ip, `no connection within ${timeoutMs} ms`), timeoutMs).unref();
     const ping = () => {
+      if (session.destroyed) return; // destroyed, its 'close' still to come
       deadline = setTimeout(() => this.#silent(session, ip, `no answer to a PING within ${timeoutMs} ms`), timeoutMs).unref();
       const sent = session.ping((error) => {
         clearTimeout(deadline);
@@ -185,7 +189,7 @@ export class MeshProxy extends EventEmitter<{ event: [message: string] }> {
 
     let outcome: 'success' | 'failure' | 'cancelled' | undefined;
     const settle = (result: 'success' | 'failure' | 'cancelled') => {
-      if (outcome) return;
+      if (outcome || this.#closing) return;
       outcome = result;
       this.#report(ip, this.#accrual.record(ip, result, probe));
     };
