@@ -14,7 +14,7 @@ export interface AccrualOptions {
   random: () => number;
 }
 
-export const LINKERD_DEFAULTS: AccrualOptions = {
+const LINKERD_DEFAULTS: AccrualOptions = {
   maxFailures: 7,
   minPenaltyMs: 1000,
   maxPenaltyMs: 60_000,
