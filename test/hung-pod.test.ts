@@ -80,7 +80,7 @@ for (const balancer of BALANCERS) {
     const back = balancer === 'round-robin' ? ', and takes it back once it answers' : '';
     it(`sends the stopped pod a few calls at most and keeps answering from the other${back}`, async () => {
       const [live, stopped] = [await pod('10.1.0.8'), await pod('10.1.0.9')];
-      const { mesh, port, events } = await meshOver([live, stopped], { balancer, keepalive: { intervalMs: 200, timeoutMs: 500 } });
+      const { mesh, port, events } = await meshOver([live, stopped], { balancer, keepalive: { intervalMs: 250, timeoutMs: 1000 } });
       const client = addrClient(port);
       const sentToStopped = () => mesh.requests.get('10.1.0.9') ?? 0;
       try {
@@ -148,15 +148,15 @@ describe('the mesh and its only pod stopped', () => {
 
   it('ends a call without a deadline with UNAVAILABLE once the pod leaves a PING unanswered', async () => {
     const stopped = await pod('10.1.0.8');
-    const { mesh, port, events } = await meshOver([stopped], { keepalive: { intervalMs: 200, timeoutMs: 500 } });
+    const { mesh, port, events } = await meshOver([stopped], { keepalive: { intervalMs: 250, timeoutMs: 1000 } });
     const client = addrClient(port);
     try {
       assert.equal((await getAddr(client, 5000)).addr, '10.1.0.8');
       signal(stopped, 'SIGSTOP');
       const outcome = await Promise.race([getAddr(client), pause(10_000).then(() => ({ code: undefined, details: 'still waiting after 10 s' }))]);
       assert.equal(outcome.code, grpc.status.UNAVAILABLE, JSON.stringify(outcome));
-      assert.match(outcome.details ?? '', /10\.1\.0\.8 went silent: no answer to a PING within 500 ms/);
-      assert.ok(events.some((line) => /10\.1\.0\.8 no answer to a PING within 500 ms: out of the balancer/.test(line)), events.join('\n'));
+      assert.match(outcome.details ?? '', /10\.1\.0\.8 went silent: no answer to a PING within 1000 ms/);
+      assert.ok(events.some((line) => /10\.1\.0\.8 no answer to a PING within 1000 ms: out of the balancer/.test(line)), events.join('\n'));
     } finally {
       signal(stopped, 'SIGCONT');
       client.close();
