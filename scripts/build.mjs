@@ -29,6 +29,8 @@ for (const name of Object.keys(programs)) {
   chmodSync(`out/${name}`, 0o755);
 }
 cpSync('proto', 'out/proto', { recursive: true });
+mkdirSync('out/k8s', { recursive: true });
+cpSync('k8s/server.yml', 'out/k8s/server.yml'); // the lab runs the manifest Skaffold deploys
 
 // Production dependencies, installed from the lockfile; skipped when out/ already has this lockfile's set.
 const lock = readFileSync('package-lock.json', 'utf8');

@@ -3,13 +3,18 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { run } from './support/processes.js';
+import { run, start } from './support/processes.js';
+import { createServer as createHttpServer } from 'node:http';
 
 const usageErrors: Array<[string, string[], RegExp]> = [
   ['server', ['--http-port', 'abc'], /--http-port must be a port number/],
   ['server', ['--grpc-port', '70000'], /--grpc-port must be a port number/],
   ['server', ['--bogus'], /Unknown argument: bogus/],
-  ['server', ['--grace-ms', '-5'], /--grace-ms must be a whole number/],
+  ['server', ['--grace-ms', '-5'], /--grace-ms must be a whole number of milliseconds from 0 to 2147483647/],
+  ['server', ['--http-port'], /Not enough arguments following: http-port/],
+  ['server', ['--grace-ms', '1e15'], /--grace-ms must be a whole number of milliseconds/],
+  ['server', ['--max-connection-age-ms', '99999999999'], /--max-connection-age-ms must be a whole number of milliseconds from 0 to 2147483647/],
+  ['server', ['--max-connections', '0'], /--max-connections must be a whole number from 1/],
   ['client-http', [], /URL is missing/],
   ['client-http', ['not a url'], /not a URL/],
   ['client-http', ['ftp://127.0.0.1/addr'], /must start with http/],
@@ -19,9 +24,42 @@ const usageErrors: Array<[string, string[], RegExp]> = [
   ['client-grpc', ['foo:///bar'], /unknown scheme "foo:"/],
   ['client-grpc', ['localhost:30051', '--count', '0'], /--count must be/],
   ['client-grpc', ['localhost:30051', 'extra'], /exactly one TARGET/],
+  ['client-grpc', ['localhost:30051', '--deadline-ms', '1e15'], /--deadline-ms must be a whole number of milliseconds from 1/],
+  ['client-grpc', ['localhost:30051', '--interval', '0'], /--interval must be a whole number of milliseconds from 10/],
+  ['client-grpc', ['localhost:30051', '--keepalive-ms', 'soon'], /--keepalive-ms must be a whole number of milliseconds/],
+  ['client-http', ['http://127.0.0.1:1/addr', '--keepalive=maybe'], /--keepalive takes no value, or true or false; got "maybe"/],
+  ['client-http', ['http://127.0.0.1:1/addr', '--count', '2.5'], /--count must be a whole number from 1/],
+];
+
+const envErrors: Array<[Record<string, string>, RegExp]> = [
+  [{ ADDR_SERVER_GRACE_MS: '' }, /ADDR_SERVER_GRACE_MS must be a whole number of milliseconds from 0 to 2147483647, got nothing/],
+  [{ ADDR_SERVER_HTTP_PORT: 'eighty' }, /ADDR_SERVER_HTTP_PORT must be a port number from 0 to 65535, got "eighty"/],
 ];
 
 describe('command-line errors', () => {
+  for (const [env, message] of envErrors) {
+    it(`server with ${JSON.stringify(env)}: names the variable, exit 2`, async () => {
+      const { code, output } = await run('server', [], 20_000, env);
+      assert.equal(code, 2, output);
+      assert.match(output, message);
+      assert.doesNotMatch(output, /^\s+at /m, 'no stack trace');
+    });
+  }
+
+  it('client-http on an https:// URL to a plain-HTTP server: one clear line, not OpenSSL internals', async () => {
+    const plain = createHttpServer((_req, res) => res.end('10.1.0.8')).listen(0, '127.0.0.1');
+    await once(plain, 'listening');
+    const { port } = plain.address() as { port: number };
+    const client = start('client-http', [`https://127.0.0.1:${port}/addr`, '--interval', '50']);
+    try {
+      const [line] = await client.waitFor(/^Error: .*/);
+      assert.equal(line, `Error: TLS handshake with 127.0.0.1:${port} failed: it does not speak HTTPS there (try http://)`);
+    } finally {
+      await client.stop();
+      plain.close();
+    }
+  });
+
   for (const [program, args, message] of usageErrors) {
     it(`${program} ${args.join(' ') || '(no arguments)'}: usage and exit 2`, async () => {
       const { code, output } = await run(program, args);

@@ -1,11 +1,12 @@
 // The lab: the post's experiment on one machine. Assertions are on counts, never on timings.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
-import { exitWithin, freePort, replies, run, start, type Running } from './support/processes.js';
+import { exitWithin, freePort, replies, root, run, start, type Running } from './support/processes.js';
 
 const ephemeral = ['--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0'];
 
@@ -131,6 +132,58 @@ describe('lab (the default run)', () => {
   });
 });
 
+/** A pod process's environment, as the kubelet (the lab) gave it. */
+const environOf = (pid: number): Record<string, string> =>
+  Object.fromEntries(
+    readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
+
+describe('lab pods get what a kubelet gives', () => {
+  it('with service links on (Kubernetes\' default), pods start under ADDR_SERVER_SERVICE_HOST, ADDR_SERVER_PORT, … and get the downward-API values', async () => {
+    const dir = mkdtempSync(`${tmpdir()}/grpc-lb-manifest-`);
+    const manifest = `${dir}/server.yml`;
+    writeFileSync(manifest, readFileSync(`${root}k8s/server.yml`, 'utf8').replace(/^\s*enableServiceLinks: false\n/m, ''));
+    const { lab, apiPort } = await labUp(['--no-mesh-client', '--replicas', '2', '--manifest', manifest]);
+    try {
+      await waitUntil('2 pods are ready', async () => (await status(apiPort)).pods.filter((p) => p.ready).length === 2);
+      const [pod] = (await status(apiPort)).pods;
+      const env = environOf(pod?.pid as number);
+      assert.equal(env.POD_IP, '10.1.0.8');
+      assert.equal(env.POD_NAME, 'addr-server-8');
+      assert.equal(env.ADDR_SERVER_SERVICE_HOST, env.ADDR_SERVER_PORT_80_TCP_ADDR);
+      assert.match(env.ADDR_SERVER_PORT ?? '', /^tcp:\/\/[\d.]+:80$/);
+      assert.equal(env.ADDR_SERVER_SERVICE_PORT_GRPC, '30051');
+      assert.ok(env.KUBERNETES_SERVICE_HOST, 'the API server\'s service variables are always there');
+      assert.equal(env.ADDR_SERVER_GRACE_MS, '20000', 'the manifest\'s env');
+    } finally {
+      lab.child.kill('SIGTERM');
+      await exitWithin(lab, 30_000);
+    }
+  });
+
+  it('with the kit\'s manifest (enableServiceLinks: false), no service links but the API server\'s', async () => {
+    const { lab, apiPort } = await labUp(['--no-mesh-client']);
+    try {
+      await waitUntil('the pod is ready', async () => (await status(apiPort)).pods.some((p) => p.ready));
+      const env = environOf((await status(apiPort)).pods[0]?.pid as number);
+      assert.equal(env.ADDR_SERVER_SERVICE_HOST, undefined);
+      assert.ok(env.KUBERNETES_SERVICE_HOST);
+      assert.equal(env.POD_IP, '10.1.0.8');
+    } finally {
+      lab.child.kill('SIGTERM');
+      await exitWithin(lab, 30_000);
+    }
+  });
+
+  it('a manifest the lab cannot use: one line naming the field, exit 2', async () => {
+    const dir = mkdtempSync(`${tmpdir()}/grpc-lb-manifest-`);
+    writeFileSync(`${dir}/bad.yml`, readFileSync(`${root}k8s/server.yml`, 'utf8').replace('value: "8080"', 'value: 8080'));
+    const { code, lines } = await run('lab', ['up', ...ephemeral, '--manifest', `${dir}/bad.yml`]);
+    assert.equal(code, 2);
+    assert.deepEqual(lines.filter((l) => l.trim() !== ''), [`lab: ${dir}/bad.yml: containers[0].env[2].value must be a string (quote numbers)`]);
+  });
+});
+
 describe('lab up', () => {
   it('lab scale 5 from another process: the post\'s client commands see the new pods (keep-alive HTTP does not); Ctrl-C leaves nothing running', async () => {
     const { lab, apiPort, http, grpc } = await labUp();
@@ -177,5 +230,51 @@ describe('lab up', () => {
     assert.deepEqual(after.pods.map((p) => [p.ip, p.ready]), [['10.1.0.9', true]]);
     lab.child.kill('SIGTERM');
     assert.equal(await exitWithin(lab, 20_000), 0);
+  });
+
+  it('a pod that hangs (SIGSTOP): client-grpc through the Service gets replies from another pod while it is still stopped', async () => {
+    const { lab, apiPort, grpc } = await labUp(['--no-mesh-client', '--replicas', '2']);
+    await waitUntil('2 pods are ready', async () => (await status(apiPort)).pods.filter((p) => p.ready).length === 2);
+    const client = start('client-grpc', [`localhost:${grpc}`, '--interval', '100', '--deadline-ms', '1000', '--keepalive-ms', '2000']);
+    let stopped: { ip: string; pid: number } | undefined;
+    try {
+      const [, pinned] = await client.waitFor(/^#3: (\S+)$/);
+      stopped = (await status(apiPort)).pods.find((p) => p.ip === pinned);
+      assert.ok(stopped, `no pod ${pinned}`);
+      process.kill(stopped.pid, 'SIGSTOP');
+      const seen = client.lines.length;
+      const other = (await status(apiPort)).pods.find((p) => p.ip !== pinned)?.ip as string;
+      await client.waitFor(new RegExp(`^#\\d+: ${other.replaceAll('.', '\\.')}$`), 30_000);
+      assert.ok(client.lines.slice(seen).some((line) => line.startsWith('Error: ')), 'calls to the hung pod failed first');
+      assert.ok(alive(stopped.pid), 'the first pod is still there, stopped');
+    } finally {
+      if (stopped) process.kill(stopped.pid, 'SIGCONT');
+      await client.stop();
+      lab.child.kill('SIGTERM');
+      await exitWithin(lab, 30_000);
+    }
+  });
+
+  it('refuses a scale from another origin or for another host: a web page cannot scale the lab', async () => {
+    const { lab, apiPort } = await labUp(['--no-mesh-client']);
+    try {
+      const scale = (headers: Record<string, string>) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpRequest({ host: '127.0.0.1', port: apiPort, method: 'POST', path: '/scale?replicas=3', headers }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      assert.equal(await scale({ origin: 'http://evil.example' }), 403);
+      assert.equal(await scale({ host: 'evil.example' }), 403);
+      assert.equal(await scale({ host: `attacker.example:${apiPort}` }), 403);
+      assert.equal((await status(apiPort)).replicas, 1, 'nothing changed');
+      assert.equal(await scale({ origin: `http://127.0.0.1:${apiPort}` }), 200, 'the lab\'s own origin may');
+    } finally {
+      lab.child.kill('SIGTERM');
+      await exitWithin(lab, 30_000);
+    }
   });
 });

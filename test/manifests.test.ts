@@ -70,8 +70,8 @@ describe('Kubernetes manifests', () => {
     assert.equal(env.ADDR_SERVER_HTTP_PORT, '8080');
     assert.equal(env.ADDR_SERVER_GRPC_PORT, '30051');
     const { output: help } = await run('server', ['--help']);
-    assert.equal(/--http-port[^[]*\[number\] \[default: (\d+)\]/.exec(help)?.[1], '8080');
-    assert.equal(/--grpc-port[^[]*\[number\] \[default: (\d+)\]/.exec(help)?.[1], '30051');
+    assert.equal(/--http-port[^[]*\[string\] \[default: (\d+)\]/.exec(help)?.[1], '8080');
+    assert.equal(/--grpc-port[^[]*\[string\] \[default: (\d+)\]/.exec(help)?.[1], '30051');
 
     const probePort = (probe: Doc) => probe.grpc?.port ?? probe.httpGet?.port ?? probe.tcpSocket?.port;
     for (const probe of [serverContainer.readinessProbe, serverContainer.livenessProbe]) {
@@ -84,6 +84,23 @@ describe('Kubernetes manifests', () => {
     assert.equal(service.spec.type, 'NodePort');
     assert.deepEqual([servicePorts.http.port, servicePorts.http.targetPort, servicePorts.http.nodePort], [80, 'http', 30080]);
     assert.deepEqual([servicePorts.grpc.port, servicePorts.grpc.targetPort, servicePorts.grpc.nodePort], [30051, 'grpc', 30051]);
+  });
+
+  it('no pod gets service-link variables, and the server\'s heap fits its memory limit', () => {
+    for (const deployment of deployments) {
+      assert.equal(deployment.spec.template.spec.enableServiceLinks, false, deployment.metadata.name);
+    }
+    const nodeOptions = serverContainer.env.find((e: Doc) => e.name === 'NODE_OPTIONS')?.value ?? '';
+    const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(nodeOptions)?.[1]);
+    const limitMiB = Number(/^(\d+)Mi$/.exec(serverContainer.resources.limits.memory)?.[1]);
+    assert.ok(heapMiB > 0 && limitMiB > 0, `heap ${nodeOptions}, limit ${serverContainer.resources.limits.memory}`);
+    assert.ok(heapMiB <= limitMiB * 0.75, `a ${heapMiB} MiB heap leaves too little of ${limitMiB} Mi for the rest`);
+  });
+
+  it('readiness tolerates one slow probe: several failures, each given more than a second', () => {
+    const probe = serverContainer.readinessProbe;
+    assert.ok(probe.failureThreshold >= 2, `failureThreshold ${probe.failureThreshold}`);
+    assert.ok((probe.timeoutSeconds ?? 1) >= 2, `timeoutSeconds ${probe.timeoutSeconds}`);
   });
 
   it('the server gets its pod IP from the downward API', () => {
@@ -134,6 +151,59 @@ describe('Kubernetes manifests', () => {
     for (const nodePort of service.spec.ports.map((p: Doc) => p.nodePort)) {
       assert.ok(mapped.some(([c, h]: number[]) => c === nodePort && h === nodePort), `NodePort ${nodePort} not mapped`);
     }
+  });
+
+  // The Kubernetes minors Linkerd supports, as the README's walkthrough states them.
+  const linkerdRange = () => {
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    const stated = [...readme.matchAll(/Linkerd (\d+\.\d+) supports Kubernetes 1\.(\d+)[–-]1\.(\d+)/g)];
+    assert.ok(stated.length > 0, 'the README names no Kubernetes range for Linkerd');
+    const ranges = new Set(stated.map((m) => `${m[1]}: 1.${m[2]}-1.${m[3]}`));
+    assert.equal(ranges.size, 1, `the README names different ranges: ${[...ranges].join(', ')}`);
+    return { min: Number(stated[0]![2]), max: Number(stated[0]![3]) };
+  };
+  // What is wrong with a kind config's node images: each must be a kindest/node image pinned by digest
+  // (kind supports an image only with the release that built it) and run a minor Linkerd supports.
+  const nodeImageProblems = (config: Doc, { min, max }: { min: number; max: number }): string[] =>
+    config.nodes.flatMap((node: Doc) => {
+      const image = /^kindest\/node:v1\.(\d+)\.\d+@sha256:[0-9a-f]{64}$/.exec(node.image ?? '');
+      if (!image) return [`${node.role}: ${node.image ?? "no image, so kind's default"} is not a kindest/node image pinned by digest`];
+      const minor = Number(image[1]);
+      return minor >= min && minor <= max ? [] : [`${node.role}: Kubernetes 1.${minor} is outside 1.${min}-1.${max}`];
+    });
+
+  it('the kind nodes run a Kubernetes version inside the range the README names for Linkerd, pinned by digest', () => {
+    const [kind] = load('k8s/kind-cluster.yml') as [Doc];
+    assert.ok(kind.nodes.length > 0, 'no nodes');
+    assert.deepEqual(nodeImageProblems(kind, linkerdRange()), []);
+  });
+
+  it('a node image outside the range, unpinned or missing fails that check (the check can fail)', () => {
+    const [kind] = load('k8s/kind-cluster.yml') as [Doc];
+    const range = linkerdRange();
+    const digest = `@sha256:${'0'.repeat(64)}`;
+    const withImage = (image?: string) => ({ nodes: [{ ...kind.nodes[0], image }] });
+    assert.match(nodeImageProblems(withImage(`kindest/node:v1.${range.max + 1}.0${digest}`), range).join(), /outside/);
+    assert.match(nodeImageProblems(withImage(`kindest/node:v1.${range.min - 1}.0${digest}`), range).join(), /outside/);
+    assert.match(nodeImageProblems(withImage(`kindest/node:v1.${range.max}.0`), range).join(), /pinned by digest/);
+    assert.match(nodeImageProblems(withImage(undefined), range).join(), /kind's default/);
+  });
+
+  it("the namespace's Pod Security labels name real modes and levels, and enforcement admits linkerd-init", () => {
+    const labels: Record<string, string> = find('Namespace', 'grpc-lb').metadata.labels ?? {};
+    const podSecurity = Object.entries(labels).filter(([key]) => key.startsWith('pod-security.kubernetes.io/'));
+    for (const [key, value] of podSecurity) {
+      const mode = key.slice('pod-security.kubernetes.io/'.length);
+      if (mode.endsWith('-version')) {
+        assert.match(mode, /^(enforce|audit|warn)-version$/, key);
+        assert.match(value, /^(latest|v1\.\d+)$/, `${key}: ${value}`);
+      } else {
+        assert.match(mode, /^(enforce|audit|warn)$/, key);
+        assert.match(value, /^(privileged|baseline|restricted)$/, `${key}: ${value}`);
+      }
+    }
+    // linkerd-init adds NET_ADMIN and NET_RAW, which baseline and restricted both refuse.
+    assert.equal(labels['pod-security.kubernetes.io/enforce'], 'privileged');
   });
 });
 

@@ -77,6 +77,24 @@ describe('addr-server', () => {
     assert.deepEqual(method?.output.fields.map((f) => f.name), ['addr', 'pod']);
   });
 
+  it('starts under the variables a kubelet sets for a Service named addr-server (service links), and ignores them', async () => {
+    const serviceLinks = {
+      ADDR_SERVER_SERVICE_HOST: '10.96.0.10',
+      ADDR_SERVER_SERVICE_PORT: '80',
+      ADDR_SERVER_SERVICE_PORT_HTTP: '80',
+      ADDR_SERVER_SERVICE_PORT_GRPC: '30051',
+      ADDR_SERVER_PORT: 'tcp://10.96.0.10:80',
+      ADDR_SERVER_PORT_80_TCP: 'tcp://10.96.0.10:80',
+      ADDR_SERVER_PORT_80_TCP_PROTO: 'tcp',
+      ADDR_SERVER_PORT_80_TCP_PORT: '80',
+      ADDR_SERVER_PORT_80_TCP_ADDR: '10.96.0.10',
+    };
+    const withLinks = start('server', ['--host', '127.0.0.1', '--grpc-port', '0'], { ...serviceLinks, ADDR_SERVER_HTTP_PORT: '0', POD_IP: '10.1.0.78' });
+    const [, httpPort] = (await withLinks.waitFor(/http=127\.0\.0\.1:(\d+) grpc=127\.0\.0\.1:\d+/)) as RegExpMatchArray;
+    assert.equal(await (await fetch(`http://127.0.0.1:${httpPort}/addr`)).text(), '10.1.0.78');
+    await withLinks.stop();
+  });
+
   it('takes its options from ADDR_SERVER_* environment variables', async () => {
     const fromEnv = start('server', [], { ADDR_SERVER_HOST: '127.0.0.1', ADDR_SERVER_HTTP_PORT: '0', ADDR_SERVER_GRPC_PORT: '0', POD_IP: '10.1.0.77' });
     const [, httpPort] = (await fromEnv.waitFor(/http=127\.0\.0\.1:(\d+) grpc=127\.0\.0\.1:\d+/)) as RegExpMatchArray;

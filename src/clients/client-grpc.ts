@@ -1,9 +1,9 @@
 // client-grpc TARGET: call addr.Addr/GetAddr in a loop on one channel and print which pod answered.
 // A failed call (a pod went away, no pod ready) prints an error; the channel reconnects with backoff.
 import * as grpc from '@grpc/grpc-js';
-import { command, errorText, usageError } from '../common/cli.js';
+import { command, errorText, kinds, numberOption, usageError } from '../common/cli.js';
 import { loadAddrProto } from '../common/proto.js';
-import { askInALoop, checkLoopOptions, loopOptions, type Ask } from './loop.js';
+import { askInALoop, loopOptions, type Ask } from './loop.js';
 
 const parser = command(
   'client-grpc',
@@ -18,15 +18,15 @@ const parser = command(
       default: 'pick_first' as const,
       describe: 'load-balancing policy over the addresses TARGET resolves to',
     },
-    'deadline-ms': { type: 'number', default: 5000, describe: 'deadline of each call' },
+    'deadline-ms': numberOption('deadline-ms', kinds.positiveMs, 'deadline of each call', 5000),
+    'keepalive-ms': numberOption(
+      'keepalive-ms',
+      kinds.ms,
+      'while a call is in flight, ping the server this often; no answer within 5 s closes the connection and the channel reconnects (0: never)',
+      10_000,
+    ),
   })
-  .demandCommand(1, 1, 'TARGET is missing', 'give exactly one TARGET')
-  .check((argv) => {
-    if (!Number.isInteger(argv['deadline-ms']) || argv['deadline-ms'] < 1) {
-      throw new Error(`--deadline-ms must be a whole number of at least 1, got ${argv['deadline-ms']}`);
-    }
-    return checkLoopOptions(argv);
-  });
+  .demandCommand(1, 1, 'TARGET is missing', 'give exactly one TARGET');
 const args = parser.parseSync();
 
 const target = String(args._[0]);
@@ -41,6 +41,9 @@ try {
   client = new Addr(target, grpc.credentials.createInsecure(), {
     'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [args.lb]: {} }] }),
     'grpc.max_reconnect_backoff_ms': 5000,
+    // A pod that hangs without closing its connection (stopped, partitioned) is noticed by its
+    // silence on pings, not only when each call's deadline passes; the channel then reconnects.
+    ...(args['keepalive-ms'] > 0 ? { 'grpc.keepalive_time_ms': args['keepalive-ms'], 'grpc.keepalive_timeout_ms': 5000 } : {}),
   });
 } catch (error) {
   usageError(parser, 'client-grpc', `bad TARGET ${target}: ${errorText(error)}`);

@@ -3,7 +3,7 @@
 import { Agent as HttpAgent, get as httpGet, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, get as httpsGet } from 'node:https';
 import { command, usageError } from '../common/cli.js';
-import { askInALoop, checkLoopOptions, loopOptions, type Ask } from './loop.js';
+import { askInALoop, loopOptions, type Ask } from './loop.js';
 
 const TIMEOUT_MS = 5000;
 
@@ -17,8 +17,7 @@ const parser = command(
     ...loopOptions,
     keepalive: { type: 'boolean', default: false, describe: 'reuse one connection (HTTP/1.1 keep-alive) instead' },
   })
-  .demandCommand(1, 1, 'URL is missing', 'give exactly one URL')
-  .check(checkLoopOptions);
+  .demandCommand(1, 1, 'URL is missing', 'give exactly one URL');
 const args = parser.parseSync();
 
 const raw = String(args._[0]);
@@ -49,8 +48,17 @@ const ask: Ask = (stop) =>
         else reject(new Error(`HTTP ${response.statusCode} ${response.statusMessage ?? ''}`.trim()));
       });
     });
-    request.on('error', (error) => reject(timeout.aborted ? new Error(`no reply within ${TIMEOUT_MS / 1000} s`) : error));
+    request.on('error', (error) => reject(timeout.aborted ? new Error(`no reply within ${TIMEOUT_MS / 1000} s`) : readable(error)));
   });
+
+/** OpenSSL's own words ("…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number") tell a
+ *  user less than what they mean here. */
+function readable(error: Error & { code?: string }): Error {
+  if (secure && (error.code === 'EPROTO' || error.code?.startsWith('ERR_SSL_'))) {
+    return new Error(`TLS handshake with ${url.host} failed: it does not speak HTTPS there (try http://)`);
+  }
+  return error;
+}
 
 await askInALoop(ask, { intervalMs: args.interval, count: args.count, stdinLifeline: args['exit-on-stdin-close'] });
 if (agent) agent.destroy();

@@ -1,7 +1,7 @@
 // The loop both clients share: ask, print "#N: <ip>" or "Error: ...", wait, again —
 // until --count replies arrived or a signal stops it. An error never ends the loop.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorText } from '../common/cli.js';
+import { errorText, kinds, numberOption } from '../common/cli.js';
 import { onShutdown, stdinLifelineOption } from '../common/shutdown.js';
 
 export interface LoopOptions {
@@ -35,17 +35,8 @@ export async function askInALoop(ask: Ask, { intervalMs, count, stdinLifeline }:
 }
 
 export const loopOptions = {
-  interval: { type: 'number', default: 1000, describe: 'milliseconds between requests' },
-  count: { type: 'number', describe: 'stop after this many replies (default: run until Ctrl-C)' },
+  // At least 10 ms: a client whose calls fail at once must not spin.
+  interval: numberOption('interval', { ...kinds.ms, min: 10 }, 'milliseconds between requests', 1000),
+  count: numberOption('count', kinds.count, 'stop after this many replies (default: run until Ctrl-C)', undefined),
   ...stdinLifelineOption,
 } as const;
-
-export function checkLoopOptions(argv: { interval: number; count?: number }): true {
-  if (!Number.isInteger(argv.interval) || argv.interval < 0) {
-    throw new Error(`--interval must be a whole number of milliseconds, got ${argv.interval}`);
-  }
-  if (argv.count !== undefined && (!Number.isInteger(argv.count) || argv.count < 1)) {
-    throw new Error(`--count must be a whole number of at least 1, got ${argv.count}`);
-  }
-  return true;
-}

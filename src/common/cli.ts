@@ -1,24 +1,29 @@
-// Command-line parsing shared by every executable: --help, strict flags,
-// and usage errors that print the usage on stderr and exit 2.
+// Command-line parsing shared by every executable: --help, strict flags, one checker per kind of
+// number, options from the environment, and usage errors that print the usage on stderr and exit 2.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 
 export const EXIT_USAGE = 2;
 
+const commandLine = hideBin(process.argv);
+
 export function command(name: string, usage: string): Argv {
-  return yargs(hideBin(process.argv))
+  const parser: Argv = yargs(commandLine)
     .scriptName(name)
     .usage(usage)
     .strict()
+    .parserConfiguration({ 'duplicate-arguments-array': false }) // a flag given twice: the last one wins
     .version(false)
     .help('help')
     .alias('help', 'h')
     .wrap(Math.min(100, process.stdout.columns || 80))
+    .check(() => checkBooleans(commandLine, (parser as unknown as { getOptions(): { boolean: string[] } }).getOptions().boolean))
     .fail((message, error, parser) => {
       parser.showHelp('error');
       console.error(`\n${name}: ${message ?? error?.message ?? 'invalid arguments'}`);
       process.exit(EXIT_USAGE);
     });
+  return parser;
 }
 
 /** A usage error found after parsing (e.g. a malformed URL): same shape as yargs' own. */
@@ -28,12 +33,85 @@ export function usageError(parser: Argv, name: string, message: string): never {
   process.exit(EXIT_USAGE);
 }
 
-export function isPort(value: unknown, allowZero = true): boolean {
-  return Number.isInteger(value) && (value as number) >= (allowZero ? 0 : 1) && (value as number) <= 65535;
+/** yargs reads `--keepalive=maybe` as false; a flag's value must say true or false. */
+function checkBooleans(args: string[], booleans: string[]): true {
+  for (const arg of args) {
+    const match = /^--(?:no-)?([^=]+)=(.*)$/.exec(arg);
+    if (match && booleans.includes(match[1] as string) && !['true', 'false'].includes(match[2] as string)) {
+      throw new Error(`--${match[1]} takes no value, or true or false; got ${JSON.stringify(match[2])}`);
+    }
+  }
+  return true;
 }
 
-export function isNonNegativeInteger(value: unknown): boolean {
-  return Number.isInteger(value) && (value as number) >= 0;
+// ---- Numbers: one checker per kind, whatever the flag or variable it came from ----
+
+/** setTimeout's limit: a longer delay silently becomes 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface NumberKind {
+  min: number;
+  max: number;
+  /** what a value of this kind is, for the message: "a port number", "a whole number of milliseconds" */
+  noun: string;
+}
+
+export const kinds = {
+  port: { min: 0, max: 65535, noun: 'a port number' },
+  ms: { min: 0, max: MAX_TIMER_MS, noun: 'a whole number of milliseconds' },
+  positiveMs: { min: 1, max: MAX_TIMER_MS, noun: 'a whole number of milliseconds' },
+  count: { min: 1, max: 1_000_000_000, noun: 'a whole number' },
+} satisfies Record<string, NumberKind>;
+
+/** Parses a whole number of `kind` from text (digits only: no "1e15", no "", no "0x10"), or throws
+ *  a message naming `label` (a flag or an environment variable) and the range. */
+export function parseNumber(value: unknown, kind: NumberKind, label: string): number {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : undefined;
+  const number = text !== undefined && /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(number >= kind.min && number <= kind.max)) {
+    const got = text === undefined || text === '' ? 'nothing' : JSON.stringify(value);
+    throw new Error(`${label} must be ${kind.noun} from ${kind.min} to ${kind.max}, got ${got}`);
+  }
+  return number;
+}
+
+/** Where an option's value came from, for messages: the flag when given, else its variable. */
+function labelOf(option: string, envPrefix: string | undefined): string {
+  const flag = `--${option}`;
+  if (commandLine.some((arg) => arg === flag || arg.startsWith(`${flag}=`))) return flag;
+  if (envPrefix !== undefined && process.env[envName(envPrefix, option)] !== undefined) return envName(envPrefix, option);
+  return flag;
+}
+/** A yargs option for a number of `kind`, checked by parseNumber whether it came from the command
+ *  line, the environment (envPrefix) or the default. */
+export function numberOption<D extends number | undefined>(option: string, kind: NumberKind, describe: string, defaultValue: D, envPrefix?: string) {
+  return {
+    type: 'string',
+    requiresArg: true,
+    describe,
+    default: defaultValue,
+    // yargs also coerces an absent option that has no default: it stays absent.
+    coerce: (value: unknown): D extends number ? number : number | undefined =>
+      (value === undefined && defaultValue === undefined ? undefined : parseNumber(value, kind, labelOf(option, envPrefix))) as never,
+  } as const;
+}
+
+/** PREFIX_OPTION_NAME: ADDR_SERVER + http-port → ADDR_SERVER_HTTP_PORT. */
+export const envName = (prefix: string, option: string) => `${prefix}_${option.toUpperCase().replaceAll('-', '_')}`;
+
+/**
+ * The values of `options` set in the environment as PREFIX_OPTION_NAME, for yargs' .config(): lower
+ * precedence than the command line. Only known options are read, so the other variables a platform
+ * sets with the same prefix (Kubernetes' service links: ADDR_SERVER_SERVICE_HOST, ADDR_SERVER_PORT, …)
+ * are left alone rather than taken for typos.
+ */
+export function optionsFromEnv(prefix: string, options: Record<string, unknown>, env = process.env): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const option of Object.keys(options)) {
+    const value = env[envName(prefix, option)];
+    if (value !== undefined) values[option] = value;
+  }
+  return values;
 }
 
 export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -1,6 +1,6 @@
 // The lab's stand-in for the Kubernetes API server, on loopback: `out/lab scale N` talks to it the way
 // kubectl talks to a cluster. GET /status describes the pods; POST /scale?replicas=N scales.
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { Cluster } from './cluster.js';
 
 export const MAX_REPLICAS = 20;
@@ -38,10 +38,25 @@ export function status(cluster: Cluster): Status {
   };
 }
 
+/**
+ * A request from a web page the user happens to open (any site can POST to 127.0.0.1) or through a
+ * name rebound to 127.0.0.1 carries a foreign Origin or Host: it must not change anything here.
+ */
+export function isForeign(headers: IncomingHttpHeaders, port: number): boolean {
+  const own = [`127.0.0.1:${port}`, `localhost:${port}`];
+  if (!own.includes(headers.host ?? '')) return true;
+  const origin = headers.origin;
+  return origin !== undefined && !own.some((host) => origin === `http://${host}`);
+}
+
 export function serveApi(cluster: Cluster, onScale: (replicas: number) => void): Server {
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://lab');
     const reply = (code: number, body: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const port = (server.address() as { port: number }).port;
+    if (req.method !== 'GET' && req.method !== 'HEAD' && isForeign(req.headers, port)) {
+      return reply(403, { error: 'refused: this request comes from another origin or names another host' });
+    }
     if (url.pathname === '/status' && req.method === 'GET') return reply(200, status(cluster));
     if (url.pathname === '/scale' && req.method === 'POST') {
       const replicas = Number(url.searchParams.get('replicas'));
@@ -53,6 +68,7 @@ export function serveApi(cluster: Cluster, onScale: (replicas: number) => void):
     }
     return reply(404, { error: 'not found' });
   });
+  return server;
 }
 
 /** The client side, for `out/lab scale N`. */

@@ -4,6 +4,8 @@
 import { errorText } from '../common/cli.js';
 import type { BalancerName } from './balancer.js';
 import { Deployment } from './deployment.js';
+import { kubeletEnv, type ClusterService } from './kubelet-env.js';
+import type { Manifest } from './manifest.js';
 import { MeshProxy } from './mesh-proxy.js';
 import { ServiceProxy } from './service-proxy.js';
 
@@ -16,6 +18,8 @@ export interface ClusterPorts {
   mesh: number;
 }
 
+export const NAMESPACE = 'grpc-lb';
+
 export class Cluster {
   readonly deployment: Deployment;
   readonly http: ServiceProxy;
@@ -23,8 +27,15 @@ export class Cluster {
   readonly mesh: MeshProxy;
   ports: ClusterPorts = { http: 0, grpc: 0, mesh: 0 };
 
-  constructor(serverBin: string, meshBalancer: BalancerName = 'round-robin') {
-    this.deployment = new Deployment({ serverBin });
+  constructor(serverBin: string, manifest: Manifest, meshBalancer: BalancerName = 'round-robin') {
+    // ClusterIPs from kind's service range, as labels: the lab's Services are reached on their NodePorts.
+    const services: ClusterService[] = manifest.services.map((service, i) => ({ ...service, clusterIp: `10.96.0.${10 + i}` }));
+    const apiServer: ClusterService = { name: 'kubernetes', clusterIp: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP' }] };
+    const pod = { namespace: NAMESPACE, nodeName: 'lab', hostIp: '127.0.0.1' };
+    this.deployment = new Deployment({
+      serverBin,
+      podEnv: ({ name, ip }) => kubeletEnv(manifest, { ...pod, name, ip }, services, apiServer),
+    });
     const { endpoints } = this.deployment;
     this.http = new ServiceProxy('HTTP', endpoints, (endpoint) => endpoint.httpPort);
     this.grpc = new ServiceProxy('gRPC', endpoints, (endpoint) => endpoint.grpcPort);

@@ -7,9 +7,12 @@ import { Pod } from './pod.js';
 
 export interface DeploymentOptions {
   serverBin: string;
-  /** The emulated pod network: pods get prefix + 8, 9, 10, … (10.1.0.8 is the post's first pod). */
-  podNetworkPrefix?: string;
+  /** The container's environment for a pod of this name and IP, as the kubelet would give it. */
+  podEnv: (pod: { name: string; ip: string }) => Record<string, string>;
 }
+
+/** The emulated pod network: pods get 10.1.0.8, .9, … (10.1.0.8 is the post's first pod). */
+const POD_NETWORK_PREFIX = '10.1.0.';
 
 interface DeploymentEvents {
   /** Something a person watching would want to know: a pod started, became ready, was replaced, … */
@@ -20,7 +23,7 @@ export class Deployment extends EventEmitter<DeploymentEvents> {
   readonly endpoints = new Endpoints();
   readonly #pods = new Set<Pod>();
   readonly #serverBin: string;
-  readonly #prefix: string;
+  readonly #podEnv: DeploymentOptions['podEnv'];
   readonly #deleting = new Set<Pod>();
   #nextHost = 8;
   #replicas = 0;
@@ -29,10 +32,10 @@ export class Deployment extends EventEmitter<DeploymentEvents> {
   #backoffMs = 0;
   #backoffTimer: NodeJS.Timeout | undefined;
 
-  constructor({ serverBin, podNetworkPrefix = '10.1.0.' }: DeploymentOptions) {
+  constructor({ serverBin, podEnv }: DeploymentOptions) {
     super();
     this.#serverBin = serverBin;
-    this.#prefix = podNetworkPrefix;
+    this.#podEnv = podEnv;
   }
 
   get replicas(): number {
@@ -86,10 +89,10 @@ export class Deployment extends EventEmitter<DeploymentEvents> {
   }
 
   #create(): void {
-    const ip = `${this.#prefix}${this.#nextHost}`;
+    const ip = `${POD_NETWORK_PREFIX}${this.#nextHost}`;
     const name = `addr-server-${this.#nextHost}`;
     this.#nextHost += 1;
-    const pod = new Pod(name, ip, this.#serverBin);
+    const pod = new Pod(name, ip, this.#serverBin, this.#podEnv({ name, ip }));
     this.#pods.add(pod);
     this.emit('event', `pod ${ip} created`);
     let everReady = false;

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
-import { command, isPort, usageError } from '../common/cli.js';
+import { command, errorText, EXIT_USAGE, kinds, numberOption, parseNumber, usageError } from '../common/cli.js';
+import { loadManifest, type Manifest } from './manifest.js';
 import { DEFAULT_API_PORT, MAX_REPLICAS } from './api.js';
 import { BALANCERS, type BalancerName } from './balancer.js';
 import type { ClusterPorts } from './cluster.js';
@@ -16,13 +17,17 @@ const beside = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.
 const bins = { server: beside('server'), clientHttp: beside('client-http'), clientGrpc: beside('client-grpc') };
 
 const portOptions = {
-  'http-node-port': { type: 'number', default: 30080, describe: "the Service's HTTP NodePort (0: any free port)" },
-  'grpc-node-port': { type: 'number', default: 30051, describe: "the Service's gRPC NodePort (0: any free port)" },
-  'mesh-port': { type: 'number', default: 4140, describe: "the mesh sidecar's port for in-mesh clients (0: any free port)" },
+  'http-node-port': numberOption('http-node-port', kinds.port, "the Service's HTTP NodePort (0: any free port)", 30080),
+  'grpc-node-port': numberOption('grpc-node-port', kinds.port, "the Service's gRPC NodePort (0: any free port)", 30051),
+  'mesh-port': numberOption('mesh-port', kinds.port, "the mesh sidecar's port for in-mesh clients (0: any free port)", 4140),
 } as const;
 const apiPortOption = {
-  'api-port': { type: 'number', default: DEFAULT_API_PORT, describe: "the lab's control port, which `lab scale` talks to (up: 0 for any free port)" },
+  'api-port': numberOption('api-port', kinds.port, "the lab's control port, which `lab scale` talks to (up: 0 for any free port)", DEFAULT_API_PORT),
 } as const;
+const manifestOption = {
+  manifest: { type: 'string', default: beside('k8s/server.yml'), describe: 'the Deployment addr-server and its Services, as Skaffold deploys them' },
+} as const;
+const replicaKind = { min: 0, max: MAX_REPLICAS, noun: 'a whole number of replicas' };
 const meshBalancerOption = {
   'mesh-balancer': {
     choices: BALANCERS,
@@ -30,17 +35,18 @@ const meshBalancerOption = {
     describe: "how the mesh picks a pod per request: in turn, or Linkerd's power-of-two-choices over latency",
   },
 } as const;
-const intervalOption = { interval: { type: 'number', default: 1000, describe: "milliseconds between each lab client's requests" } } as const;
+const intervalOption = {
+  interval: numberOption('interval', { ...kinds.ms, min: 10 }, "milliseconds between each lab client's requests", 1000),
+} as const;
 
-/** The checks the commands share: port numbers and the clients' interval. */
-function checkShared(argv: Record<string, unknown>): true {
-  for (const name of ['http-node-port', 'grpc-node-port', 'mesh-port', 'api-port']) {
-    if (name in argv && !isPort(argv[name])) throw new Error(`--${name} must be a port number from 0 to 65535, got ${argv[name]}`);
+/** The manifest, or one line saying what in it the lab cannot use (exit 2: the input is wrong). */
+function manifestOrExit(file: string): Manifest {
+  try {
+    return loadManifest(file);
+  } catch (error) {
+    console.error(`lab: ${errorText(error)}`);
+    process.exit(EXIT_USAGE);
   }
-  if ('interval' in argv && !(Number.isInteger(argv.interval) && (argv.interval as number) >= 10)) {
-    throw new Error(`--interval must be a whole number of milliseconds, at least 10, got ${argv.interval}`);
-  }
-  return true;
 }
 
 type Selected = ({ cmd: 'run' } & RunOptions) | ({ cmd: 'up' } & UpOptions) | ({ cmd: 'scale' } & ScaleOptions);
@@ -63,20 +69,18 @@ const parser: Argv = command(
     (y) =>
       y
         .options({
-          'phase-seconds': { type: 'number', default: 15, describe: 'length of each of the three phases' },
+          'phase-seconds': numberOption('phase-seconds', { min: 1, max: 600, noun: 'a whole number of seconds' }, 'length of each of the three phases', 15),
           ...intervalOption,
           json: { type: 'string', describe: 'also write the report as JSON to this file' },
           ...meshBalancerOption,
           ...portOptions,
+          ...manifestOption,
         })
         .check((argv) => {
-          if (!(Number.isInteger(argv['phase-seconds']) && argv['phase-seconds'] >= 1 && argv['phase-seconds'] <= 600)) {
-            throw new Error(`--phase-seconds must be a whole number from 1 to 600, got ${argv['phase-seconds']}`);
-          }
           if (argv.json !== undefined && (argv.json === '' || !existsSync(dirname(resolve(argv.json))))) {
             throw new Error(`--json: no such folder for ${argv.json}`);
           }
-          return checkShared(argv);
+          return true;
         }),
     (argv) => {
       selected = {
@@ -86,6 +90,7 @@ const parser: Argv = command(
         interval: argv.interval,
         json: argv.json,
         ports: portsOf(argv),
+        manifest: manifestOrExit(argv.manifest),
       };
     },
   )
@@ -95,18 +100,13 @@ const parser: Argv = command(
     (y) =>
       y
         .options({
-          replicas: { type: 'number', default: 1, describe: 'replicas to start with' },
+          replicas: numberOption('replicas', replicaKind, 'replicas to start with', 1),
           'mesh-client': { type: 'boolean', default: true, describe: 'run an in-mesh client-grpc, like the post\'s in-cluster client' },
           ...intervalOption,
           ...meshBalancerOption,
           ...portOptions,
           ...apiPortOption,
-        })
-        .check((argv) => {
-          if (!(Number.isInteger(argv.replicas) && argv.replicas >= 0 && argv.replicas <= MAX_REPLICAS)) {
-            throw new Error(`--replicas must be a whole number from 0 to ${MAX_REPLICAS}, got ${argv.replicas}`);
-          }
-          return checkShared(argv);
+          ...manifestOption,
         }),
     (argv) => {
       selected = {
@@ -117,6 +117,7 @@ const parser: Argv = command(
         meshClient: argv['mesh-client'],
         apiPort: argv['api-port'],
         ports: portsOf(argv),
+        manifest: manifestOrExit(argv.manifest),
       };
     },
   )
@@ -125,14 +126,12 @@ const parser: Argv = command(
     'change the replica count of the running lab (the stand-in for kubectl scale)',
     (y) =>
       y
-        .positional('replicas', { type: 'number', describe: `new replica count, 0 to ${MAX_REPLICAS}` })
-        .options(apiPortOption)
-        .check((argv) => {
-          if (!(Number.isInteger(argv.replicas) && (argv.replicas as number) >= 0 && (argv.replicas as number) <= MAX_REPLICAS)) {
-            throw new Error(`replicas must be a whole number from 0 to ${MAX_REPLICAS}, got ${argv.replicas}`);
-          }
-          return checkShared(argv);
-        }),
+        .positional('replicas', {
+          type: 'string',
+          describe: `new replica count, 0 to ${MAX_REPLICAS}`,
+          coerce: (value: unknown) => parseNumber(value, replicaKind, 'replicas'),
+        })
+        .options(apiPortOption),
     (argv) => {
       selected = { cmd: 'scale', replicas: argv.replicas as number, apiPort: argv['api-port'] };
     },

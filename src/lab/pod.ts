@@ -29,16 +29,19 @@ export class Pod extends EventEmitter<PodEvents> {
   #failures = 0;
   readonly exited: Promise<void>;
 
+  /** `env` is what the kubelet gives the container (see kubelet-env.ts); nothing of the lab's own. */
   constructor(
     readonly name: string,
     readonly ip: string,
     serverBin: string,
+    env: Record<string, string>,
   ) {
     super();
     this.#child = spawn(
       process.execPath,
-      [serverBin, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--grace-ms', '5000', '--exit-on-stdin-close'],
-      { env: { ...process.env, POD_IP: ip, POD_NAME: name }, stdio: ['pipe', 'pipe', 'pipe'] },
+      // Pods share 127.0.0.1 here, so each listens on ports of its own (the command line wins over env).
+      [serverBin, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--exit-on-stdin-close'],
+      { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     this.exited = new Promise((resolve) =>
       this.#child.on('exit', (code, signal) => {

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { errorText } from '../common/cli.js';
 import { onShutdown } from '../common/shutdown.js';
 import type { BalancerName } from './balancer.js';
+import type { Manifest } from './manifest.js';
 import { Cluster, startOrExit, type ClusterPorts } from './cluster.js';
 import { Progress } from './progress.js';
 import { pathLabel, phaseTable, reportJson, verdicts } from './report.js';
@@ -15,13 +16,14 @@ export interface RunOptions {
   interval: number;
   json: string | undefined;
   ports: ClusterPorts;
+  manifest: Manifest;
 }
 
 export async function run(options: RunOptions, bins: Bins): Promise<number> {
   const progress = new Progress();
   const abort = new AbortController();
   onShutdown(() => abort.abort());
-  const cluster = new Cluster(bins.server, options.meshBalancer);
+  const cluster = new Cluster(bins.server, options.manifest, options.meshBalancer);
   cluster.deployment.on('event', (message) => progress.event(`  ${message}`));
   await startOrExit(cluster, options.ports, 0);
   const { http, grpc, mesh } = cluster.ports;

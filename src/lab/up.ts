@@ -5,6 +5,7 @@ import { listen } from '../common/listen.js';
 import { onShutdown } from '../common/shutdown.js';
 import { callApi, DEFAULT_API_PORT, serveApi } from './api.js';
 import type { BalancerName } from './balancer.js';
+import type { Manifest } from './manifest.js';
 import { Cluster, startOrExit, type ClusterPorts } from './cluster.js';
 import { LiveView } from './live.js';
 import type { Bins } from './scenario.js';
@@ -17,6 +18,7 @@ export interface UpOptions {
   meshClient: boolean;
   apiPort: number;
   ports: ClusterPorts;
+  manifest: Manifest;
 }
 
 export interface ScaleOptions {
@@ -25,7 +27,7 @@ export interface ScaleOptions {
 }
 
 export async function up(options: UpOptions, bins: Bins): Promise<void> {
-  const cluster = new Cluster(bins.server, options.meshBalancer);
+  const cluster = new Cluster(bins.server, options.manifest, options.meshBalancer);
   const live = new LiveView(cluster);
   const api = serveApi(cluster, (replicas) => {
     cluster.deployment.scale(replicas);

@@ -11,26 +11,28 @@ export interface GrpcOptions {
   delayMs: number;
   /** Server-side max connection age (0: off): makes clients reconnect, and so re-balance, periodically. */
   maxConnectionAgeMs: number;
-  protoFile?: string;
+  /** Close a connection with no call in flight for this long (0: never). */
+  idleTimeoutMs: number;
+  /** Ping each peer this often and close its connection when the ping is not answered in time (0: off). */
+  keepaliveMs: number;
+  keepaliveTimeoutMs: number;
+  /** Calls in flight at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  maxStreams: number;
 }
 
 export interface AddrGrpcServer {
   server: grpc.Server;
-  health: HealthImplementation;
   setServing(serving: boolean): void;
 }
 
 const ADDR_SERVICE = 'addr.Addr';
 
-export function createGrpcServer({ pod, delayMs, maxConnectionAgeMs, protoFile }: GrpcOptions): AddrGrpcServer {
-  const { definition, Addr } = loadAddrProto(protoFile);
+export function createGrpcServer(options: GrpcOptions): AddrGrpcServer {
+  const { pod, delayMs } = options;
+  const { definition, Addr } = loadAddrProto();
   const reply: AddrReply = { addr: pod.ip, pod: pod.name };
 
-  const server = new grpc.Server(
-    maxConnectionAgeMs > 0
-      ? { 'grpc.max_connection_age_ms': maxConnectionAgeMs, 'grpc.max_connection_age_grace_ms': 10_000 }
-      : {},
-  );
+  const server = new grpc.Server(serverOptions(options));
   server.addService(Addr.service, {
     getAddr: delayMs > 0
       ? (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) => setTimeout(callback, delayMs, null, reply)
@@ -45,11 +47,23 @@ export function createGrpcServer({ pod, delayMs, maxConnectionAgeMs, protoFile }
 
   return {
     server,
-    health,
     setServing(serving) {
       const status = serving ? 'SERVING' : 'NOT_SERVING';
       health.setStatus('', status);
       health.setStatus(ADDR_SERVICE, status);
     },
+  };
+}
+
+function serverOptions(options: GrpcOptions): grpc.ServerOptions {
+  return {
+    'grpc.max_concurrent_streams': options.maxStreams,
+    ...(options.idleTimeoutMs > 0 ? { 'grpc.max_connection_idle_ms': options.idleTimeoutMs } : {}),
+    ...(options.keepaliveMs > 0
+      ? { 'grpc.keepalive_time_ms': options.keepaliveMs, 'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs }
+      : {}),
+    ...(options.maxConnectionAgeMs > 0
+      ? { 'grpc.max_connection_age_ms': options.maxConnectionAgeMs, 'grpc.max_connection_age_grace_ms': 10_000 }
+      : {}),
   };
 }

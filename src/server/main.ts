@@ -1,47 +1,60 @@
 // addr-server: answers HTTP GET /addr and gRPC addr.Addr/GetAddr with its pod IP.
-import * as grpc from '@grpc/grpc-js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { command, errorText, isNonNegativeInteger, isPort } from '../common/cli.js';
+import { command, errorText, kinds, numberOption, optionsFromEnv } from '../common/cli.js';
 import { listen } from '../common/listen.js';
 import { log } from '../common/log.js';
 import { onShutdown, stdinLifelineOption } from '../common/shutdown.js';
 import { createGrpcServer } from './grpc.js';
+import { listenGrpc, type GrpcListener } from './grpc-listener.js';
 import { createHttpServer } from './http.js';
 import { podIdentity } from './identity.js';
+
+const ENV = 'ADDR_SERVER';
+const number = (option: string, kind: (typeof kinds)[keyof typeof kinds], describe: string, defaultValue: number) =>
+  numberOption(option, kind, describe, defaultValue, ENV);
+
+const options = {
+  host: { type: 'string', default: '0.0.0.0', describe: 'address to bind both listeners to' },
+  'http-port': number('http-port', kinds.port, 'HTTP port (0: any free port)', 8080),
+  'grpc-port': number('grpc-port', kinds.port, 'gRPC port (0: any free port)', 30051),
+  'delay-ms': number('delay-ms', kinds.ms, 'answer every /addr and GetAddr after this many ms (simulated work)', 0),
+  'shutdown-delay-ms': number(
+    'shutdown-delay-ms',
+    kinds.ms,
+    'on SIGTERM, first keep serving this long while health says not-serving, so endpoints can drop the pod',
+    0,
+  ),
+  'grace-ms': number('grace-ms', kinds.ms, 'on SIGTERM, then wait at most this long for calls in flight; exit by then whatever peers do', 20_000),
+  'max-connection-age-ms': number(
+    'max-connection-age-ms',
+    kinds.ms,
+    'close each gRPC connection (GOAWAY) after this age, so clients reconnect and re-balance (0: never)',
+    0,
+  ),
+  'idle-timeout-ms': number(
+    'idle-timeout-ms',
+    kinds.ms,
+    'close a gRPC connection with no call for this long (0: never); a connection must send its HTTP/2 preface within min(this, 10 s)',
+    300_000,
+  ),
+  'keepalive-ms': number('keepalive-ms', kinds.ms, 'ping each gRPC peer this often (0: never)…', 30_000),
+  'keepalive-timeout-ms': number('keepalive-timeout-ms', kinds.positiveMs, '…and close its connection when a ping is not answered within this', 10_000),
+  'max-connections': number('max-connections', kinds.count, 'gRPC connections open at once; more are refused (each idle one holds about 30 KiB)', 1000),
+  'max-streams': number('max-streams', kinds.count, 'gRPC calls in flight at once on one connection', 100),
+} as const;
 
 const args = command(
   'server',
   '$0 [options]\n\nServes its pod IP over HTTP (GET /addr, GET /health) and gRPC (addr.Addr/GetAddr, ' +
     'grpc.health.v1.Health, reflection).\nThe pod IP comes from $POD_IP (Kubernetes downward API), else the ' +
     "machine's first non-internal IPv4 address.\nEvery option can also be set as ADDR_SERVER_<OPTION>, " +
-    'e.g. ADDR_SERVER_HTTP_PORT=8080.',
+    'e.g. ADDR_SERVER_HTTP_PORT=8080; the command line wins.',
 )
-  .env('ADDR_SERVER')
-  .options({
-    host: { type: 'string', default: '0.0.0.0', describe: 'address to bind both listeners to' },
-    'http-port': { type: 'number', default: 8080, describe: 'HTTP port (0: any free port)' },
-    'grpc-port': { type: 'number', default: 30051, describe: 'gRPC port (0: any free port)' },
-    'delay-ms': { type: 'number', default: 0, describe: 'answer every /addr and GetAddr after this many ms (simulated work)' },
-    'shutdown-delay-ms': {
-      type: 'number',
-      default: 0,
-      describe: 'on SIGTERM, first keep serving this long while health says not-serving, so endpoints can drop the pod',
-    },
-    'grace-ms': { type: 'number', default: 20_000, describe: 'on SIGTERM, then wait at most this long for calls in flight' },
-    'max-connection-age-ms': {
-      type: 'number',
-      default: 0,
-      describe: 'close each gRPC connection (GOAWAY) after this age, so clients reconnect and re-balance (0: never)',
-    },
-    ...stdinLifelineOption,
-  })
+  .options({ ...options, ...stdinLifelineOption })
+  // Only the variables of known options: a kubelet also sets ADDR_SERVER_SERVICE_HOST, ADDR_SERVER_PORT, …
+  // for a Service named addr-server ("service links"), and those must not stop the server.
+  .config(optionsFromEnv(ENV, options))
   .check((argv) => {
-    for (const name of ['http-port', 'grpc-port'] as const) {
-      if (!isPort(argv[name])) throw new Error(`--${name} must be a port number from 0 to 65535, got ${argv[name]}`);
-    }
-    for (const name of ['delay-ms', 'shutdown-delay-ms', 'grace-ms', 'max-connection-age-ms'] as const) {
-      if (!isNonNegativeInteger(argv[name])) throw new Error(`--${name} must be a whole number of milliseconds, got ${argv[name]}`);
-    }
     if (argv.host.trim() === '') throw new Error('--host must not be empty');
     return true;
   })
@@ -51,17 +64,18 @@ const pod = podIdentity();
 let serving = true;
 
 const http = createHttpServer({ pod, delayMs: args['delay-ms'], serving: () => serving });
-const grpcSide = createGrpcServer({ pod, delayMs: args['delay-ms'], maxConnectionAgeMs: args['max-connection-age-ms'] });
+const grpcSide = createGrpcServer({
+  pod,
+  delayMs: args['delay-ms'],
+  maxConnectionAgeMs: args['max-connection-age-ms'],
+  idleTimeoutMs: args['idle-timeout-ms'],
+  keepaliveMs: args['keepalive-ms'],
+  keepaliveTimeoutMs: args['keepalive-timeout-ms'],
+  maxStreams: args['max-streams'],
+});
+let grpcListener: GrpcListener | undefined;
 
 const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
-
-function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(hostPort(host, port), grpc.ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    );
-  });
-}
 
 /** One line a person can act on, instead of a stack trace. */
 function bindFailure(what: string, port: number, error: unknown): string {
@@ -74,29 +88,26 @@ function bindFailure(what: string, port: number, error: unknown): string {
 
 async function start(): Promise<void> {
   let httpPort: number;
-  let grpcPort: number;
-  // grpc-js logs its own line for a failed bind; ours says it better (GRPC_VERBOSITY still wins).
-  const quietBind = !process.env.GRPC_VERBOSITY && !process.env.GRPC_NODE_VERBOSITY;
-  if (quietBind) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
   try {
     httpPort = await listen(http, args['http-port'], args.host).catch((error: unknown) => {
       throw new Error(bindFailure('HTTP', args['http-port'], error));
     });
-    grpcPort = await bindGrpc(grpcSide.server, args.host, args['grpc-port']).catch((error: unknown) => {
+    grpcListener = await listenGrpc(grpcSide.server, args.host, args['grpc-port'], {
+      maxConnections: args['max-connections'],
+      handshakeTimeoutMs: Math.min(10_000, args['idle-timeout-ms'] || 10_000),
+    }).catch((error: unknown) => {
       throw new Error(bindFailure('gRPC', args['grpc-port'], error));
     });
   } catch (error) {
     console.error(`server: ${errorText(error)}`);
     http.close();
-    grpcSide.server.forceShutdown();
     process.exit(1);
   }
-  if (quietBind) grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
   log('listening', {
     pod_ip: pod.ip,
     pod: pod.name,
     http: hostPort(args.host, httpPort),
-    grpc: hostPort(args.host, grpcPort),
+    grpc: hostPort(args.host, grpcListener.port),
   });
 }
 
@@ -106,17 +117,19 @@ async function stop(signal: string): Promise<void> {
   log('shutting down', { signal, shutdown_delay_ms: args['shutdown-delay-ms'], grace_ms: args['grace-ms'] });
   if (args['shutdown-delay-ms'] > 0) await sleep(args['shutdown-delay-ms']);
 
-  const deadline = setTimeout(() => {
+  // The grace period is a bound: at its end the process exits, whatever its peers do (a peer that
+  // stopped reading would otherwise hold a connection, and the process, open).
+  setTimeout(() => {
     log('grace period over: closing the connections still open', {}, 'warn');
     grpcSide.server.forceShutdown();
+    grpcListener?.destroyAll();
     http.closeAllConnections();
-  }, args['grace-ms']);
+    process.exit(0);
+  }, args['grace-ms']).unref();
   // Stop accepting, let calls in flight finish; gRPC sends GOAWAY on every HTTP/2 session.
-  await Promise.all([
-    new Promise<void>((resolve) => grpcSide.server.tryShutdown(() => resolve())),
-    new Promise<void>((resolve) => http.close(() => resolve())),
-  ]);
-  clearTimeout(deadline);
+  grpcListener?.stopAccepting();
+  grpcSide.server.tryShutdown(() => undefined);
+  await Promise.all([grpcListener?.drained(), new Promise<void>((resolve) => http.close(() => resolve()))]);
   log('stopped');
   process.exit(0);
 }

@@ -1,0 +1,84 @@
+// A watch over HTTP as the API server streams it: headers at once, then one JSON event per line
+// (`{"type":"ADDED","object":{…}}`), Table-wrapped when the client asked for Tables (`kubectl get -w`),
+// until timeoutSeconds, the client's close, or the server's stop. A resourceVersion older than the
+// store's history gets the real server's answer: an ERROR event carrying a 410 Expired Status.
+import type { ServerResponse } from 'node:http';
+import type { Representation } from './http-io.js';
+import { sendStatus, tableContentType } from './http-io.js';
+import type { ResourceName } from './resources.js';
+import type { ObjectStore, WatchEvent, WatchOptions } from './store.js';
+import { ApiError } from './status.js';
+import { toTable } from './tables.js';
+
+export interface WatchRequest extends WatchOptions {
+  resource: ResourceName;
+  representation: Representation;
+  timeoutSeconds?: number;
+  allowWatchBookmarks: boolean;
+  /** the watch-list protocol: ADDED for every object, then a BOOKMARK marking the end of them */
+  sendInitialEvents?: boolean;
+}
+
+export interface WatchLimits {
+  bookmarkIntervalMs: number;
+  /** a client that reads slower than this much is dropped, as the API server drops slow watchers */
+  maxBufferedBytes: number;
+  /** the longest a watch lasts (the API server's minRequestTimeout) */
+  maxSeconds: number;
+}
+
+/** Streams the watch until its timeout, the client's close, or a call of the `end` it adds to `stopAll`. */
+export function serveWatch(res: ServerResponse, store: ObjectStore, request: WatchRequest, limits: WatchLimits, stopAll: Set<() => void>): void {
+  const { representation } = request;
+  let first = true;
+  const line = (event: WatchEvent) => {
+    if (representation.as !== 'table' || event.type === 'BOOKMARK') return JSON.stringify(event);
+    const table = toTable(request.resource, [event.object], event.object.metadata.resourceVersion ?? '', {
+      apiVersion: representation.apiVersion,
+      includeObject: representation.includeObject,
+      withColumns: first,
+    });
+    first = false;
+    return JSON.stringify({ type: event.type, object: table });
+  };
+  let resourceVersion = request.resourceVersion;
+  if (request.sendInitialEvents === false && !resourceVersion) resourceVersion = store.resourceVersion;
+  const writeHead = () => {
+    res.writeHead(200, {
+      'content-type': representation.as === 'table' ? tableContentType(representation.apiVersion) : 'application/json',
+      'cache-control': 'no-cache, private',
+    });
+    res.flushHeaders();
+  };
+  let end = () => {};
+  const write = (event: WatchEvent) => {
+    if (res.writableEnded) return;
+    res.write(`${line(event)}\n`);
+    if (res.writableLength > limits.maxBufferedBytes) end();
+  };
+  let watcher;
+  try {
+    watcher = store.watch(request.resource, { ...request, resourceVersion: request.sendInitialEvents ? undefined : resourceVersion }, write);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.code !== 410) return sendStatus(res, error.status);
+    writeHead();
+    res.end(`${JSON.stringify({ type: 'ERROR', object: error.status })}\n`);
+    return;
+  }
+  writeHead();
+  if (request.sendInitialEvents) watcher.bookmark({ 'k8s.io/initial-events-end': 'true' });
+  const seconds = Math.min(request.timeoutSeconds && request.timeoutSeconds > 0 ? request.timeoutSeconds : limits.maxSeconds, limits.maxSeconds);
+  const timeout = setTimeout(() => end(), seconds * 1000);
+  const bookmarks = request.allowWatchBookmarks ? setInterval(() => watcher.bookmark(), limits.bookmarkIntervalMs) : undefined;
+  const stopped = watcher;
+  end = () => {
+    clearTimeout(timeout);
+    clearInterval(bookmarks);
+    stopped.stop();
+    stopAll.delete(end);
+    if (!res.writableEnded) res.end();
+  };
+  stopAll.add(end);
+  res.on('close', end);
+}

@@ -1,0 +1,101 @@
+// The gRPC port bounds what a connection may cost: idle, stalled, silent and broken connections are
+// closed, and no more than --max-connections are open at once. (Short limits set here; the defaults
+// are in the server's --help.) Observed from the peer's side: the connection ends.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { getAddr } from './support/grpc.js';
+import { startServer, type ServerProcess } from './support/processes.js';
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+const SETTINGS = Buffer.from([0, 0, 0, 0x4, 0, 0, 0, 0, 0]); // an empty SETTINGS frame
+const DATA_ON_STREAM_0 = Buffer.from([0, 0, 1, 0x0, 0, 0, 0, 0, 0, 0x41]); // a protocol error
+
+/** Opens a raw TCP connection, writes `bytes`, and resolves when the server closes it (or 'open' after waitMs). */
+async function closedByServer(port: number, bytes: Buffer, waitMs: number, onConnect?: (socket: Socket) => void): Promise<'closed' | 'open'> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  socket.on('data', () => undefined); // read what the server sends (SETTINGS, PING, GOAWAY), answer nothing
+  await once(socket, 'connect');
+  socket.write(bytes);
+  onConnect?.(socket);
+  const outcome = await Promise.race([
+    once(socket, 'close').then(() => 'closed' as const),
+    new Promise<'open'>((resolve) => setTimeout(resolve, waitMs, 'open')),
+  ]);
+  socket.destroy();
+  return outcome;
+}
+
+describe('addr-server gRPC connections', () => {
+  let server: ServerProcess;
+  before(async () => {
+    server = await startServer('10.1.0.8', [
+      '--idle-timeout-ms', '800', '--keepalive-ms', '60000', '--max-connections', '3',
+    ]);
+  });
+  after(() => server.stop());
+
+  it('closes a connection that sends something other than HTTP/2 at once', async () => {
+    assert.equal(await closedByServer(server.grpcPort, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 5000), 'closed');
+    assert.equal(await closedByServer(server.grpcPort, Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3]), 5000), 'closed');
+  });
+
+  it('closes a connection that stalls half-way through the HTTP/2 preface', async () => {
+    assert.equal(await closedByServer(server.grpcPort, PREFACE.subarray(0, 10), 10_000), 'closed');
+  });
+
+  it('closes an idle HTTP/2 connection after --idle-timeout-ms', async () => {
+    assert.equal(await closedByServer(server.grpcPort, Buffer.concat([PREFACE, SETTINGS]), 10_000), 'closed');
+  });
+
+  it('closes the connection after a protocol error', async () => {
+    assert.equal(await closedByServer(server.grpcPort, Buffer.concat([PREFACE, SETTINGS, DATA_ON_STREAM_0]), 5000), 'closed');
+  });
+
+  it('refuses connections beyond --max-connections, and still answers once they are gone', async () => {
+    const held = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const socket = connect(server.grpcPort, '127.0.0.1');
+        socket.on('error', () => undefined);
+        await once(socket, 'connect');
+        socket.write(PREFACE.subarray(0, 4)); // holds a place until the handshake times out
+        return socket;
+      }),
+    );
+    try {
+      assert.equal(await closedByServer(server.grpcPort, Buffer.alloc(0), 400), 'closed', 'a fourth connection is refused');
+    } finally {
+      held.forEach((socket) => socket.destroy());
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await getAddr(server.grpcPort)).addr, '10.1.0.8');
+  });
+});
+
+describe('addr-server keepalive', () => {
+  it('closes the connection of a peer that does not answer its pings (one that hung or vanished)', async () => {
+    const server = await startServer('10.1.0.8', ['--idle-timeout-ms', '0', '--keepalive-ms', '500', '--keepalive-timeout-ms', '500']);
+    try {
+      assert.equal(await closedByServer(server.grpcPort, Buffer.concat([PREFACE, SETTINGS]), 10_000), 'closed');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('keeps the connection of a peer that answers its pings', async () => {
+    const server = await startServer('10.1.0.8', ['--idle-timeout-ms', '0', '--keepalive-ms', '300', '--keepalive-timeout-ms', '300']);
+    try {
+      const { connect: h2connect } = await import('node:http2');
+      const session = h2connect(`http://127.0.0.1:${server.grpcPort}`); // node answers pings by itself
+      await once(session, 'connect');
+      const closed = once(session, 'close').then(() => 'closed');
+      const outcome = await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000, 'open'))]);
+      session.destroy();
+      assert.equal(outcome, 'open');
+    } finally {
+      await server.stop();
+    }
+  });
+});
