@@ -23,14 +23,15 @@ export interface IdleResult {
 
 /**
  * Opens up to `count` HTTP/2 connections (50 at a time, for at most `openMs`), sends nothing on them,
- * runs `opened` once they are open, and watches for `holdMs` in all which ones the server closes.
+ * and watches for `holdMs` in all which ones the server closes; runs `opened` once they are open and
+ * `held` at the end, before letting go of those still open.
  */
 export async function idleConnections(
   port: number,
   count: number,
   openMs: number,
   holdMs: number,
-  opened: () => Promise<void>,
+  check: { opened: () => Promise<void>; held: () => Promise<void> },
 ): Promise<IdleResult> {
   const started = performance.now();
   const result: IdleResult = { attempted: 0, established: 0, openSeconds: 0, closedAfter: [], goaways: 0, refused: 0 };
@@ -67,9 +68,10 @@ export async function idleConnections(
   await Promise.all(Array.from({ length: parallel }, opener));
   result.openSeconds = (performance.now() - started) / 1000;
   const held = performance.now();
-  await opened();
+  await check.opened();
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, holdMs - (performance.now() - held))));
   stopping = true;
+  await check.held();
   for (const session of sessions) session.destroy();
   return result;
 }

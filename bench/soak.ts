@@ -34,8 +34,11 @@ const args = command('soak', '$0 [options]\n\nHolds, starves and garbles connect
 
 const say = (line: string) => process.stderr.write(`soak: ${line}\n`);
 const root = fileURLToPath(new URL('..', import.meta.url));
-/** The server as the soak runs it: its own limits, with timeouts short enough to act within a round. */
-const SERVER_ARGS = ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0'];
+/**
+ * The server as the soak runs it: its default limits (connections, streams, keepalive), but an idle
+ * timeout short enough to act within a round.
+ */
+const SERVER_ARGS = ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--idle-timeout-ms', '10000'];
 
 onShutdown(() => {
   for (const pid of stoppedPids) process.kill(pid, 'SIGCONT'); // a stopped pod could not see its lab go
@@ -79,10 +82,15 @@ const idleServer = await startServer();
 const idlePid = idleServer.child.pid as number;
 const rssBefore = rssMiB(idlePid);
 let rssOpened = NaN;
-let answeredIdle = '';
-const idle = await idleConnections(Number(idleServer.listening.grpc), args['idle-connections'], 60_000, args.seconds * 1000, async () => {
-  rssOpened = rssMiB(idlePid);
-  answeredIdle = await getAddr(Number(idleServer.listening.grpc));
+const answered = { opened: '', held: '' };
+const idle = await idleConnections(Number(idleServer.listening.grpc), args['idle-connections'], 60_000, args.seconds * 1000, {
+  opened: async () => {
+    rssOpened = rssMiB(idlePid);
+    answered.opened = await getAddr(Number(idleServer.listening.grpc));
+  },
+  held: async () => {
+    answered.held = await getAddr(Number(idleServer.listening.grpc));
+  },
 });
 const idleRows = [
   ['idle HTTP/2 connections (gRPC port)', ''],
@@ -91,7 +99,8 @@ const idleRows = [
   ['server RSS before / with them open / peak, MiB', `${mib(rssBefore)} / ${mib(rssOpened)} / ${mib(peakRssMiB(idlePid))}`],
   [`closed by the server within ${args.seconds} s (GOAWAYs)`, `${idle.closedAfter.length} (${idle.goaways})`],
   ['… after s (first / median / last)', seconds(idle.closedAfter)],
-  ['GetAddr answered with them open', answeredIdle],
+  ['GetAddr answered with them open', answered.opened],
+  [`GetAddr answered after ${args.seconds} s`, answered.held],
 ];
 await stop(idleServer);
 
