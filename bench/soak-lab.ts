@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadAddrProto } from '../src/common/proto.js';
-import type { BalancerName } from '../src/lab/balancer.js';
+import type { BalancerName } from '../src/lab/data-plane/balancer.js';
 import { h2loadGrpc, type LoadResult } from './load.js';
 import { startProcess } from './servers.js';
 

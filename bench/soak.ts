@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { command } from '../src/common/cli.js';
 import { loadAddrProto } from '../src/common/proto.js';
 import { onShutdown } from '../src/common/shutdown.js';
-import { BALANCERS } from '../src/lab/balancer.js';
+import { BALANCERS } from '../src/lab/data-plane/balancer.js';
 import { missingTools, median } from './load.js';
 import { peakRssMiB, rssMiB, startProcess, stopAll, type Started } from './servers.js';
 import { hostileConnections, idleConnections } from './soak-connections.js';

@@ -1,7 +1,7 @@
 // Failure accrual (Linkerd's "consecutive" policy) in-process, with a clock the test moves.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FailureAccrual } from '../src/lab/failure-accrual.js';
+import { FailureAccrual } from '../src/lab/data-plane/failure-accrual.js';
 
 const ip = '10.1.0.9';
 

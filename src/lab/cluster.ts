@@ -2,12 +2,12 @@
 // the NodePorts) and a mesh sidecar (an L7 proxy) for in-mesh clients. Data flows one way: control
 // plane → endpoints → proxies → pods.
 import { errorText } from '../common/cli.js';
-import type { BalancerName } from './balancer.js';
-import { Deployment } from './deployment.js';
-import { kubeletEnv, type ClusterService } from './kubelet-env.js';
-import type { Manifest } from './manifest.js';
-import { MeshProxy } from './mesh-proxy.js';
-import { ServiceProxy } from './service-proxy.js';
+import type { BalancerName } from './data-plane/balancer.js';
+import { Deployment } from './control-plane/deployment.js';
+import { kubeletEnv, type ClusterService } from './control-plane/kubelet-env.js';
+import type { Manifest } from './control-plane/manifest.js';
+import { MeshProxy } from './data-plane/mesh-proxy.js';
+import { ServiceProxy } from './data-plane/service-proxy.js';
 
 export interface ClusterPorts {
   /** The Service's HTTP NodePort (the post: 30080). 0: any free port. */

@@ -5,12 +5,12 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { command, errorText, EXIT_USAGE, kinds, numberOption, parseNumber, usageError } from '../common/cli.js';
-import { loadManifest, type Manifest } from './manifest.js';
-import { DEFAULT_API_PORT, MAX_REPLICAS } from './api.js';
-import { BALANCERS, type BalancerName } from './balancer.js';
+import { loadManifest, type Manifest } from './control-plane/manifest.js';
+import { DEFAULT_API_PORT, MAX_REPLICAS } from './commands/api.js';
+import { BALANCERS, type BalancerName } from './data-plane/balancer.js';
 import type { ClusterPorts } from './cluster.js';
-import { run, type RunOptions } from './run.js';
-import { scale, up, type ScaleOptions, type UpOptions } from './up.js';
+import { run, type RunOptions } from './commands/run.js';
+import { scale, up, type ScaleOptions, type UpOptions } from './commands/up.js';
 
 const beside = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 /** The executables the lab runs: the ones built beside it in out/. */

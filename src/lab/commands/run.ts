@@ -1,11 +1,11 @@
 // `out/lab run` (the default, = npm start): replays the post on the emulated cluster, prints a table
 // per phase and a verdict per client, and exits 0 only if the lab saw what the post saw.
 import { writeFileSync } from 'node:fs';
-import { errorText } from '../common/cli.js';
-import { onShutdown } from '../common/shutdown.js';
-import type { BalancerName } from './balancer.js';
-import type { Manifest } from './manifest.js';
-import { Cluster, startOrExit, type ClusterPorts } from './cluster.js';
+import { errorText } from '../../common/cli.js';
+import { onShutdown } from '../../common/shutdown.js';
+import type { BalancerName } from '../data-plane/balancer.js';
+import type { Manifest } from '../control-plane/manifest.js';
+import { Cluster, startOrExit, type ClusterPorts } from '../cluster.js';
 import { Progress } from './progress.js';
 import { pathLabel, phaseTable, reportJson, verdicts } from './report.js';
 import { PHASES, runScenario, type Bins } from './scenario.js';

@@ -1,6 +1,6 @@
 // Turns the tally into what the post's screenshots showed: per phase, a table of clients × pods with
 // reply counts and shares, and one verdict per client that says whether it saw what the post saw.
-import type { ClientTally, PhaseTally } from './tally.js';
+import type { ClientTally, PhaseTally } from '../workloads/tally.js';
 
 const MAX_POD_COLUMNS = 5; // keeps a table inside 80 columns
 const NAME_WIDTH = 19;

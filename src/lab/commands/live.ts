@@ -1,6 +1,6 @@
 // `out/lab up`'s live view: the pods, and per pod the traffic each balancer sent it since the last
 // scale — L4 connections through the Service, L7 requests through the mesh.
-import type { Cluster } from './cluster.js';
+import type { Cluster } from '../cluster.js';
 
 type Counter = Map<string, number>;
 

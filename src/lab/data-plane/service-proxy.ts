@@ -2,8 +2,8 @@
 // endpoint picked at random (iptables mode's statistic rule); the bytes of that connection then all
 // go to that pod, whatever happens to the endpoints later.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { listen } from '../common/listen.js';
-import type { Endpoint, Endpoints } from './endpoints.js';
+import { listen } from '../../common/listen.js';
+import type { Endpoint, Endpoints } from '../control-plane/endpoints.js';
 
 export class ServiceProxy {
   /** Connections opened to each pod IP so far: what an L4 balancer can see. */

@@ -1,7 +1,7 @@
 // The lab's stand-in for the Kubernetes API server, on loopback: `out/lab scale N` talks to it the way
 // kubectl talks to a cluster. GET /status describes the pods; POST /scale?replicas=N scales.
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { Cluster } from './cluster.js';
+import type { Cluster } from '../cluster.js';
 
 export const MAX_REPLICAS = 20;
 /** Where `lab up` listens for `lab scale` unless told otherwise. */

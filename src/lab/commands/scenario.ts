@@ -1,10 +1,10 @@
 // The default run: the post's two experiments at once. client-http and client-grpc through the
 // Service, and client-grpc in the mesh, against 1 replica; scale to 5; then down to 2.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Cluster } from './cluster.js';
+import type { Cluster } from '../cluster.js';
 import type { Progress } from './progress.js';
-import { Tally, type PhaseTally } from './tally.js';
-import { Workload, type ClientSpec } from './workload.js';
+import { Tally, type PhaseTally } from '../workloads/tally.js';
+import { Workload, type ClientSpec } from '../workloads/workload.js';
 
 /** Paths of the executables the lab runs. */
 export interface Bins {

@@ -1,15 +1,15 @@
 // `out/lab up` keeps the emulated cluster running with a live view and a control port;
 // `out/lab scale N`, from another terminal, scales it through that port (the stand-in for kubectl).
-import { errorText, EXIT_USAGE } from '../common/cli.js';
-import { listen } from '../common/listen.js';
-import { onShutdown } from '../common/shutdown.js';
+import { errorText, EXIT_USAGE } from '../../common/cli.js';
+import { listen } from '../../common/listen.js';
+import { onShutdown } from '../../common/shutdown.js';
 import { callApi, DEFAULT_API_PORT, serveApi } from './api.js';
-import type { BalancerName } from './balancer.js';
-import type { Manifest } from './manifest.js';
-import { Cluster, startOrExit, type ClusterPorts } from './cluster.js';
+import type { BalancerName } from '../data-plane/balancer.js';
+import type { Manifest } from '../control-plane/manifest.js';
+import { Cluster, startOrExit, type ClusterPorts } from '../cluster.js';
 import { LiveView } from './live.js';
 import type { Bins } from './scenario.js';
-import { Workload } from './workload.js';
+import { Workload } from '../workloads/workload.js';
 
 export interface UpOptions {
   meshBalancer: BalancerName;
