@@ -3,7 +3,7 @@
 // under 200 concurrent streams with a pod stopped (SIGSTOP). Prints figures; asserts nothing.
 import * as grpc from '@grpc/grpc-js';
 import { fileURLToPath } from 'node:url';
-import { command } from '../src/common/cli.js';
+import { command, kinds, numberOption } from '../src/common/cli.js';
 import { loadAddrProto } from '../src/common/proto.js';
 import { onShutdown } from '../src/common/shutdown.js';
 import { BALANCERS } from '../src/lab/data-plane/balancer.js';
@@ -15,20 +15,10 @@ import { formatTable } from './table.js';
 
 const args = command('soak', '$0 [options]\n\nHolds, starves and garbles connections to addr-server, and stops a pod of the lab under load. Needs h2load.')
   .options({
-    'idle-connections': { type: 'number', default: 8000, describe: 'idle HTTP/2 connections to open against the gRPC port (at most)' },
-    'hostile-connections': { type: 'number', default: 500, describe: 'connections of each hostile kind (slowloris, random bytes)' },
-    seconds: { type: 'number', default: 30, describe: 'how long each round holds its connections or its load' },
-    streams: { type: 'number', default: 200, describe: 'concurrent streams h2load keeps open through the mesh' },
-  })
-  .check((argv) => {
-    const whole = (name: string, value: number, min: number, max: number) => {
-      if (!(Number.isInteger(value) && value >= min && value <= max)) throw new Error(`--${name} must be a whole number from ${min} to ${max}, got ${value}`);
-    };
-    whole('idle-connections', argv['idle-connections'], 1, 15_000);
-    whole('hostile-connections', argv['hostile-connections'], 1, 2000);
-    whole('seconds', argv.seconds, 10, 300);
-    whole('streams', argv.streams, 1, 1000);
-    return true;
+    'idle-connections': numberOption('idle-connections', { ...kinds.count, max: 15_000 }, 'idle HTTP/2 connections to open against the gRPC port (at most)', 8000),
+    'hostile-connections': numberOption('hostile-connections', { ...kinds.count, max: 2000 }, 'connections of each hostile kind (slowloris, random bytes)', 500),
+    seconds: numberOption('seconds', { ...kinds.count, min: 10, max: 300 }, 'how long each round holds its connections or its load', 30),
+    streams: numberOption('streams', { ...kinds.count, max: 1000 }, 'concurrent streams h2load keeps open through the mesh', 200),
   })
   .parseSync();
 
