@@ -260,7 +260,7 @@ describe('lab up', () => {
   it('a pod that hangs (SIGSTOP): client-grpc through the Service gets replies from another pod while it is still stopped', async () => {
     const { lab, apiPort, grpc } = await labUp(['--no-mesh-client', '--replicas', '2']);
     await waitUntil('2 pods are ready', async () => (await status(apiPort)).pods.filter((p) => p.ready).length === 2);
-    const client = start('client-grpc', [`localhost:${grpc}`, '--interval', '100', '--deadline-ms', '1000', '--keepalive-ms', '2000']);
+    const client = start('client-grpc', [`localhost:${grpc}`, '--interval', '100', '--deadline-ms', '1000']);
     let stopped: { ip: string; pid: number } | undefined;
     try {
       const [, pinned] = await client.waitFor(/^#3: (\S+)$/);
@@ -269,8 +269,8 @@ describe('lab up', () => {
       process.kill(stopped.pid, 'SIGSTOP');
       const seen = client.lines.length;
       const other = (await status(apiPort)).pods.find((p) => p.ip !== pinned)?.ip as string;
-      // Bounded generously: a reconnect that lands on the hung pod before readiness drops it waits out
-      // grpc-js's 20 s connect timeout before it tries again.
+      // Bounded generously: keepalive finds the silence in 15 s; a reconnect that lands on the hung pod
+      // before readiness drops it waits out client-grpc's 20 s connect timeout before it tries again.
       await client.waitFor(new RegExp(`^#\\d+: ${other.replaceAll('.', '\\.')}$`), 90_000);
       assert.ok(client.lines.slice(seen).some((line) => line.startsWith('Error: ')), 'calls to the hung pod failed first');
       assert.ok(alive(stopped.pid), 'the first pod is still there, stopped');
