@@ -167,9 +167,21 @@ describe('k8s:/// resolver: errors', () => {
   });
 
   it('takes the namespace from the kubeconfig and a port number as the pods\' port: --count replies, exit 0', async () => {
+    if (!api.listening) await api.listen();
     const { code, lines } = await run('client-grpc', [`k8s:///addr-server:${port}`, '--interval', '10', '--count', '5'], 20_000, { KUBECONFIG: kubeconfig });
     assert.equal(code, 0, lines.join('\n'));
     assert.deepEqual(replies(lines).map(([, ip]) => ip), Array(5).fill(pod(11)));
+  });
+
+  it('--count 1 exits as soon as the reply is in, while its watch is still being opened', async () => {
+    if (!api.listening) await api.listen();
+    api.watchHeadersDelayMs = 500;
+    try {
+      const { code, lines } = await run('client-grpc', [`k8s:///addr-server:${port}`, '--count', '1'], 10_000, { KUBECONFIG: kubeconfig });
+      assert.equal(code, 0, `no exit within 10 s (a watch left open holds the process 30 s):\n${lines.join('\n')}`);
+    } finally {
+      api.watchHeadersDelayMs = 0;
+    }
   });
 
   const unresolvable: Array<[string, RegExp]> = [
@@ -180,6 +192,7 @@ describe('k8s:/// resolver: errors', () => {
   ];
   for (const [target, message] of unresolvable) {
     it(`${target}: says why on each call and carries on`, async () => {
+      if (!api.listening) await api.listen();
       const client = start('client-grpc', [target, '--interval', '20'], { KUBECONFIG: kubeconfig });
       try {
         await client.waitFor(new RegExp(`^Error: UNAVAILABLE: .*${message.source}`));

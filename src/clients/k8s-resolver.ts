@@ -69,15 +69,22 @@ function resolverClass(k8s: ClientNode) {
     private async start(): Promise<void> {
       const errorsBefore = this.errors;
       const life = this.lives;
+      let informer: SliceInformer | undefined;
       try {
-        this.informer ??= this.makeInformer();
-        await this.informer.start();
+        informer = this.informer ??= this.makeInformer();
+        await informer.start();
       } catch (error) {
         if (life === this.lives) this.fail(error);
         return;
       }
+      // Destroyed while the watch was being opened: stop() found no request to abort then, so the watch
+      // would hold the process for its 30 s timeout.
+      if (life !== this.lives) {
+        void informer.stop();
+        return;
+      }
       // start() resolves once the watch is open, or after the error handler ran for a list or watch that failed.
-      if (this.errors === errorsBefore && life === this.lives) {
+      if (this.errors === errorsBefore) {
         this.retry.reset();
         this.schedulePublish();
       }

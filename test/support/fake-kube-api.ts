@@ -29,6 +29,8 @@ export class FakeKubeApi {
   readonly slices = new Map<string, Slice>();
   /** Requests served, to show that the client listed again or resumed its watch. */
   readonly counts = { lists: 0, watches: 0, gone: 0 };
+  /** Holds each watch's response headers this long: a watch still being opened when the client stops. */
+  watchHeadersDelayMs = 0;
   private resourceVersion = 1;
   private history: Array<{ rv: number; type: EventType; object: Slice }> = [];
   /** Watches from before this resourceVersion get 410 Gone, as after an etcd compaction. */
@@ -38,6 +40,10 @@ export class FakeKubeApi {
   private server: Server | undefined;
 
   constructor(readonly port: number) {}
+
+  get listening(): boolean {
+    return this.server !== undefined;
+  }
 
   async listen(): Promise<void> {
     this.server = createServer((req, res) => this.serve(req, res));
@@ -149,6 +155,15 @@ export class FakeKubeApi {
       return;
     }
     this.counts.watches += 1;
+    if (this.watchHeadersDelayMs > 0) {
+      setTimeout(() => this.watch(url, namespace, selector, res), this.watchHeadersDelayMs);
+    } else {
+      this.watch(url, namespace, selector, res);
+    }
+  }
+
+  private watch(url: URL, namespace: string, selector: Record<string, string>, res: ServerResponse): void {
+    if (res.destroyed) return;
     const from = Number(url.searchParams.get('resourceVersion') || this.resourceVersion);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.flushHeaders();
