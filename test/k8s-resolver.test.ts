@@ -1,5 +1,6 @@
-// The k8s:/// resolver: out/client-grpc run as a user runs it (KUBECONFIG), against a small fake Kubernetes
-// API (test/support/fake-kube-api.ts) and real out/server pods, each on its own loopback address.
+// The k8s:/// resolver: out/client-grpc run as a user runs it (KUBECONFIG), against the lab's Kubernetes API
+// holding EndpointSlices the test writes (test/support/slice-api.ts), and real out/server pods, each on its
+// own loopback address.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { endpointsOf } from '../src/clients/k8s-endpoints.js';
 import { parseK8sTarget } from '../src/clients/k8s-target.js';
-import { FakeKubeApi, type SliceSpec } from './support/fake-kube-api.js';
+import { SliceApi, slowWatchKubeconfig, type Endpoint } from './support/slice-api.js';
 import { freePort, replies, run, start, type Running } from './support/processes.js';
 
 const pod = (n: number) => `127.246.0.${n}`;
@@ -35,25 +36,29 @@ async function settlesOn(client: Running, pods: string[], what: string, timeoutM
   assert.fail(`${what}: the last ${window} replies came from [${seen}], not [${expected}]; client printed:\n${client.lines.slice(-30).join('\n')}`);
 }
 
+/** Polls `done` until it holds (bounded: fails after timeoutMs, saying what it waited for). */
+async function waitUntil(what: string, done: () => boolean, timeoutMs = 20_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !done(); await sleep(20)) {
+    if (Date.now() > deadline) assert.fail(`no ${what} within ${timeoutMs} ms`);
+  }
+}
+
 const ipsSoFar = (client: Running) => new Set(replies(client.lines).map(([, ip]) => ip));
 
 describe('k8s:/// resolver against a Kubernetes API', () => {
-  let api: FakeKubeApi;
+  let api: SliceApi;
   let port: number;
-  let kubeconfig: string;
   const pods: Running[] = [];
   let client: Running;
-  const slice = (name: string, endpoints: SliceSpec['endpoints']): SliceSpec => ({ name, service: 'addr-server', port: { name: 'grpc', port }, endpoints });
+  const slice = (name: string, endpoints: Endpoint[]) => api.apply(name, 'addr-server', { name: 'grpc', port }, endpoints);
 
   before(async () => {
-    api = new FakeKubeApi(await freePort());
+    api = new SliceApi(await freePort());
     await api.listen();
-    kubeconfig = `${mkdtempSync(`${tmpdir()}/grpc-lb-k8s-`)}/kubeconfig`;
-    api.writeKubeconfig(kubeconfig);
     port = await freePort();
     for (let n = 1; n <= 5; n += 1) pods.push(await startPod(pod(n), port));
-    api.apply(slice('addr-server-a', [{ ip: pod(1), ready: true }, { ip: pod(2) }, { ip: pod(3), ready: false }]));
-    client = start('client-grpc', ['k8s:///addr-server.grpc-lb:grpc', '--interval', '20'], { KUBECONFIG: kubeconfig });
+    slice('addr-server-a', [{ ip: pod(1), ready: true }, { ip: pod(2) }, { ip: pod(3), ready: false }]);
+    client = start('client-grpc', ['k8s:///addr-server.grpc-lb:grpc', '--interval', '20'], { KUBECONFIG: await api.kubeconfig });
   });
 
   after(async () => {
@@ -68,13 +73,13 @@ describe('k8s:/// resolver against a Kubernetes API', () => {
   });
 
   it('merges a second slice with the first instead of replacing it', async () => {
-    api.apply(slice('addr-server-b', [{ ip: pod(4), ready: true }]));
+    slice('addr-server-b', [{ ip: pod(4), ready: true }]);
     await settlesOn(client, [pod(1), pod(2), pod(4)], 'slice b added');
   });
 
   it('calls a pod once its endpoint turns ready', async () => {
     assert.ok(!ipsSoFar(client).has(pod(3)), 'the not-ready pod got a call');
-    api.apply(slice('addr-server-a', [{ ip: pod(1), ready: true }, { ip: pod(2) }, { ip: pod(3), ready: true }]));
+    slice('addr-server-a', [{ ip: pod(1), ready: true }, { ip: pod(2) }, { ip: pod(3), ready: true }]);
     await settlesOn(client, [pod(1), pod(2), pod(3), pod(4)], 'pod 3 ready');
   });
 
@@ -83,51 +88,43 @@ describe('k8s:/// resolver against a Kubernetes API', () => {
     await settlesOn(client, [pod(1), pod(2), pod(3)], 'slice b deleted');
   });
 
-  it('picks up the next change after the API cuts its watch', async () => {
-    const watches = api.counts.watches;
-    api.cutWatches();
-    api.apply(slice('addr-server-b', [{ ip: pod(4), ready: true }]));
+  it('picks up a change made while the API had ended its watch', async () => {
+    await waitUntil('the client watches', () => api.api.endWatches() === 1);
+    slice('addr-server-b', [{ ip: pod(4), ready: true }]);
     await settlesOn(client, [pod(1), pod(2), pod(3), pod(4)], 'slice b back after a cut watch');
-    assert.ok(api.counts.watches > watches, 'the watch was not resumed');
   });
 
-  it('lists again after 410 Gone, and so sees a change no watch reported', async () => {
-    const lists = api.counts.lists;
-    api.apply(slice('addr-server-a', [{ ip: pod(1), ready: false }, { ip: pod(2) }, { ip: pod(3), ready: true }]), { silently: true });
-    api.compact();
-    api.cutWatches();
+  it('lists again after 410 Gone, and so sees a change made while its watch was away and history compacted', async () => {
+    // All at once, before the client's new watch can arrive: it then resumes from a version the API forgot.
+    await waitUntil('the client watches', () => api.api.endWatches() === 1);
+    slice('addr-server-a', [{ ip: pod(1), ready: false }, { ip: pod(2) }, { ip: pod(3), ready: true }]);
+    api.store.compact();
     await settlesOn(client, [pod(2), pod(3), pod(4)], 'pod 1 not ready, known only from a new list');
-    assert.ok(api.counts.gone >= 1, 'no watch was answered 410 Gone');
-    assert.ok(api.counts.lists > lists, 'the client did not list again');
   });
 
   it('a slice that empties takes its pods away; with no pod left calls fail with UNAVAILABLE and go on', async () => {
-    api.apply(slice('addr-server-a', []));
+    slice('addr-server-a', []);
     await settlesOn(client, [pod(4)], 'slice a empty');
     const before = client.lines.length;
-    api.apply(slice('addr-server-b', [{ ip: pod(4), ready: false }]));
-    for (let seen = 0; seen < 3; ) {
-      await client.waitFor(/^Error: UNAVAILABLE: .*Service addr-server\.grpc-lb has no ready endpoints/);
-      seen = client.lines.slice(before).filter((line) => /^Error: UNAVAILABLE: .*no ready endpoints/.test(line)).length;
-      await sleep(20);
-    }
+    slice('addr-server-b', [{ ip: pod(4), ready: false }]);
+    await waitUntil('3 errors that say why', () => client.lines.slice(before).filter((line) => /^Error: UNAVAILABLE: .*Service addr-server\.grpc-lb has no ready endpoints/.test(line)).length >= 3);
   });
 
   it('with no pod ready, the serving ones that are terminating stand in (as kube-proxy does)', async () => {
-    api.apply(slice('addr-server-b', [{ ip: pod(4), ready: false, serving: true, terminating: true }, { ip: pod(5), ready: false, serving: false, terminating: true }]));
+    slice('addr-server-b', [{ ip: pod(4), ready: false, serving: true, terminating: true }, { ip: pod(5), ready: false, serving: false, terminating: true }]);
     await settlesOn(client, [pod(4)], 'pod 4 terminating but serving');
-    api.apply(slice('addr-server-a', [{ ip: pod(1), ready: true }]));
+    slice('addr-server-a', [{ ip: pod(1), ready: true }]);
     await settlesOn(client, [pod(1)], 'a ready pod again: the terminating one is dropped');
   });
 
   it('when the API is unreachable it keeps calling the pods it knows, then follows the API again', async () => {
-    api.apply(slice('addr-server-a', [{ ip: pod(1) }, { ip: pod(2) }]));
+    slice('addr-server-a', [{ ip: pod(1) }, { ip: pod(2) }]);
     await settlesOn(client, [pod(1), pod(2)], 'before the API goes');
     await api.close();
     const before = client.lines.length;
     await settlesOn(client, [pod(1), pod(2)], 'while the API is gone');
     assert.deepEqual(client.lines.slice(before).filter((line) => line.startsWith('Error')), [], 'calls failed while the pods were up');
-    api.apply(slice('addr-server-b', [{ ip: pod(5) }]));
+    slice('addr-server-b', [{ ip: pod(5) }]);
     await api.listen();
     await settlesOn(client, [pod(1), pod(2), pod(5)], 'after the API is back');
     assert.equal(await client.stop(), 0);
@@ -135,18 +132,20 @@ describe('k8s:/// resolver against a Kubernetes API', () => {
 });
 
 describe('k8s:/// resolver: errors', () => {
-  let api: FakeKubeApi;
+  let api: SliceApi;
   let kubeconfig: string;
   let port: number;
   let serverPod: Running;
+  const listening = async () => {
+    if (api.api.port === 0) await api.listen();
+  };
 
   before(async () => {
-    api = new FakeKubeApi(await freePort());
-    kubeconfig = `${mkdtempSync(`${tmpdir()}/grpc-lb-k8s-`)}/kubeconfig`;
-    api.writeKubeconfig(kubeconfig);
+    api = new SliceApi(await freePort());
+    kubeconfig = await api.kubeconfig;
     port = await freePort();
     serverPod = await startPod(pod(11), port);
-    api.apply({ name: 'addr-server-x', service: 'addr-server', port: { name: 'grpc', port }, endpoints: [{ ip: pod(11) }] });
+    api.apply('addr-server-x', 'addr-server', { name: 'grpc', port }, [{ ip: pod(11) }]);
   });
 
   after(async () => {
@@ -157,9 +156,8 @@ describe('k8s:/// resolver: errors', () => {
   it('an API not there yet: Error: UNAVAILABLE on each call, carries on, then reaches the pods', async () => {
     const client = start('client-grpc', [`k8s:///addr-server:${port}`, '--interval', '50'], { KUBECONFIG: kubeconfig });
     try {
-      await client.waitFor(/^Error: UNAVAILABLE: Kubernetes API: .*ECONNREFUSED/);
-      for (let errors = 0; errors < 3; await sleep(20)) errors = client.lines.filter((line) => line.startsWith('Error: UNAVAILABLE')).length;
-      await api.listen();
+      await waitUntil('3 errors', () => client.lines.filter((line) => /^Error: UNAVAILABLE: Kubernetes API: .*ECONNREFUSED/.test(line)).length >= 3);
+      await listening();
       await settlesOn(client, [pod(11)], 'once the API answers');
     } finally {
       assert.equal(await client.stop(), 0);
@@ -167,36 +165,36 @@ describe('k8s:/// resolver: errors', () => {
   });
 
   it('takes the namespace from the kubeconfig and a port number as the pods\' port: --count replies, exit 0', async () => {
-    if (!api.listening) await api.listen();
+    await listening();
     const { code, lines } = await run('client-grpc', [`k8s:///addr-server:${port}`, '--interval', '10', '--count', '5'], 20_000, { KUBECONFIG: kubeconfig });
     assert.equal(code, 0, lines.join('\n'));
     assert.deepEqual(replies(lines).map(([, ip]) => ip), Array(5).fill(pod(11)));
   });
 
   it('--count 1 exits as soon as the reply is in, while its watch is still being opened', async () => {
-    if (!api.listening) await api.listen();
-    api.watchHeadersDelayMs = 500;
+    await listening();
+    const slow = await slowWatchKubeconfig(api, 500);
     try {
-      const { code, lines } = await run('client-grpc', [`k8s:///addr-server:${port}`, '--count', '1'], 10_000, { KUBECONFIG: kubeconfig });
+      const { code, lines } = await run('client-grpc', [`k8s:///addr-server:${port}`, '--count', '1'], 10_000, { KUBECONFIG: slow.kubeconfig });
       assert.equal(code, 0, `no exit within 10 s (a watch left open holds the process 30 s):\n${lines.join('\n')}`);
+      assert.deepEqual(replies(lines).map(([, ip]) => ip), [pod(11)]);
     } finally {
-      api.watchHeadersDelayMs = 0;
+      slow.close();
     }
   });
 
   const unresolvable: Array<[string, RegExp]> = [
     ['k8s:///no-such-service.grpc-lb:grpc', /no EndpointSlice for Service no-such-service\.grpc-lb \(no such Service/],
-    ['k8s:///addr-server.other-namespace:grpc', /no EndpointSlice for Service addr-server\.other-namespace/],
+    ['k8s:///addr-server.default:grpc', /no EndpointSlice for Service addr-server\.default/],
     ['k8s:///addr-server:http', /Service addr-server\.grpc-lb has no port named "http" \(its endpoints serve grpc=\d+\)/],
     ['k8s:///addr-server:9', /Service addr-server\.grpc-lb has no endpoint port 9 \(its endpoints serve grpc=\d+\)/],
   ];
   for (const [target, message] of unresolvable) {
     it(`${target}: says why on each call and carries on`, async () => {
-      if (!api.listening) await api.listen();
+      await listening();
       const client = start('client-grpc', [target, '--interval', '20'], { KUBECONFIG: kubeconfig });
       try {
-        await client.waitFor(new RegExp(`^Error: UNAVAILABLE: .*${message.source}`));
-        for (let errors = 0; errors < 3; await sleep(20)) errors = client.lines.filter((line) => message.test(line)).length;
+        await waitUntil(`3 lines matching ${message}`, () => client.lines.filter((line) => line.startsWith('Error: UNAVAILABLE: ') && message.test(line)).length >= 3);
         assert.equal(replies(client.lines).length, 0);
       } finally {
         assert.equal(await client.stop(), 0);
