@@ -1,7 +1,7 @@
 // The k8s: scheme for grpc-js: k8s:///SERVICE[.NAMESPACE]:PORT lists and watches the Service's
 // EndpointSlices through the Kubernetes API and hands grpc-js the ready pods, so that a client-side
 // balancer (round_robin) sees every pod as soon as it is ready and none after it is gone.
-// @kubernetes/client-node is imported dynamically: it takes a second or more to load, and only k8s:
+// @kubernetes/client-node is imported dynamically: it is slow to load (most of this client's start-up), and only k8s:
 // targets need it (a static import would be hoisted into the bundle and slow every client down).
 import * as grpc from '@grpc/grpc-js';
 import type * as K8s from '@kubernetes/client-node';
