@@ -34,6 +34,8 @@ function forwardable(headers: IncomingHttpHeaders): Record<string, string | stri
 export class MeshProxy {
   /** Requests sent to each pod IP so far: what an L7 balancer sees. */
   readonly requests = new Map<string, number>();
+  /** Told of each request as it is sent to a pod; what it returns is called when the request ends (metrics). */
+  onRequest: ((ip: string) => () => void) | undefined;
   readonly #server: Http2Server;
   readonly #sessions = new Map<string, ClientHttp2Session>();
   readonly #endpoints: Endpoints;
@@ -100,6 +102,8 @@ export class MeshProxy {
     let trailers: Record<string, string | string[]> | undefined;
     const finished = this.#balancer.started(endpoint);
     upstream.once('close', finished);
+    const observed = this.onRequest?.(endpoint.ip);
+    if (observed) upstream.once('close', observed);
 
     upstream.on('response', (response, flags) => {
       if (stream.destroyed) return;
