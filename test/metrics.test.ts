@@ -4,7 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getAddr } from './support/grpc.js';
-import { labUp, waitUntil } from './support/lab-up.js';
+import { waitUntil } from './support/kubectl.js';
+import { labUp } from './support/lab-up.js';
 import { run, startServer } from './support/processes.js';
 import { family, labelSets, scrape, total } from './support/prometheus.js';
 

@@ -40,12 +40,3 @@ export async function labUp(network: number, extra: string[] = []): Promise<Runn
     },
   };
 }
-
-/** Polls `check` every 100 ms until it holds; fails naming `what` after timeoutMs. */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -23,7 +23,7 @@ const podsTable = new PodsTable(byId('pods'), (pod) => void remove(pod));
 
 function draw(): void {
   const ready = pods.filter((pod) => pod.state === 'Ready').length;
-  summary.textContent = target ? `Deployment ${target.deployment}: ${replicas.replicas} replicas, ${ready} ready` : 'connecting to the lab…';
+  summary.textContent = target ? `Deployment ${target.deployment}: ${replicas.replicas} replica${replicas.replicas === 1 ? '' : 's'}, ${ready} ready` : 'connecting to the lab…';
   for (const panel of panels) panel.update(history, ready);
   podsTable.draw(pods, history.at(-1));
   for (const button of buttons) {
