@@ -36,23 +36,47 @@ if (scheme !== undefined && !['dns', 'ipv4', 'ipv6', 'unix', 'unix-abstract'].in
   usageError(parser, 'client-grpc', `unknown scheme "${scheme}:" in TARGET ${target} (use dns:, ipv4:, ipv6: or unix:)`);
 }
 const { Addr } = loadAddrProto();
-let client: InstanceType<typeof Addr>;
-try {
-  client = new Addr(target, grpc.credentials.createInsecure(), {
+const newChannel = () =>
+  new Addr(target, grpc.credentials.createInsecure(), {
     'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [args.lb]: {} }] }),
     'grpc.max_reconnect_backoff_ms': 5000,
     // A pod that hangs without closing its connection (stopped, partitioned) is noticed by its
     // silence on pings, not only when each call's deadline passes; the channel then reconnects.
     ...(args['keepalive-ms'] > 0 ? { 'grpc.keepalive_time_ms': args['keepalive-ms'], 'grpc.keepalive_timeout_ms': 5000 } : {}),
   });
+let client: InstanceType<typeof Addr>;
+try {
+  client = newChannel();
 } catch (error) {
   usageError(parser, 'client-grpc', `bad TARGET ${target}: ${errorText(error)}`);
+}
+
+/**
+ * gRPC's connection backoff spec gives a connection attempt 20 s (MIN_CONNECT_TIMEOUT); grpc-js 1.14
+ * has no such bound on the HTTP/2 handshake. Through an L4 Service a reconnect can land on a pod that
+ * hangs: the TCP connection is accepted, the server's SETTINGS never come, and the channel would wait
+ * forever. So a channel stuck connecting that long is replaced by a new one, which connects afresh.
+ */
+const CONNECT_TIMEOUT_MS = 20_000;
+let connectingSince: number | undefined;
+function replaceStuckChannel(): void {
+  const state = client.getChannel().getConnectivityState(false);
+  if (state !== grpc.connectivityState.CONNECTING) {
+    connectingSince = undefined;
+    return;
+  }
+  connectingSince ??= Date.now();
+  if (Date.now() - connectingSince < CONNECT_TIMEOUT_MS) return;
+  client.close();
+  client = newChannel();
+  connectingSince = undefined;
 }
 
 const ask: Ask = (stop) =>
   new Promise((resolve, reject) => {
     const call = client.getAddr({}, { deadline: Date.now() + args['deadline-ms'] }, (error, reply) => {
       stop.removeEventListener('abort', cancel);
+      replaceStuckChannel();
       if (error) reject(new Error(`${grpc.status[error.code] ?? error.code}: ${error.details.replace(/ Resolution note: *$/, '')}`));
       else resolve(reply?.addr ?? '');
     });

@@ -80,7 +80,9 @@ export class Cluster {
     const { endpoints } = this.deployment;
     this.http = new ServiceProxy(endpoints, (endpoint) => endpoint.httpPort);
     this.grpc = new ServiceProxy(endpoints, (endpoint) => endpoint.grpcPort);
-    this.mesh = new MeshProxy(endpoints, meshBalancer);
+    this.mesh = new MeshProxy(endpoints, { balancer: meshBalancer });
+    // What the mesh notices about a pod (it went silent, it came back) joins the deployment's events.
+    this.mesh.on('event', (message) => this.deployment.emit('event', message));
     this.#publisher = new Publisher(this.store, NAMESPACE, manifest, this.deployment, templateHash);
     this.api = new KubeApiServer({
       store: this.store,
