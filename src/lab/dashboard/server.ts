@@ -40,8 +40,17 @@ export class Dashboard {
 
   constructor(staticDir: string) {
     for (const [path, [file, type]] of Object.entries(FILES)) this.#files.set(path, { body: readFileSync(`${staticDir}/${file}`), type });
-    this.#server = createServer((req, res) => this.#handle(req, res));
-    this.#server.on('clientError', (_error, socket) => socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'));
+    const answered = new WeakSet<object>();
+    this.#server = createServer((req, res) => {
+      answered.add(req.socket);
+      this.#handle(req, res);
+    });
+    this.#server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      // Bytes that are not HTTP get a 400; on a connection that already had an answer (a body sent
+      // after a 405 that closed it, say) or a peer gone, nothing more is said.
+      if (answered.has(socket) || !socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    });
   }
 
   async listen(port: number): Promise<number> {
@@ -72,6 +81,7 @@ export class Dashboard {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
+    req.resume(); // nothing here reads a body: drain it, so that the connection can carry the next request
     const host = req.headers.host?.toLowerCase() ?? '';
     if (host !== `127.0.0.1:${this.#port}` && host !== `localhost:${this.#port}`) {
       return text(res, 403, `host ${JSON.stringify(host)} is not this dashboard's (127.0.0.1:${this.#port} or localhost:${this.#port})`);
@@ -81,6 +91,7 @@ export class Dashboard {
     if (!known) return text(res, 404, `no such page: ${path.slice(0, 100)} — the dashboard serves /, /events and /metrics`);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
+      res.setHeader('connection', 'close'); // a body may still be on its way
       return text(res, 405, `${req.method} is not served here: the dashboard only reads (scale and delete go to the Kubernetes API)`);
     }
     const file = this.#files.get(path);
