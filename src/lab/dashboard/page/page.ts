@@ -23,7 +23,8 @@ const podsTable = new PodsTable(byId('pods'), (pod) => void remove(pod));
 
 function draw(): void {
   const ready = pods.filter((pod) => pod.state === 'Ready').length;
-  summary.textContent = target ? `Deployment ${target.deployment}: ${replicas.replicas} replica${replicas.replicas === 1 ? '' : 's'}, ${ready} ready` : 'connecting to the lab…';
+  const text = target ? `Deployment ${target.deployment}: ${replicas.replicas} replica${replicas.replicas === 1 ? '' : 's'}, ${ready} ready` : 'connecting to the lab…';
+  if (summary.textContent !== text) summary.textContent = text; // a live region: announce changes only
   for (const panel of panels) panel.update(history, ready);
   podsTable.draw(pods, history.at(-1));
   for (const button of buttons) {
