@@ -16,38 +16,69 @@ const STATUS_NAMES = Object.fromEntries(Object.entries(grpc.status).filter(([, c
 
 export class ServerMetrics {
   readonly registry = new Registry();
-  readonly #requests: Counter<'protocol' | 'method' | 'code'>;
-  readonly #inFlight: Gauge<'protocol'>;
+  // What each request changes is kept in plain numbers and handed to prom-client when it is scraped:
+  // its per-call label hashing would cost more than the call itself here. Only the latency goes
+  // through prom-client per request.
+  readonly #answered = new Map<string, { labels: Record<'protocol' | 'method' | 'code', string>; count: number }>();
+  readonly #inFlight = { http: 0, grpc: 0 };
   readonly #duration: Histogram<'protocol' | 'method'>;
-  readonly #serving: Gauge;
+  readonly #durationLabels = new Map<string, Record<'protocol' | 'method', string>>();
+  #serving = true;
 
   constructor(pod: PodIdentity) {
     const registers = [this.registry];
+    const answered = this.#answered;
+    const inFlight = this.#inFlight;
+    const counted = new Map<string, number>(); // what the counter has already been told, per series
     this.registry.setDefaultLabels({ pod: pod.name, pod_ip: pod.ip });
-    this.#requests = new Counter({ name: 'addr_server_requests_total', help: 'Requests answered, by protocol, method (gRPC: service/method; HTTP: method and route) and status code', labelNames: ['protocol', 'method', 'code'], registers });
-    this.#inFlight = new Gauge({ name: 'addr_server_requests_in_flight', help: 'Requests being answered now', labelNames: ['protocol'], registers });
+    new Counter({
+      name: 'addr_server_requests_total',
+      help: 'Requests answered, by protocol, method (gRPC: service/method; HTTP: method and route) and status code',
+      labelNames: ['protocol', 'method', 'code'],
+      registers,
+      collect() {
+        for (const [key, { labels, count }] of answered) {
+          this.inc(labels, count - (counted.get(key) ?? 0));
+          counted.set(key, count);
+        }
+      },
+    });
+    new Gauge({
+      name: 'addr_server_requests_in_flight',
+      help: 'Requests being answered now',
+      labelNames: ['protocol'],
+      registers,
+      collect() {
+        for (const protocol of ['http', 'grpc'] as const) this.set({ protocol }, inFlight[protocol]);
+      },
+    });
     this.#duration = new Histogram({ name: 'addr_server_request_duration_seconds', help: 'Time from a request to its answer', labelNames: ['protocol', 'method'], buckets: BUCKETS, registers });
-    this.#serving = new Gauge({ name: 'addr_server_serving', help: '1 while serving, 0 while draining after SIGTERM (health says not serving)', registers });
-    this.#serving.set(1);
-    for (const protocol of ['http', 'grpc'] as const) this.#inFlight.set({ protocol }, 0);
+    const serving = () => this.#serving;
+    new Gauge({ name: 'addr_server_serving', help: '1 while serving, 0 while draining after SIGTERM (health says not serving)', registers, collect() { this.set(serving() ? 1 : 0); } });
     collectDefaultMetrics({ register: this.registry });
   }
 
   setServing(serving: boolean): void {
-    this.#serving.set(serving ? 1 : 0);
+    this.#serving = serving;
   }
 
   /** Counts a request from now; the function returned records its end (once). */
   begin(protocol: Protocol, method: string): (code: string) => void {
-    this.#inFlight.inc({ protocol });
-    const end = this.#duration.startTimer({ protocol, method });
+    this.#inFlight[protocol] += 1;
+    const start = performance.now();
     let done = false;
     return (code) => {
       if (done) return;
       done = true;
-      end();
-      this.#inFlight.dec({ protocol });
-      this.#requests.inc({ protocol, method, code });
+      this.#inFlight[protocol] -= 1;
+      const series = `${protocol} ${method}`;
+      let labels = this.#durationLabels.get(series);
+      if (!labels) this.#durationLabels.set(series, (labels = { protocol, method }));
+      this.#duration.observe(labels, (performance.now() - start) / 1000);
+      const key = `${series} ${code}`;
+      const answered = this.#answered.get(key);
+      if (answered) answered.count += 1;
+      else this.#answered.set(key, { labels: { protocol, method, code }, count: 1 });
     };
   }
 
@@ -56,8 +87,7 @@ export class ServerMetrics {
     return (req, res, next) => {
       const route = routes.includes(req.path) ? req.path : 'other';
       const end = this.begin('http', `${req.method} ${route}`);
-      res.on('finish', () => end(String(res.statusCode)));
-      res.on('close', () => end(res.writableFinished ? String(res.statusCode) : 'aborted'));
+      res.once('close', () => end(res.writableFinished ? String(res.statusCode) : 'aborted'));
       next();
     };
   }
