@@ -81,7 +81,11 @@ describe("the lab's /metrics", () => {
       assert.equal((await run('client-grpc', [`localhost:${lab.mesh}`, '--count', '7', '--interval', '10'])).code, 0);
 
       // the clients have gone: once the proxy has seen their connections close, none is open
-      await waitUntil('no connection is open', async () => total(await scrape(labMetrics), 'lab_service_connections_open') === 0);
+      let open: unknown[] = [];
+      await waitUntil('no connection is open', async () => {
+        open = (await scrape(labMetrics)).get('lab_service_connections_open')?.metrics ?? [];
+        return open.length === 0;
+      }, 60_000).catch((error: Error) => assert.fail(`${error.message}: ${JSON.stringify(open)}`));
       const scraped = await scrape(labMetrics);
       assert.equal(total(scraped, 'lab_service_connections_opened_total', { port: 'http', pod_ip: pod }), 6, 'a connection per HTTP call');
       assert.equal(total(scraped, 'lab_service_connections_opened_total', { port: 'grpc', pod_ip: pod }), 1, 'one connection for 4 gRPC calls');
