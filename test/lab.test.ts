@@ -99,7 +99,8 @@ describe('lab (the default run)', () => {
     assert.match(output, /rollout complete: 5 of 5 pods ready after \d+\.\d s/);
     assert.match(output, /^After scaling up to 5 \(the rollout took \d+\.\d s\):$/m);
     assert.match(output, new RegExp(`✓ client-grpc \\(L4\\): stuck on ${net.replaceAll('.', '\\.')}8 \\(100 %\\), as in the post`));
-    assert.match(output, /^From a new pod's Ready to its first call:\n {2}client-grpc \(mesh\): median \d+ ms, max \d+ ms \(4 new pods\)$/m);
+    assert.match(output, /^From a new pod's Ready to its first call:\n {2}client-grpc \(mesh\): median \d+ ms, max \d+ ms \(4 new pods\)\n {2}client-grpc \(k8s\): median \d+ ms, max \d+ ms \(4 new pods\)$/m);
+    assert.match(output, /✓ client-grpc \(k8s\): spread over 5 of 5 pods, as a client-side balancer should/);
     assert.match(output, /^While scaling down to 2:\n {2}✓ no client lost a call$/m);
     assert.match(output, /The lab saw what the post saw/);
     const progress = /^ *\d+\.\ds {2}/; // stderr's lines, which may arrive among the report's
@@ -124,13 +125,18 @@ describe('lab (the default run)', () => {
     assert.deepEqual(Object.keys(mesh.firstCall?.pods ?? {}).sort(), five.filter((ip) => ip !== first), 'the new pods, each with its first call');
     assert.equal(mesh.firstCall?.reached, 4, `every new pod got a call from the mesh client\n${output}`);
     assert.equal(client(up, 'client-grpc (L4)').firstCall, undefined, 'first calls are figures of the L7 clients only');
-    assert.deepEqual(up.clients.map((c) => c.expect), ['spread', 'stuck', 'every-pod']);
+    const resolver = client(up, 'client-grpc (k8s)');
+    assert.deepEqual(Object.keys(resolver.counts).sort(), five, 'client-grpc with the k8s:/// resolver reaches all five pods');
+    assert.equal(resolver.firstCall?.reached, 4, `every new pod got a call from the k8s:/// client\n${output}`);
+    assert.deepEqual(up.clients.map((c) => c.expect), ['spread', 'stuck', 'every-pod', 'every-pod']);
 
     // Scale-down: endpoints are removed before the pods stop, and the pods drain: nothing is lost.
     // (Calls already in flight on a pod being removed still complete there, so its IP may appear too.)
     for (const c of down.clients) assert.equal(c.errors, 0, `${c.label} lost calls during the scale-down\n${output}`);
-    const survivors = Object.keys(client(down, 'client-grpc (mesh)').counts);
-    assert.ok(survivors.includes(first) && survivors.includes(`${net}9`), `the mesh spread over the remaining pods\n${output}`);
+    for (const label of ['client-grpc (mesh)', 'client-grpc (k8s)']) {
+      const survivors = Object.keys(client(down, label).counts);
+      assert.ok(survivors.includes(first) && survivors.includes(`${net}9`), `${label} spread over the remaining pods\n${output}`);
+    }
   });
 
   it('Ctrl-C in the middle of a run stops it: exit 130, pods stopped', async () => {

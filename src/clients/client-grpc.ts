@@ -3,19 +3,21 @@
 import * as grpc from '@grpc/grpc-js';
 import { command, errorText, kinds, numberOption, usageError } from '../common/cli.js';
 import { loadAddrProto } from '../common/proto.js';
+import { parseK8sTarget } from './k8s-target.js';
 import { askInALoop, loopOptions, type Ask } from './loop.js';
 
 const parser = command(
   'client-grpc',
   '$0 TARGET [options]\n\nCalls addr.Addr/GetAddr on TARGET in a loop and prints "#N: <ip>" for each reply.\n' +
-    'TARGET is any grpc-js target: localhost:30051, dns:///addr-server:30051, ipv4:10.0.0.1:30051,10.0.0.2:30051',
+    'TARGET is any grpc-js target: localhost:30051, dns:///addr-server:30051, ipv4:10.0.0.1:30051,10.0.0.2:30051,\n' +
+    'or k8s:///addr-server.grpc-lb:grpc (the ready pods of a Service, from its EndpointSlices; see README)',
 )
   .positional('TARGET', { type: 'string', describe: 'where to call' })
   .options({
     ...loopOptions,
     lb: {
       choices: ['pick_first', 'round_robin'] as const,
-      default: 'pick_first' as const,
+      defaultDescription: 'round_robin for k8s: targets, else pick_first',
       describe: 'load-balancing policy over the addresses TARGET resolves to',
     },
     'deadline-ms': numberOption('deadline-ms', kinds.positiveMs, 'deadline of each call', 5000),
@@ -32,13 +34,25 @@ const args = parser.parseSync();
 const target = String(args._[0]);
 // grpc-js would take an unknown scheme for a DNS name and fail on every call; say so now instead.
 const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1]?.toLowerCase();
-if (scheme !== undefined && !['dns', 'ipv4', 'ipv6', 'unix', 'unix-abstract'].includes(scheme)) {
-  usageError(parser, 'client-grpc', `unknown scheme "${scheme}:" in TARGET ${target} (use dns:, ipv4:, ipv6: or unix:)`);
+if (scheme !== undefined && !['dns', 'ipv4', 'ipv6', 'unix', 'unix-abstract', 'k8s'].includes(scheme)) {
+  usageError(parser, 'client-grpc', `unknown scheme "${scheme}:" in TARGET ${target} (use dns:, ipv4:, ipv6:, unix: or k8s:)`);
 }
+// k8s: — the EndpointSlice resolver. Loaded only for such targets: the Kubernetes client is slow to import.
+if (scheme === 'k8s') {
+  try {
+    parseK8sTarget(target);
+  } catch (error) {
+    usageError(parser, 'client-grpc', `bad TARGET: ${errorText(error)}`);
+  }
+  const { registerK8sResolver } = await import('./k8s-resolver.js');
+  await registerK8sResolver();
+}
+// Balancing over every pod is the point of k8s:, so round_robin unless --lb says otherwise.
+const lb = args.lb ?? (scheme === 'k8s' ? 'round_robin' : 'pick_first');
 const { Addr } = loadAddrProto();
 const newChannel = () =>
   new Addr(target, grpc.credentials.createInsecure(), {
-    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [args.lb]: {} }] }),
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [lb]: {} }] }),
     'grpc.max_reconnect_backoff_ms': 5000,
     // A pod that hangs without closing its connection (stopped, partitioned) is noticed by its
     // silence on pings, not only when each call's deadline passes; the channel then reconnects.

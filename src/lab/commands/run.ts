@@ -1,6 +1,7 @@
 // `out/lab run` (the default, = npm start): replays the post on the emulated cluster, prints a table
 // per phase and a verdict per client, and exits 0 only if the lab saw what the post saw.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { writeKubeconfig } from '../api/kubeconfig.js';
 import { errorText } from '../../common/cli.js';
 import { onShutdown } from '../../common/shutdown.js';
 import type { BalancerName } from '../data-plane/balancer.js';
@@ -33,17 +34,20 @@ export async function run(options: RunOptions, bins: Bins): Promise<number> {
   );
   cluster.deployment.on('event', (message) => progress.event(`  ${message}`));
   const { http, grpc, mesh } = cluster.ports;
-  progress.event(`lab: Service addr-server on 127.0.0.1:${http} (HTTP), :${grpc} (gRPC); mesh proxy :${mesh}`);
+  progress.event(`lab: Service addr-server on 127.0.0.1:${http} (HTTP), :${grpc} (gRPC); mesh :${mesh}; API :${cluster.ports.api}`);
   cluster.deployment.scale(PHASES[0].replicas);
   let phases;
   let failure: unknown;
+  let kubeconfig: string | undefined;
   try {
-    phases = await runScenario(cluster, progress, { phaseSeconds: options.phaseSeconds, intervalMs: options.interval, bins, signal: abort.signal });
+    kubeconfig = await writeKubeconfig(cluster.api.url);
+    phases = await runScenario(cluster, progress, { phaseSeconds: options.phaseSeconds, intervalMs: options.interval, bins, signal: abort.signal, kubeconfig });
   } catch (error) {
     failure = error;
   } finally {
     progress.event('lab: stopping the pods');
     await cluster.stop();
+    if (kubeconfig) rmSync(kubeconfig, { force: true });
   }
   if (abort.signal.aborted) {
     console.error('lab: interrupted; everything it started has stopped');

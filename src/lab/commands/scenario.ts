@@ -20,6 +20,8 @@ export interface ScenarioOptions {
   intervalMs: number;
   bins: Bins;
   signal: AbortSignal;
+  /** the lab API's kubeconfig, for the k8s:/// client */
+  kubeconfig: string;
 }
 
 export const PHASES = [
@@ -31,12 +33,23 @@ export const PHASES = [
 const AS_IN_THE_POST = 'in the post';
 
 /** The clients the run starts, each with what it should show after the scale-up. */
-function clientsFor(cluster: Cluster, bins: ScenarioOptions['bins']): CheckedClient[] {
+function clientsFor(cluster: Cluster, bins: ScenarioOptions['bins'], kubeconfig: string): CheckedClient[] {
   const { http, grpc, mesh } = cluster.ports;
   return [
     { name: 'client-http', via: 'L4', protocol: 'http', path: 'l4', bin: bins.clientHttp, target: `http://127.0.0.1:${http}/addr`, expect: { sees: 'spread', as: AS_IN_THE_POST } },
     { name: 'client-grpc', via: 'L4', protocol: 'grpc', path: 'l4', bin: bins.clientGrpc, target: `127.0.0.1:${grpc}`, expect: { sees: 'stuck', as: AS_IN_THE_POST } },
     { name: 'client-grpc', via: 'mesh', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `127.0.0.1:${mesh}`, expect: { sees: 'every-pod', as: AS_IN_THE_POST } },
+    // Not in the post: the client balances itself, over the endpoints it watches through the API.
+    {
+      name: 'client-grpc',
+      via: 'k8s',
+      protocol: 'grpc',
+      path: 'l7',
+      bin: bins.clientGrpc,
+      target: 'k8s:///addr-server.grpc-lb:grpc',
+      env: { KUBECONFIG: kubeconfig },
+      expect: { sees: 'every-pod', as: 'a client-side balancer should' },
+    },
   ];
 }
 
@@ -63,7 +76,7 @@ export async function runScenario(cluster: Cluster, progress: Progress, options:
   await bounded(deployment.waitReady(1), options.signal, STARTUP_TIMEOUT_MS, 'starting the first pod');
 
   const readyPods = () => deployment.endpoints.list().map((endpoint) => endpoint.ip);
-  const workloads = clientsFor(cluster, options.bins).map((spec) => new Workload(spec, options.intervalMs));
+  const workloads = clientsFor(cluster, options.bins, options.kubeconfig).map((spec) => new Workload(spec, options.intervalMs));
   const tally = new Tally(workloads, readyPods());
   const onReady = () => tally.podsReady(readyPods());
   deployment.endpoints.on('change', onReady);

@@ -17,6 +17,8 @@ export interface ClientSpec {
   /** out/client-http or out/client-grpc */
   bin: string;
   target: string;
+  /** added to the lab's environment (KUBECONFIG for a k8s:/// client) */
+  env?: Record<string, string>;
 }
 
 /**
@@ -55,6 +57,7 @@ export class Workload<Spec extends ClientSpec = ClientSpec> extends EventEmitter
     super();
     this.#child = spawn(process.execPath, [spec.bin, spec.target, '--interval', String(intervalMs), '--exit-on-stdin-close'], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...spec.env },
     });
     this.exited = new Promise((resolve) => this.#child.on('exit', () => resolve()));
     let rest = '';
