@@ -40,7 +40,7 @@ const readyRows = (page: Page) => page.locator('#pods tr[data-state="Ready"]');
 const panel = (page: Page, name: string) => page.getByRole('region', { name });
 
 describe('the dashboard in Chromium', () => {
-  it('scale to 5 from the page: 5 pods turn ready, the mesh client reaches all 5, the Service\'s gRPC client stays on one; a pod deleted from the page is replaced; kubectl\'s scale shows at once', async () => {
+  it('scale to 5 from the page: 5 pods turn ready, the mesh client and the k8s:/// client reach all 5, the Service\'s gRPC client stays on one; a pod deleted from the page is replaced; kubectl\'s scale shows at once', async () => {
     const lab = await labUp(2, ['--interval', '200']);
     const browser = await browse(`http://127.0.0.1:${lab.dashboard}/`);
     const { page } = browser;
@@ -55,13 +55,14 @@ describe('the dashboard in Chromium', () => {
       const grpcService = panel(page, 'client-grpc through the Service (L4)');
       await mesh.getByText(/5 of 5 ready pods answered/).waitFor({ timeout: 30_000 });
       await grpcService.getByText(/1 of 5 ready pods answered/).waitFor();
+      await panel(page, 'client-grpc on k8s:/// (balances by itself)').getByText(/5 of 5 ready pods answered/).waitFor({ timeout: 30_000 });
       assert.equal(await mesh.getByRole('listitem').count(), 5, 'the mesh client: a bar per pod');
       assert.equal(await grpcService.getByRole('listitem').count(), 1, "the Service's gRPC client: one pod");
       // The lab's /metrics agree: the in-mesh client's calls came from 5 pods, the Service's gRPC client's from 1.
       const scraped = await scrape(`http://127.0.0.1:${lab.dashboard}/metrics`);
-      const podsOf = (path: string) => new Set(labelSets(scraped, 'lab_client_calls_total').filter((l) => l.client === 'client-grpc' && l.path === path).map((l) => l.pod_ip));
-      assert.equal(podsOf('l7').size, 5);
-      assert.equal(podsOf('l4').size, 1);
+      const podsOf = (via: string) => new Set(labelSets(scraped, 'lab_client_calls_total').filter((l) => l.client === 'client-grpc' && l.via === via).map((l) => l.pod_ip));
+      assert.equal(podsOf('mesh').size, 5);
+      assert.equal(podsOf('service').size, 1);
 
       // Round-robin: once the last 10 s all fall after the scale, each pod has a fifth of the mesh's calls.
       await waitUntil('the mesh client\'s calls are spread evenly', async () => {
@@ -100,7 +101,7 @@ describe('the dashboard in Chromium', () => {
 
 describe("the dashboard's endpoints under bad input", () => {
   it('unknown paths, other methods, foreign hosts, garbage, floods: clear errors, and the lab goes on serving', async () => {
-    const lab = await labUp(3, ['--no-service-clients', '--no-mesh-client']);
+    const lab = await labUp(3, ['--no-service-clients', '--no-k8s-client', '--no-mesh-client']);
     const port = lab.dashboard;
     try {
       for (const path of ['/nope', '/events/x', '/../../etc/passwd', '/%00', `/${'a'.repeat(5000)}`]) {

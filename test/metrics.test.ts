@@ -71,7 +71,7 @@ describe('addr-server /metrics', () => {
 
 describe("the lab's /metrics", () => {
   it('counts the connections the Service opened and the requests the mesh sent to each pod, by pod IP; the pod counts them too', async () => {
-    const lab = await labUp(1, ['--no-service-clients', '--no-mesh-client']);
+    const lab = await labUp(1, ['--no-service-clients', '--no-k8s-client', '--no-mesh-client']);
     const labMetrics = `http://127.0.0.1:${lab.dashboard}/metrics`;
     try {
       await waitUntil('the pod is ready', async () => total(await scrape(labMetrics), 'lab_pods_ready') === 1);

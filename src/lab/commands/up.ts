@@ -1,7 +1,8 @@
 // `out/lab up` keeps the emulated cluster running with a live view in the terminal and a dashboard in
 // the browser; the real kubectl talks to its Kubernetes API (a kubeconfig is written and its path
 // printed), and so do `out/lab scale N` and the dashboard's buttons. It runs the post's three clients
-// once the first pod is ready: client-http and client-grpc through the Service, client-grpc in the mesh.
+// once the first pod is ready — client-http and client-grpc through the Service, client-grpc in the
+// mesh — and a fourth, not in the post: client-grpc on k8s:///, balancing by itself over the endpoints.
 import { errorText } from '../../common/cli.js';
 import { onShutdown } from '../../common/shutdown.js';
 import { writeKubeconfig } from '../api/kubeconfig.js';
@@ -10,7 +11,7 @@ import type { Manifest } from '../control-plane/manifest.js';
 import type { BalancerName } from '../data-plane/balancer.js';
 import { LiveFeed } from '../dashboard/feed.js';
 import type { FeedClient } from '../dashboard/wire.js';
-import { LabMetrics } from '../dashboard/metrics.js';
+import { LabMetrics, type Via } from '../dashboard/metrics.js';
 import { Dashboard } from '../dashboard/server.js';
 import { Workload, type ClientSpec } from '../workloads/workload.js';
 import { LiveView } from './live.js';
@@ -27,6 +28,7 @@ export interface UpOptions {
   interval: number;
   meshClient: boolean;
   serviceClients: boolean;
+  k8sClient: boolean;
   ports: ClusterPorts;
   dashboardPort: number;
   manifest: Manifest;
@@ -34,16 +36,22 @@ export interface UpOptions {
   kubeconfig: string | undefined;
 }
 
-type LabClient = FeedClient & { spec: ClientSpec };
+type LabClient = FeedClient & { spec: ClientSpec; via: Via };
 
-function clientsOf(cluster: Cluster, bins: Bins, options: UpOptions): LabClient[] {
+function clientsOf(cluster: Cluster, bins: Bins, options: UpOptions, kubeconfig: string): LabClient[] {
   const { http, grpc, mesh } = cluster.ports;
   const service: LabClient[] = [
-    { id: 'http-l4', label: 'client-http through the Service (L4)', spec: { name: 'client-http', protocol: 'http', path: 'l4', bin: bins.clientHttp, target: `http://127.0.0.1:${http}/addr` } },
-    { id: 'grpc-l4', label: 'client-grpc through the Service (L4)', spec: { name: 'client-grpc', protocol: 'grpc', path: 'l4', bin: bins.clientGrpc, target: `127.0.0.1:${grpc}` } },
+    { id: 'http-l4', via: 'service', label: 'client-http through the Service (L4)', spec: { name: 'client-http', protocol: 'http', path: 'l4', bin: bins.clientHttp, target: `http://127.0.0.1:${http}/addr` } },
+    { id: 'grpc-l4', via: 'service', label: 'client-grpc through the Service (L4)', spec: { name: 'client-grpc', protocol: 'grpc', path: 'l4', bin: bins.clientGrpc, target: `127.0.0.1:${grpc}` } },
   ];
-  const inMesh: LabClient = { id: 'grpc-l7', label: 'client-grpc in the mesh (L7)', spec: { name: 'client-grpc', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `127.0.0.1:${mesh}` } };
-  return [...(options.serviceClients ? service : []), ...(options.meshClient ? [inMesh] : [])];
+  const inMesh: LabClient = { id: 'grpc-l7', via: 'mesh', label: 'client-grpc in the mesh (L7)', spec: { name: 'client-grpc', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `127.0.0.1:${mesh}` } };
+  const selfBalancing: LabClient = {
+    id: 'grpc-k8s',
+    via: 'k8s',
+    label: 'client-grpc on k8s:/// (balances by itself)',
+    spec: { name: 'client-grpc', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `k8s:///addr-server.${NAMESPACE}:grpc`, env: { KUBECONFIG: kubeconfig } },
+  };
+  return [...(options.serviceClients ? service : []), ...(options.meshClient ? [inMesh] : []), ...(options.k8sClient ? [selfBalancing] : [])];
 }
 
 export async function up(options: UpOptions, bins: Bins & { dashboard: string }): Promise<void> {
@@ -61,14 +69,14 @@ export async function up(options: UpOptions, bins: Bins & { dashboard: string })
     options.ports,
     options.replicas,
   );
-  const clients = clientsOf(cluster, bins, options);
+  const kubeconfig = await writeKubeconfig(cluster.api.url, options.kubeconfig);
+  const clients = clientsOf(cluster, bins, options, kubeconfig);
   const feed = new LiveFeed(cluster, clients.map(({ id, label }) => ({ id, label })));
   const metrics = new LabMetrics(cluster);
   feed.start();
   dashboard.show({ feed, metrics, apiPort: cluster.ports.api, namespace: NAMESPACE, deployment: options.manifest.deployment, maxReplicas: MAX_REPLICAS });
 
   const live = new LiveView(cluster);
-  const kubeconfig = await writeKubeconfig(cluster.api.url, options.kubeconfig);
   const { http, grpc, mesh, api } = cluster.ports;
   const header = [
     `lab up: Service HTTP 127.0.0.1:${http}, gRPC :${grpc} · mesh :${mesh} · API :${api}`,
@@ -91,10 +99,10 @@ export async function up(options: UpOptions, bins: Bins & { dashboard: string })
   let stopping = false;
   void cluster.deployment.waitReady(1).then(() => {
     if (stopping) return;
-    for (const { id, spec } of clients) {
+    for (const { id, spec, via } of clients) {
       const workload = new Workload(spec, options.interval);
       feed.follow(id, workload);
-      metrics.follow(workload);
+      metrics.follow(workload, via);
       workloads.push(workload);
     }
   });

@@ -7,17 +7,20 @@ import type { Cluster } from '../cluster.js';
 import type { ServiceProxy } from '../data-plane/service-proxy.js';
 import type { Workload } from '../workloads/workload.js';
 
+/** How a client of the lab reaches the pods: through the Service (L4), the mesh (L7), or by itself over the endpoints (k8s:///). */
+export type Via = 'service' | 'mesh' | 'k8s';
+
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export class LabMetrics {
   readonly registry = new Registry();
-  readonly #calls: Counter<'client' | 'path' | 'pod_ip'>;
-  readonly #errors: Counter<'client' | 'path'>;
+  readonly #calls: Counter<'client' | 'via' | 'pod_ip'>;
+  readonly #errors: Counter<'client' | 'via'>;
 
   constructor(cluster: Cluster) {
     const registers = [this.registry];
-    this.#calls = new Counter({ name: 'lab_client_calls_total', help: "Calls answered, by the lab's client (path l4: through the Service, l7: in the mesh) and the pod that answered", labelNames: ['client', 'path', 'pod_ip'], registers });
-    this.#errors = new Counter({ name: 'lab_client_errors_total', help: "Calls that failed, by the lab's client", labelNames: ['client', 'path'], registers });
+    this.#calls = new Counter({ name: 'lab_client_calls_total', help: "Calls answered, by the lab's client (via the Service, the mesh, or k8s:/// by itself) and the pod that answered", labelNames: ['client', 'via', 'pod_ip'], registers });
+    this.#errors = new Counter({ name: 'lab_client_errors_total', help: "Calls that failed, by the lab's client", labelNames: ['client', 'via'], registers });
 
     const services: Array<[string, ServiceProxy]> = [['http', cluster.http], ['grpc', cluster.grpc]];
     const seen = new Map<string, number>(); // what the opened counter already counted, per port and pod
@@ -77,10 +80,10 @@ export class LabMetrics {
   }
 
   /** Counts a client's replies and failures from now on. */
-  follow(workload: Workload): void {
-    const { name: client, path } = workload.spec;
-    workload.on('reply', (ip) => this.#calls.inc({ client, path, pod_ip: ip }));
-    workload.on('failure', () => this.#errors.inc({ client, path }));
-    this.#errors.inc({ client, path }, 0);
+  follow(workload: Workload, via: Via): void {
+    const client = workload.spec.name;
+    workload.on('reply', (ip) => this.#calls.inc({ client, via, pod_ip: ip }));
+    workload.on('failure', () => this.#errors.inc({ client, via }));
+    this.#errors.inc({ client, via }, 0);
   }
 }
