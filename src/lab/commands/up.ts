@@ -56,8 +56,9 @@ function clientsOf(cluster: Cluster, bins: Bins, options: UpOptions, kubeconfig:
 
 export async function up(options: UpOptions, bins: Bins & { dashboard: string }): Promise<void> {
   // The dashboard listens first: the API must know its origin to take the page's requests.
-  const dashboard = new Dashboard(bins.dashboard);
+  let dashboard: Dashboard;
   try {
+    dashboard = new Dashboard(bins.dashboard);
     await dashboard.listen(options.dashboardPort);
   } catch (error) {
     const taken = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
