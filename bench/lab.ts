@@ -40,7 +40,7 @@ export async function labFigures(seconds: number, rounds: number, rate: number):
     firstReply.push(await startToFirstReply());
   }
 
-  const lab = await startProcess(`${root}out/lab`, ['up', '--replicas', '1', '--no-mesh-client', '--api-port', '0', ...ephemeral],
+  const lab = await startProcess(`${root}out/lab`, ['up', '--replicas', '1', '--no-mesh-client', '--no-service-clients', '--no-k8s-client', '--api-port', '0', '--dashboard-port', '0', ...ephemeral],
     /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · API :(?<api>\d+)/);
   const apiPort = Number(lab.listening.api);
   try {

@@ -50,7 +50,7 @@ export const stoppedPids = new Set<number>();
 export async function labUnderLoad(seconds: number, stopAtSeconds: number, streams: number, balancer: BalancerName): Promise<LabResult> {
   const lab = await startProcess(
     `${root}out/lab`,
-    ['up', '--replicas', '3', '--no-mesh-client', '--mesh-balancer', balancer, '--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0', '--api-port', '0',
+    ['up', '--replicas', '3', '--no-mesh-client', '--no-service-clients', '--no-k8s-client', '--dashboard-port', '0', '--mesh-balancer', balancer, '--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0', '--api-port', '0',
       '--pod-cidr', '127.251.0.0/24'],
     /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · API :(?<api>\d+)/,
   );

@@ -28,6 +28,18 @@ for (const name of Object.keys(programs)) {
   renameSync(`out/${name}.js`, `out/${name}`);
   chmodSync(`out/${name}`, 0o755);
 }
+// The lab's dashboard: its page bundled for the browser, uPlot included, so that it works offline.
+await build({
+  entryPoints: ['src/lab/dashboard/page/page.ts', 'src/lab/dashboard/page/page.css'],
+  outdir: 'out/dashboard',
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  logLevel: 'warning',
+});
+cpSync('src/lab/dashboard/page/index.html', 'out/dashboard/index.html');
 cpSync('proto', 'out/proto', { recursive: true });
 mkdirSync('out/k8s', { recursive: true });
 cpSync('k8s/server.yml', 'out/k8s/server.yml'); // the lab runs the manifest Skaffold deploys

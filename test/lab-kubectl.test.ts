@@ -16,8 +16,8 @@ describe('the real kubectl against lab up', () => {
   let apiPort: number;
   before(async () => {
     const kubeconfig = `${mkdtempSync(`${tmpdir()}/grpc-lb-kubeconfig-`)}/config`;
-    lab = start('lab', ['up', '--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0', '--api-port', '0',
-      '--no-mesh-client', '--pod-cidr', `${PREFIX}0/24`, '--kubeconfig', kubeconfig]);
+    lab = start('lab', ['up', '--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0', '--api-port', '0', '--dashboard-port', '0',
+      '--no-mesh-client', '--no-service-clients', '--no-k8s-client', '--pod-cidr', `${PREFIX}0/24`, '--kubeconfig', kubeconfig]);
     const [, port] = await lab.waitFor(/ · API :(\d+)/);
     apiPort = Number(port);
     await lab.waitFor(new RegExp(`export KUBECONFIG=${kubeconfig.replaceAll('/', '\\/')}`));

@@ -84,7 +84,8 @@ const alive = (pid: number) => {
 let network = 0;
 async function labUp(extra: string[] = []) {
   const prefix = `127.245.${++network + (process.pid % 200)}.`;
-  const lab = start('lab', ['up', ...ephemeral, '--api-port', '0', '--interval', '100', '--pod-cidr', `${prefix}0/24`, ...extra]);
+  // The lab's own clients but the mesh's stay off: these tests run the post's client commands themselves.
+  const lab = start('lab', ['up', ...ephemeral, '--api-port', '0', '--dashboard-port', '0', '--no-service-clients', '--no-k8s-client', '--interval', '100', '--pod-cidr', `${prefix}0/24`, ...extra]);
   const match = await lab.waitFor(/HTTP 127\.0\.0\.1:(\d+), gRPC :(\d+) · mesh :(\d+) · API :(\d+)/);
   return { lab, http: Number(match[1]), grpc: Number(match[2]), mesh: Number(match[3]), apiPort: Number(match[4]), ip: (n: number) => `${prefix}${n}` };
 }
@@ -171,7 +172,7 @@ describe('lab (the default run)', () => {
     const squatter = createServer().listen(0, '127.0.0.1');
     await once(squatter, 'listening');
     const { port } = squatter.address() as { port: number };
-    const { code, lines } = await run('lab', ['up', ...ephemeral, '--api-port', String(port)]);
+    const { code, lines } = await run('lab', ['up', ...ephemeral, '--dashboard-port', '0', '--api-port', String(port)]);
     squatter.close();
     assert.equal(code, 1);
     const printed = lines.filter((l) => l.trim() !== '');

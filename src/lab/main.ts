@@ -11,7 +11,7 @@ import { BALANCERS, type BalancerName } from './data-plane/balancer.js';
 import { DEFAULT_POD_CIDR, MAX_REPLICAS, type ClusterPorts } from './cluster.js';
 import { run, type RunOptions } from './commands/run.js';
 import { DEFAULT_API_PORT, scale, type ScaleOptions } from './commands/scale.js';
-import { up, type UpOptions } from './commands/up.js';
+import { DEFAULT_DASHBOARD_PORT, up, type UpOptions } from './commands/up.js';
 
 const beside = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 /** The executables the lab runs: the ones built beside it in out/. */
@@ -112,12 +112,15 @@ const parser: Argv = command(
   )
   .command(
     'up',
-    'keep the emulated cluster running with a live per-pod tally; run the post\'s client commands from other terminals',
+    'keep the emulated cluster running with a live per-pod tally and a dashboard; run the post\'s client commands from other terminals',
     (y) =>
       y
         .options({
           replicas: numberOption('replicas', replicaKind, 'replicas to start with (default: the manifest\'s)', undefined),
           'mesh-client': { type: 'boolean', default: true, describe: 'run an in-mesh client-grpc, like the post\'s in-cluster client' },
+          'service-clients': { type: 'boolean', default: true, describe: 'run client-http and client-grpc through the Service, like the post\'s two terminals' },
+          'k8s-client': { type: 'boolean', default: true, describe: 'run client-grpc on k8s:///, which balances by itself over the endpoints it watches' },
+          'dashboard-port': numberOption('dashboard-port', kinds.port, 'the dashboard (live charts, scale and delete buttons) and the lab\'s /metrics, on 127.0.0.1 (0: any free port)', DEFAULT_DASHBOARD_PORT),
           ...intervalOption,
           ...meshBalancerOption,
           ...portOptions,
@@ -132,7 +135,10 @@ const parser: Argv = command(
         replicas: argv.replicas,
         interval: argv.interval,
         meshClient: argv['mesh-client'],
+        serviceClients: argv['service-clients'],
+        k8sClient: argv['k8s-client'],
         ports: portsOf(argv),
+        dashboardPort: argv['dashboard-port'],
         manifest: manifestOrExit(argv.manifest),
         podCidr: argv['pod-cidr'],
         kubeconfig: argv.kubeconfig,
@@ -162,7 +168,7 @@ switch (selected?.cmd) {
     process.exit(await run(selected, bins));
     break;
   case 'up':
-    await up(selected, bins);
+    await up(selected, { ...bins, dashboard: beside('dashboard') });
     break;
   case 'scale':
     process.exit(await scale(selected));

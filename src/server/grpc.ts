@@ -4,6 +4,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { loadAddrProto, loaderOptions, type AddrReply } from '../common/proto.js';
 import type { PodIdentity } from './identity.js';
+import type { ServerMetrics } from './metrics.js';
 import { reflectionService } from './reflection.js';
 
 export interface GrpcOptions {
@@ -18,6 +19,7 @@ export interface GrpcOptions {
   keepaliveTimeoutMs: number;
   /** Calls in flight at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
   maxStreams: number;
+  metrics: ServerMetrics;
 }
 
 export interface AddrGrpcServer {
@@ -57,6 +59,7 @@ export function createGrpcServer(options: GrpcOptions): AddrGrpcServer {
 
 function serverOptions(options: GrpcOptions): grpc.ServerOptions {
   return {
+    interceptors: [options.metrics.grpc()],
     'grpc.max_concurrent_streams': options.maxStreams,
     ...(options.idleTimeoutMs > 0 ? { 'grpc.max_connection_idle_ms': options.idleTimeoutMs } : {}),
     ...(options.keepaliveMs > 0

@@ -1,19 +1,26 @@
-// The HTTP side of addr-server: GET /addr answers the pod IP, GET /health answers OK while serving.
+// The HTTP side of addr-server: GET /addr answers the pod IP, GET /health answers OK while serving,
+// GET /metrics the Prometheus metrics.
 import express, { type ErrorRequestHandler } from 'express';
 import { createServer, type Server } from 'node:http';
 import type { PodIdentity } from './identity.js';
+import type { ServerMetrics } from './metrics.js';
 
 export interface HttpOptions {
   pod: PodIdentity;
   delayMs: number;
   /** false once the server is shutting down: /health answers 503 and connections are not kept. */
   serving: () => boolean;
+  metrics: ServerMetrics;
 }
 
-export function createHttpServer({ pod, delayMs, serving }: HttpOptions): Server {
+const ROUTES = ['/addr', '/health', '/metrics'] as const;
+
+export function createHttpServer({ pod, delayMs, serving, metrics }: HttpOptions): Server {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+
+  app.use(metrics.http(ROUTES));
 
   app.use((_req, res, next) => {
     if (!serving()) res.set('Connection', 'close');
@@ -28,7 +35,8 @@ export function createHttpServer({ pod, delayMs, serving }: HttpOptions): Server
     if (serving()) res.type('text/plain').send('OK');
     else res.status(503).type('text/plain').send('shutting down');
   });
-  app.all(['/addr', '/health'], (_req, res) => {
+  app.get('/metrics', metrics.serve());
+  app.all([...ROUTES], (_req, res) => {
     res.set('Allow', 'GET, HEAD').status(405).type('text/plain').send('Method Not Allowed');
   });
   app.use((_req, res) => {

@@ -8,6 +8,7 @@ import { createGrpcServer } from './grpc.js';
 import { listenGrpc, type GrpcListener } from './grpc-listener.js';
 import { createHttpServer } from './http.js';
 import { podIdentity } from './identity.js';
+import { ServerMetrics } from './metrics.js';
 
 const ENV = 'ADDR_SERVER';
 const number = (option: string, kind: (typeof kinds)[keyof typeof kinds], describe: string, defaultValue: number) =>
@@ -62,10 +63,12 @@ const args = command(
 
 const pod = podIdentity();
 let serving = true;
+const metrics = new ServerMetrics(pod);
 
-const http = createHttpServer({ pod, delayMs: args['delay-ms'], serving: () => serving });
+const http = createHttpServer({ pod, delayMs: args['delay-ms'], serving: () => serving, metrics });
 const grpcSide = createGrpcServer({
   pod,
+  metrics,
   delayMs: args['delay-ms'],
   maxConnectionAgeMs: args['max-connection-age-ms'],
   idleTimeoutMs: args['idle-timeout-ms'],
@@ -114,6 +117,7 @@ async function start(): Promise<void> {
 async function stop(signal: string): Promise<void> {
   serving = false;
   grpcSide.setServing(false);
+  metrics.setServing(false);
   log('shutting down', { signal, shutdown_delay_ms: args['shutdown-delay-ms'], grace_ms: args['grace-ms'] });
   if (args['shutdown-delay-ms'] > 0) await sleep(args['shutdown-delay-ms']);
 

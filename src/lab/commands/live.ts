@@ -1,11 +1,14 @@
-// `out/lab up`'s live view: the pods, and per pod the traffic each balancer sent it since the last
-// scale — L4 connections through the Service, L7 requests through the mesh.
+// `out/lab up`'s live view: the pods, and per pod what each balancer did with it. For the Service (L4)
+// both the connections open now and those opened since the lab started: a gRPC client's one long-lived
+// connection sits on one pod however many were opened since, and only "open" shows where. For the mesh
+// (L7), the requests it sent each pod.
 import type { Cluster } from '../cluster.js';
 
-type Counter = Map<string, number>;
+const columns = ['pod', 'state', 'HTTP conns', 'gRPC conns', 'mesh requests'] as const;
+const widths = [16, 13, 16, 16, 15];
+const row = (cells: readonly string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('');
 
 export class LiveView {
-  #since: { http: Counter; grpc: Counter; mesh: Counter };
   #timer: NodeJS.Timeout | undefined;
   readonly #tty = Boolean(process.stdout.isTTY);
   readonly #events: string[] = [];
@@ -13,7 +16,6 @@ export class LiveView {
   #header = '';
 
   constructor(private readonly cluster: Cluster) {
-    this.#since = this.#snapshot();
     cluster.deployment.on('event', (message) => {
       const line = `${new Date().toLocaleTimeString()}  ${message}`;
       if (!this.#tty) process.stdout.write(`${line}\n`);
@@ -32,34 +34,26 @@ export class LiveView {
     clearInterval(this.#timer);
   }
 
-  /** Counting starts again, so the table shows what happened after the scale. */
-  reset(): void {
-    this.#since = this.#snapshot();
-  }
-
   draw(): void {
     const { deployment, http, grpc, mesh } = this.cluster;
-    const delta = (now: Counter, then: Counter, ip: string) => (now.get(ip) ?? 0) - (then.get(ip) ?? 0);
+    const conns = (proxy: typeof http, ip: string) => `${proxy.open.get(ip) ?? 0} / ${proxy.connections.get(ip) ?? 0}`;
     const rows = deployment.allPods.map((pod) => {
       const state = pod.phase === 'Running' ? (pod.ready ? 'Ready' : 'NotReady') : pod.phase;
-      return `${pod.ip.padEnd(12)}${state.padEnd(13)}${String(delta(http.connections, this.#since.http, pod.ip)).padStart(14)}${String(
-        delta(grpc.connections, this.#since.grpc, pod.ip),
-      ).padStart(14)}${String(delta(mesh.requests, this.#since.mesh, pod.ip)).padStart(16)}`;
+      return [pod.ip, state, conns(http, pod.ip), conns(grpc, pod.ip), String(mesh.requests.get(pod.ip) ?? 0)];
     });
     const ready = deployment.endpoints.list().length;
     const table = [
       `replicas ${deployment.replicas}, ready ${ready}    ${new Date().toLocaleTimeString()}`,
       '',
-      `${'pod'.padEnd(12)}${'state'.padEnd(13)}${'HTTP conns'.padStart(14)}${'gRPC conns'.padStart(14)}${'mesh requests'.padStart(16)}`,
-      `${''.padEnd(25)}${'(Service, L4)'.padStart(14)}${'(Service, L4)'.padStart(14)}${'(L7)'.padStart(16)}`,
-      ...rows,
+      row(columns),
+      row(['', '', 'open / opened', 'open / opened', 'sent']),
+      row(['', '', '(Service, L4)', '(Service, L4)', '(L7)']),
+      ...rows.map(row),
     ];
     if (this.#tty) process.stdout.write(`\x1b[H\x1b[J${this.#header}\n\n${table.join('\n')}\n\n${this.#events.join('\n')}\n`);
-    else process.stdout.write(`${table[0]} | ${rows.map((r) => r.replace(/\s+/g, ' ').trim()).join(' | ')}\n`);
-  }
-
-  #snapshot() {
-    const { http, grpc, mesh } = this.cluster;
-    return { http: new Map(http.connections), grpc: new Map(grpc.connections), mesh: new Map(mesh.requests) };
+    else {
+      const pods = rows.map(([ip, state, h, g, m]) => `${ip} ${state} http ${h} grpc ${g} mesh ${m}`);
+      process.stdout.write(`${table[0]} | ${pods.join(' | ')}\n`);
+    }
   }
 }

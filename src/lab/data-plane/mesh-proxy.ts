@@ -58,6 +58,8 @@ export interface MeshOptions {
 export class MeshProxy extends EventEmitter<{ event: [message: string] }> {
   /** Requests sent to each pod IP so far: what an L7 balancer sees. */
   readonly requests = new Map<string, number>();
+  /** Told of each request as it is sent to a pod; what it returns is called when the request ends (metrics). */
+  onRequest: ((ip: string) => () => void) | undefined;
   readonly #server: Http2Server;
   readonly #sessions = new Map<string, ClientHttp2Session>();
   readonly #endpoints: Endpoints;
@@ -226,6 +228,8 @@ export class MeshProxy extends EventEmitter<{ event: [message: string] }> {
       clearTimeout(deadline);
       finished();
     });
+    const observed = this.onRequest?.(endpoint.ip);
+    if (observed) upstream.once('close', observed);
 
     upstream.on('response', (response, flags) => {
       this.#unanswered.set(ip, 0);

@@ -8,6 +8,8 @@ import type { Endpoint, Endpoints } from '../control-plane/endpoints.js';
 export class ServiceProxy {
   /** Connections opened to each pod IP so far: what an L4 balancer can see. */
   readonly connections = new Map<string, number>();
+  /** Connections open now to each pod IP: where a long-lived client (gRPC) sits. */
+  readonly open = new Map<string, number>();
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
 
@@ -20,6 +22,12 @@ export class ServiceProxy {
         return;
       }
       this.connections.set(endpoint.ip, (this.connections.get(endpoint.ip) ?? 0) + 1);
+      this.open.set(endpoint.ip, (this.open.get(endpoint.ip) ?? 0) + 1);
+      client.once('close', () => {
+        const left = (this.open.get(endpoint.ip) ?? 1) - 1;
+        if (left > 0) this.open.set(endpoint.ip, left);
+        else this.open.delete(endpoint.ip);
+      });
       const upstream = connect(targetPort(endpoint), endpoint.address);
       for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
         this.#sockets.add(socket);
