@@ -14,6 +14,9 @@ export interface ClientSpec {
   /** out/client-http or out/client-grpc */
   bin: string;
   target: string;
+  /** more arguments (--lb round_robin) and environment (a resolver's settings) for the client */
+  args?: string[];
+  env?: Record<string, string>;
 }
 
 interface WorkloadEvents {
@@ -30,8 +33,9 @@ export class Workload extends EventEmitter<WorkloadEvents> {
     intervalMs: number,
   ) {
     super();
-    this.#child = spawn(process.execPath, [spec.bin, spec.target, '--interval', String(intervalMs), '--exit-on-stdin-close'], {
+    this.#child = spawn(process.execPath, [spec.bin, spec.target, '--interval', String(intervalMs), '--exit-on-stdin-close', ...(spec.args ?? [])], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...spec.env },
     });
     this.exited = new Promise((resolve) => this.#child.on('exit', () => resolve()));
     let rest = '';
@@ -45,6 +49,11 @@ export class Workload extends EventEmitter<WorkloadEvents> {
       }
     });
     this.#child.stderr?.resume();
+  }
+
+  /** The client's process, for what it costs (CPU time, memory). */
+  get pid(): number | undefined {
+    return this.#child.pid;
   }
 
   stop(): Promise<void> {
