@@ -39,9 +39,12 @@ function chart(result: StrategyResult, record: Recording['strategies'][number], 
       parts.push(`<rect x="${x(s).toFixed(1)}" y="${(TOP + plotH - 4).toFixed(1)}" width="${barW.toFixed(1)}" height="4" fill="#000"><title>${failures[s]} failed calls in second ${s}</title></rect>`);
     }
   });
+  let last = { t: -Infinity, label: '' };
   for (const { t, text } of recording.events.filter((e) => /scaling|SIGKILL|rollout complete/.test(e.text))) {
-    const ex = x(t / 1000).toFixed(1);
     const label = /SIGKILL/.test(text) ? 'kill' : /rollout/.test(text) ? 'ready' : `→ ${/to (\d+)/.exec(text)?.[1] ?? ''}`;
+    if (label === last.label && t - last.t < 1000) continue; // the same event in both Deployments
+    last = { t, label };
+    const ex = x(t / 1000).toFixed(1);
     parts.push(`<line x1="${ex}" x2="${ex}" y1="${TOP - 4}" y2="${TOP + plotH}" stroke="#333" stroke-dasharray="3,3"/><text x="${ex}" y="${TOP - 5}" font-size="10" text-anchor="middle">${escape(label)}</text>`);
   }
   parts.push(`<line x1="${LEFT}" x2="${LEFT + plotW}" y1="${TOP + plotH}" y2="${TOP + plotH}" stroke="#333"/>`);

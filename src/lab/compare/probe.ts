@@ -49,6 +49,7 @@ export async function probe({ target, lb, rate, seconds }: ProbeOptions): Promis
       pending.push(call().then((ms) => void latencies.push(ms), () => void (failed += 1)));
     }
     await Promise.all(pending);
+    if (latencies.length === 0) throw new Error(`no call succeeded (${failed} failed)`);
     return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), calls: latencies.length, failed };
   } finally {
     client.close();
