@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { command } from '../src/common/cli.js';
 import { onShutdown } from '../src/common/shutdown.js';
+import { compareFigures, meshSaturation } from './compare.js';
 import { labFigures } from './lab.js';
 import { h2loadGrpc, median, missingTools, wrkHttp, type LoadResult } from './load.js';
 import { cpuMs, peakRssMiB, startProcess, stopAll, type Started } from './servers.js';
@@ -92,3 +93,5 @@ console.log(`\n${args.rounds} runs of ${args.seconds} s each, median shown; load
 stopAll();
 
 console.log(`\nThe lab\n${await labFigures(args.seconds, args.rounds, args.rate)}`);
+console.log(`\n${await meshSaturation(args.seconds, args.rounds)}`);
+console.log(`\n${await compareFigures(args.seconds, args.rate)}`);

@@ -187,7 +187,7 @@ parser
               return names;
             },
           },
-          'phase-seconds': numberOption('phase-seconds', { min: 1, max: 600, noun: 'a whole number of seconds' }, 'length of each of the four counting phases', 15),
+          'phase-seconds': numberOption('phase-seconds', { min: 1, max: 600, noun: 'a whole number of seconds' }, 'length of each of the four counting phases', 20),
           interval: numberOption('interval', { ...kinds.ms, min: 10 }, "milliseconds between each client's calls", 100),
           'connection-age-ms': numberOption('connection-age-ms', { ...kinds.ms, min: 100 }, 'the +age Deployment\'s max connection age (ADDR_SERVER_MAX_CONNECTION_AGE_MS)', 5000),
           'latency-seconds': numberOption('latency-seconds', { min: 0, max: 120, noun: 'a whole number of seconds' }, 'length of each latency probe (0: none)', 3),

@@ -45,7 +45,9 @@ function chart(result: StrategyResult, record: Recording['strategies'][number], 
     if (label === last.label && t - last.t < 1000) continue; // the same event in both Deployments
     last = { t, label };
     const ex = x(t / 1000).toFixed(1);
-    parts.push(`<line x1="${ex}" x2="${ex}" y1="${TOP - 4}" y2="${TOP + plotH}" stroke="#333" stroke-dasharray="3,3"/><text x="${ex}" y="${TOP - 5}" font-size="10" text-anchor="middle">${escape(label)}</text>`);
+    // A scale command's label left of its line, the rollout's end right of its own: they come close together.
+    const anchor = label === 'ready' ? 'start' : label === 'kill' ? 'middle' : 'end';
+    parts.push(`<line x1="${ex}" x2="${ex}" y1="${TOP - 4}" y2="${TOP + plotH}" stroke="#333" stroke-dasharray="3,3"/><text x="${ex}" y="${TOP - 5}" font-size="10" text-anchor="${anchor}">${escape(label)}</text>`);
   }
   parts.push(`<line x1="${LEFT}" x2="${LEFT + plotW}" y1="${TOP + plotH}" y2="${TOP + plotH}" stroke="#333"/>`);
   for (let s = 0; s <= seconds; s += 10) parts.push(`<text x="${x(s).toFixed(1)}" y="${HEIGHT - 5}" font-size="10" text-anchor="middle">${s}s</text>`);
