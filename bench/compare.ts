@@ -23,13 +23,17 @@ interface Strategy {
   rssMiB: number | null;
 }
 
-/** One `lab compare` run (20 s phases, `seconds` of latency probe per strategy at `rate`): its figures as a table. */
-export async function compareFigures(seconds: number, rate: number): Promise<string> {
+/**
+ * One `lab compare` run (20 s phases, clients calling every 20 ms so that a new pod's first call is
+ * timed finely; latency probes of `seconds` at `rate`, `rounds` rounds): its figures as a table.
+ */
+export async function compareFigures(seconds: number, rounds: number, rate: number): Promise<string> {
   const dir = mkdtempSync(`${tmpdir()}/grpc-lb-bench-compare-`);
   try {
-    say(`lab compare (about ${Math.round(4 * 20 + 10 + 10 * (seconds + 1))} s)`);
-    await exec(`${root}out/lab`, ['compare', '--latency-seconds', String(seconds), '--latency-rate', String(rate),
-      '--pod-cidr', '127.249.200.0/24', '--aged-pod-cidr', '127.250.200.0/24', '--json', `${dir}/compare.json`], { maxBuffer: 1 << 24 })
+    say(`lab compare (about ${Math.round(4 * 20 + 10 + 10 * rounds * (seconds + 1))} s)`);
+    await exec(`${root}out/lab`, ['compare', '--interval', '20', '--latency-seconds', String(seconds), '--latency-rounds', String(rounds),
+      '--latency-rate', String(rate), '--pod-cidr', '127.249.200.0/24', '--aged-pod-cidr', '127.250.200.0/24', '--json', `${dir}/compare.json`],
+    { maxBuffer: 1 << 24 })
       .catch((error: { code?: number }) => {
         if (error.code !== 1) throw error; // 1: a strategy did not show what it should; the figures stand
       });
@@ -46,8 +50,9 @@ export async function compareFigures(seconds: number, rate: number): Promise<str
     ])];
     const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
     return [
-      `Every fix side by side (lab compare): GetAddr at ${rate} calls/s for ${seconds} s per strategy, direct to a pod ` +
-        `p50 ${cell(directMs?.p50, 3)} ms, p99 ${cell(directMs?.p99, 3)} ms; CPU and RSS of each client (+ nginx for edge) over the whole run:`,
+      'Every fix side by side (lab compare, clients calling every 20 ms):',
+      `added latency over calling a pod directly (p50 ${cell(directMs?.p50, 3)} ms, p99 ${cell(directMs?.p99, 3)} ms) at ${rate} calls/s,`,
+      `median of ${rounds} rounds of ${seconds} s; CPU and RSS: each client (+ nginx for edge) over the whole run`,
       ...rows.map((row) => row.map((c, i) => (i === 0 || i === row.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd()),
     ].join('\n');
   } finally {

@@ -94,4 +94,4 @@ stopAll();
 
 console.log(`\nThe lab\n${await labFigures(args.seconds, args.rounds, args.rate)}`);
 console.log(`\n${await meshSaturation(args.seconds, args.rounds)}`);
-console.log(`\n${await compareFigures(args.seconds, args.rate)}`);
+console.log(`\n${await compareFigures(args.seconds, args.rounds, args.rate)}`);

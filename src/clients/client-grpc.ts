@@ -70,3 +70,6 @@ const ask: Ask = (stop) =>
 
 await askInALoop(ask, { intervalMs: args.interval, count: args.count, stdinLifeline: args['exit-on-stdin-close'] });
 client.close();
+// The xDS client keeps its stream to the control plane open after the channel closes, and offers no
+// way to close it: once everything else is done, end the process (a timer that holds nothing open).
+if (scheme === 'xds') setTimeout(() => process.exit(), 100).unref();

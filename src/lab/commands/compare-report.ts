@@ -7,7 +7,7 @@ const fixed = (value: number | null | undefined, digits: number) => (value === n
 
 const COLUMNS = ['strategy', '', 'pods', 'Jain', 'first call ms', 'failed', 'added ms', 'CPU ms', 'RSS MiB'];
 
-export function compareTable(results: StrategyResult[], options: Pick<CompareOptions, 'phaseSeconds' | 'latencyRate' | 'connectionAgeMs'>): string {
+export function compareTable(results: StrategyResult[], options: Pick<CompareOptions, 'phaseSeconds' | 'latencyRate' | 'latencyRounds' | 'connectionAgeMs'>): string {
   const rows = results.map((r) => [
     r.name,
     r.ok === null ? '–' : r.ok ? '✓' : '✗',
@@ -23,7 +23,8 @@ export function compareTable(results: StrategyResult[], options: Pick<CompareOpt
   const widths = COLUMNS.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
   const line = (row: string[]) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd();
   const notes = results.flatMap((r) => [
-    `  ${r.ok === null ? '–' : r.ok ? '✓' : '✗'} ${r.name}: ${r.how}; expected: ${r.expected}`,
+    `  ${r.ok === null ? '–' : r.ok ? '✓' : '✗'} ${r.name}: ${r.how}`,
+    `      expected: ${r.expected}`,
     ...r.notes.map((note) => `      ${note}`),
   ]);
   const measured = results.filter((r) => r.ok !== null);
@@ -32,10 +33,13 @@ export function compareTable(results: StrategyResult[], options: Pick<CompareOpt
     line(COLUMNS),
     ...rows.map(line),
     '',
-    `pods: pods that answered after the scale-up to 5 (${options.phaseSeconds} s, counted from the rollout's end); Jain: fairness over them (1 = even);`,
-    "first call ms: from an added pod's Ready to this client's first call to it, median / max; failed: calls lost after",
-    `the SIGKILL / while scaling down; added ms: p50 / p99 over calling a pod directly, at ${options.latencyRate} calls/s; CPU ms and RSS MiB: the`,
-    `client's process over the run (and nginx's, for edge). Servers behind +age send GOAWAY after ${options.connectionAgeMs} ms.`,
+    `pods: pods that answered after the scale-up to 5 (${options.phaseSeconds} s, counted from the rollout's end)`,
+    'Jain: fairness over those pods (1 = even, 0.2 = all on one of 5)',
+    "first call ms: from an added pod's Ready to the client's first call to it, median / max",
+    'failed: calls lost after the SIGKILL / while scaling down',
+    `added ms: p50 / p99 over calling a pod directly, at ${options.latencyRate} calls/s (median of ${options.latencyRounds} rounds)`,
+    "CPU ms, RSS MiB: the client's process over the run (+ nginx for edge)",
+    `+age: servers that send GOAWAY after ${options.connectionAgeMs} ms`,
     '',
     ...notes,
     '',
@@ -47,13 +51,13 @@ export function compareTable(results: StrategyResult[], options: Pick<CompareOpt
 
 const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(2)}`;
 
-export function compareJson(results: StrategyResult[], recording: Recording, options: Pick<CompareOptions, 'phaseSeconds' | 'interval' | 'connectionAgeMs' | 'latencyRate' | 'latencySeconds'>) {
+export function compareJson(results: StrategyResult[], recording: Recording, options: Pick<CompareOptions, 'phaseSeconds' | 'interval' | 'connectionAgeMs' | 'latencyRate' | 'latencySeconds' | 'latencyRounds'>) {
   return {
     settings: {
       phaseSeconds: options.phaseSeconds,
       intervalMs: options.interval,
       connectionAgeMs: options.connectionAgeMs,
-      latency: { rate: options.latencyRate, seconds: options.latencySeconds },
+      latency: { rate: options.latencyRate, seconds: options.latencySeconds, rounds: options.latencyRounds },
     },
     phases: recording.phases,
     events: recording.events,

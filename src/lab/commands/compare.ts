@@ -3,7 +3,7 @@
 // against the same Deployment(s), scaled by the same script: 1 replica → 5 → (rollout complete) count →
 // SIGKILL one pod → count → scale to 2 → count. Then a latency probe per strategy. The figures come
 // from what was recorded (compare/summary.ts); the report and the page from the figures.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorText } from '../../common/cli.js';
@@ -11,10 +11,10 @@ import { onShutdown } from '../../common/shutdown.js';
 import type { Manifest } from '../control-plane/manifest.js';
 import { costOf } from '../compare/cost.js';
 import { Fleets } from '../compare/fleets.js';
-import type { ProbeResult } from '../compare/probe.js';
+import { measureLatency, type LatencyPath } from '../compare/latency.js';
 import { STRATEGIES, type Fleet } from '../compare/strategies.js';
 import { summarize, type PhaseName, type Recording, type StrategyRecord } from '../compare/summary.js';
-import { Workload } from '../workloads/workload.js';
+import { Workload, type ClientSpec } from '../workloads/workload.js';
 import { compareJson, compareTable } from './compare-report.js';
 import { comparePage } from './compare-html.js';
 import { Progress } from './progress.js';
@@ -26,6 +26,7 @@ export interface CompareOptions {
   interval: number;
   connectionAgeMs: number;
   latencySeconds: number;
+  latencyRounds: number;
   latencyRate: number;
   json: string | undefined;
   html: string | undefined;
@@ -42,6 +43,7 @@ export interface CompareBins {
 
 const STARTUP_TIMEOUT_MS = 30_000;
 const ROLLOUT_TIMEOUT_MS = 60_000;
+const DIRECT = 'direct to a pod';
 
 export async function compare(options: CompareOptions, bins: CompareBins): Promise<number> {
   const progress = new Progress();
@@ -74,7 +76,7 @@ export async function compare(options: CompareOptions, bins: CompareBins): Promi
     deployment.on('event', (message) => progress.event(`  ${fleet}: ${message}`));
   }
 
-  const workloads: Array<{ workload: Workload; record: StrategyRecord }> = [];
+  const workloads: Array<{ workload: Workload; record: StrategyRecord; spec: ClientSpec }> = [];
   let failure: unknown;
   try {
     await fleets.start();
@@ -96,7 +98,7 @@ export async function compare(options: CompareOptions, bins: CompareBins): Promi
       const workload = new Workload(client.spec, options.interval);
       workload.on('reply', (ip) => record.replies.push([Math.round(now()), ip]));
       workload.on('failure', () => record.failures.push(Math.round(now())));
-      workloads.push({ workload, record });
+      workloads.push({ workload, record, spec: client.spec });
     }
     progress.status('waiting for the first replies …');
     const firstReplies = workloads.map(({ workload }) => new Promise((resolve) => workload.once('reply', resolve)));
@@ -155,25 +157,18 @@ export async function compare(options: CompareOptions, bins: CompareBins): Promi
 
     if (options.latencySeconds > 0) {
       const directPod = plain.deployment.endpoints.list()[0];
-      const probeOf = (target: string, lb: string, env: Record<string, string> = {}) =>
-        runProbe(bins.lab, target, lb, options, env, abort.signal);
-      if (directPod) {
-        progress.status(`latency: direct to pod ${directPod.ip} at ${options.latencyRate} calls/s …`);
-        const direct = await probeOf(`${directPod.address}:${directPod.grpcPort}`, 'pick_first');
-        if ('p50' in direct) recording.direct = { p50: direct.p50, p99: direct.p99 };
+      const paths: LatencyPath[] = directPod ? [{ name: DIRECT, target: `${directPod.address}:${directPod.grpcPort}`, lb: 'pick_first' }] : [];
+      for (const { record, spec } of workloads) {
+        if (spec.target.startsWith('k8s:')) record.latency = { unavailable: 'the probe has no k8s:/// resolver' };
+        else paths.push({ name: record.strategy.name, target: spec.target, lb: spec.args?.includes('round_robin') ? 'round_robin' : 'pick_first', env: spec.env });
       }
-      for (const { record } of workloads) {
-        const client = fleets.client(record.strategy);
-        if ('unavailable' in client) continue;
-        if (client.spec.target.startsWith('k8s:')) {
-          record.latency = { unavailable: 'the probe has no k8s:/// resolver' };
-          continue;
-        }
-        progress.status(`latency: ${record.strategy.name} at ${options.latencyRate} calls/s …`);
-        const lb = client.spec.args?.includes('round_robin') ? 'round_robin' : 'pick_first';
-        const result = await probeOf(client.spec.target, lb, client.spec.env);
-        record.latency = 'p50' in result ? { p50: result.p50, p99: result.p99 } : result;
-      }
+      const latency = await measureLatency(paths, {
+        lab: bins.lab, rate: options.latencyRate, seconds: options.latencySeconds, rounds: options.latencyRounds,
+        signal: abort.signal, progress: (line) => progress.status(line),
+      });
+      const direct = latency.get(DIRECT);
+      if (direct && 'p50' in direct) recording.direct = direct;
+      for (const { record } of workloads) record.latency ??= latency.get(record.strategy.name);
     } else {
       for (const { record } of workloads) record.latency = { unavailable: 'not measured (--latency-seconds 0)' };
     }
@@ -204,32 +199,4 @@ export async function compare(options: CompareOptions, bins: CompareBins): Promi
     return 1;
   }
   return results.every((r) => r.ok !== false) ? 0 : 1;
-}
-
-/** Runs `lab probe` with the strategy's environment; its figures, or why there are none. */
-async function runProbe(
-  lab: string,
-  target: string,
-  lb: string,
-  options: Pick<CompareOptions, 'latencyRate' | 'latencySeconds'>,
-  env: Record<string, string>,
-  signal: AbortSignal,
-): Promise<ProbeResult | { unavailable: string }> {
-  const child = spawn(
-    process.execPath,
-    [lab, 'probe', target, '--lb', lb, '--rate', String(options.latencyRate), '--seconds', String(options.latencySeconds)],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], signal },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), (options.latencySeconds + 30) * 1000);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve)).finally(() => clearTimeout(timer));
-  try {
-    if (code === 0) return JSON.parse(out) as ProbeResult;
-  } catch {
-    // falls through
-  }
-  return { unavailable: `the probe failed: ${(err.trim().split('\n').at(-1) ?? '') || `exit ${code}`}` };
 }

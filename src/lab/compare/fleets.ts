@@ -41,6 +41,8 @@ export class Fleets {
   readonly xds: XdsServer;
   readonly meshP2c: MeshProxy;
   readonly edge: EdgeProxy | undefined;
+  /** why nginx is not there to measure: not installed, or it would not start */
+  #edgeMissing: string | undefined;
   readonly #options: FleetOptions;
   #ports = { dnsPlain: 0, dnsAged: 0, xds: 0, meshP2c: 0, edge: 0 };
   #kubeconfig = '';
@@ -58,18 +60,25 @@ export class Fleets {
     this.meshP2c = new MeshProxy(endpoints('plain'), 'p2c-ewma');
     const nginx = findNginx();
     this.edge = nginx ? new EdgeProxy(nginx, endpoints('plain')) : undefined;
+    if (!nginx) this.#edgeMissing = NGINX_INSTALL;
   }
 
   /** Starts both Deployments with one replica, then the parts beside them. */
   async start(): Promise<void> {
     await this.clusters.plain.start(EPHEMERAL, 1);
     await this.clusters.aged.start(EPHEMERAL, 1);
+    let edge = 0;
+    try {
+      if (this.edge) edge = await this.edge.listen(0);
+    } catch (error) {
+      this.#edgeMissing = (error as Error).message; // its row says why; the others go on
+    }
     this.#ports = {
+      edge,
       dnsPlain: await this.dns.plain.listen(0),
       dnsAged: await this.dns.aged.listen(0),
       xds: await this.xds.listen(0),
       meshP2c: await this.meshP2c.listen(0),
-      edge: this.edge ? await this.edge.listen(0) : 0,
     };
     this.#kubeconfig = await writeKubeconfig(this.clusters.plain.api.url);
   }
@@ -81,7 +90,7 @@ export class Fleets {
 
   /** The client a strategy runs, or why it cannot run here. */
   client(strategy: Strategy): { spec: ClientSpec; shared?: string } | { unavailable: string } {
-    const { clusters, edge } = this;
+    const { clusters } = this;
     const ports = this.#ports;
     const bin = this.#options.clientGrpc;
     const spec = (target: string, more: Partial<ClientSpec> = {}): ClientSpec => ({ name: strategy.name, protocol: 'grpc', path: 'l7', bin, target, ...more });
@@ -109,7 +118,7 @@ export class Fleets {
         if (!podAddresses) return noPodAddresses;
         return { spec: spec('xds:///addr-server', { env: { GRPC_XDS_BOOTSTRAP_CONFIG: this.xds.bootstrap(ports.xds, 'lab-compare') } }), shared: 'the xDS control plane' };
       case 'edge':
-        return edge ? { spec: spec(`127.0.0.1:${ports.edge}`) } : { unavailable: NGINX_INSTALL };
+        return this.#edgeMissing ? { unavailable: this.#edgeMissing } : { spec: spec(`127.0.0.1:${ports.edge}`) };
       case 'mesh':
         return { spec: spec(`127.0.0.1:${clusters.plain.ports.mesh}`), shared: 'the mesh proxy' };
       case 'mesh-p2c':

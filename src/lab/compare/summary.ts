@@ -103,7 +103,7 @@ export function summarize(recording: Recording): StrategyResult[] {
     if (record.shared) notes.push(`not in its cost: ${record.shared}, in the lab's process`);
 
     const ok = meets(strategy, reached, pods.length, failed.scaleDown, counts);
-    if (!ok) notes.unshift(`expected: ${EXPECTED[strategy.expect]}; saw ${reached} of ${pods.length} pods${failed.scaleDown ? `, ${failed.scaleDown} calls lost while scaling down` : ''}`);
+    if (!ok) notes.unshift(`not as expected: saw ${reached} of ${pods.length} pods${failed.scaleDown ? `, ${failed.scaleDown} calls lost while scaling down` : ''}`);
     const fairness = jain(counts, pods);
     return {
       ...base,

@@ -6,7 +6,7 @@
 // folder; a port above 1024 needs no root.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Endpoint, Endpoints } from '../control-plane/endpoints.js';
@@ -61,13 +61,14 @@ export class EdgeProxy {
       child.once('exit', (code) => fail(stderr.trim().split('\n').at(-1) ?? `exit ${code}`));
       let tries = 0;
       const poll = setInterval(() => {
-        const probe = createServer();
-        probe.once('error', () => {
-          clearInterval(poll); // the port is taken: nginx listens
+        // A connection that opens: nginx listens. (Binding the port to test it could take it from nginx.)
+        const probe = connect(this.#port, '127.0.0.1', () => {
+          probe.destroy();
+          clearInterval(poll);
           child.removeAllListeners('exit');
           resolve();
         });
-        probe.listen(this.#port, '127.0.0.1', () => probe.close());
+        probe.on('error', () => probe.destroy());
         if (++tries > 100) fail('not listening after 10 s');
       }, 100);
     });
