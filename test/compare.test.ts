@@ -24,7 +24,7 @@ describe('lab compare', () => {
   // into view only some 30 s after the client started.
   it('each strategy shows what it is expected to, in the table, the JSON and the page', { timeout: 200_000 }, async () => {
     const dir = mkdtempSync(`${tmpdir()}/grpc-lb-compare-`);
-    const args = ['compare', '--phase-seconds', '17', '--latency-seconds', '1', '--pod-cidr', '127.249.1.0/24', '--aged-pod-cidr', '127.250.1.0/24'];
+    const args = ['compare', '--phase-seconds', '17', '--latency-seconds', '1', '--latency-rounds', '1', '--pod-cidr', '127.249.1.0/24', '--aged-pod-cidr', '127.250.1.0/24'];
     const { code, output } = await run('lab', [...args, '--json', `${dir}/compare.json`, '--html', `${dir}/compare.html`], 190_000);
     const { strategies } = JSON.parse(readFileSync(`${dir}/compare.json`, 'utf8')) as { strategies: Result[] };
     const by = (name: string) => {
