@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { command } from '../src/common/cli.js';
 import { onShutdown } from '../src/common/shutdown.js';
 import { compareFigures, meshSaturation } from './compare.js';
+import { firstCallFigures } from './first-calls.js';
 import { labFigures } from './lab.js';
 import { h2loadGrpc, median, missingTools, wrkHttp, type LoadResult } from './load.js';
 import { cpuMs, peakRssMiB, startProcess, stopAll, type Started } from './servers.js';
+import { formatTable } from './table.js';
 
 const args = command('bench', '$0 [options]\n\nMeasures addr-server against a bare baseline. Needs h2load and wrk.')
   .options({
@@ -87,11 +89,11 @@ for (const { name, run, baseline } of cases) {
   }
 }
 
-const widths = (table[0] ?? []).map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
-console.log(`\n${table.map((row) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')).join('\n')}`);
+console.log(`\n${formatTable(table, 2)}`);
 console.log(`\n${args.rounds} runs of ${args.seconds} s each, median shown; load generator and server share this machine (${cpus().length} CPUs).`);
 stopAll();
 
 console.log(`\nThe lab\n${await labFigures(args.seconds, args.rounds, args.rate)}`);
+console.log(`\n${await firstCallFigures(args.rounds)}`);
 console.log(`\n${await meshSaturation(args.seconds, args.rounds)}`);
 console.log(`\n${await compareFigures(args.seconds, args.rounds, args.rate)}`);

@@ -12,18 +12,29 @@ const ephemeral = ['--http-node-port', '0', '--grpc-node-port', '0', '--mesh-por
 
 interface ClientReport {
   name: string;
+  label: string;
   protocol: string;
   path: string;
+  expect: string;
   counts: Record<string, number>;
   errors: number;
+  firstCall?: { newPods: number; reached: number; medianMs: number | null; maxMs: number | null; pods: Record<string, number | null> };
+}
+interface Phase {
+  name: string;
+  replicas: number;
+  rolloutMs?: number;
+  pods: string[];
+  clients: ClientReport[];
 }
 interface Report {
-  phases: Array<{ name: string; replicas: number; clients: ClientReport[] }>;
+  ok: boolean;
+  phases: Phase[];
 }
 
-const client = (phase: Report['phases'][number], protocol: string, path: string) => {
-  const found = phase.clients.find((c) => c.protocol === protocol && c.path === path);
-  assert.ok(found, `no ${protocol} ${path} client in ${phase.name}`);
+const client = (phase: Phase, label: string) => {
+  const found = phase.clients.find((c) => c.label === label);
+  assert.ok(found, `no ${label} in ${phase.name}`);
   return found;
 };
 
@@ -79,33 +90,52 @@ async function labUp(extra: string[] = []) {
 }
 
 describe('lab (the default run)', () => {
-  it('sees what the post saw: HTTP spreads, gRPC via the Service sticks, gRPC in the mesh spreads; exit 0', async () => {
+  it('sees what the post saw: HTTP spreads, gRPC via the Service sticks, gRPC in the mesh spreads, counted from the rollout\'s end; exit 0', async () => {
     const json = `${mkdtempSync(`${tmpdir()}/grpc-lb-lab-`)}/report.json`;
     const net = `127.247.${process.pid % 200}.`;
     const { code, output } = await run('lab', ['--phase-seconds', '4', '--interval', '100', ...ephemeral, '--pod-cidr', `${net}0/24`, '--json', json], 60_000);
     assert.equal(code, 0, output);
+    assert.match(output, /rollout complete: 5 of 5 pods ready after \d+\.\d s/);
+    assert.match(output, /^After scaling up to 5 \(the rollout took \d+\.\d s\):$/m);
     assert.match(output, new RegExp(`✓ client-grpc \\(L4\\): stuck on ${net.replaceAll('.', '\\.')}8 \\(100 %\\), as in the post`));
+    assert.match(output, /^From a new pod's Ready to its first call:\n {2}client-grpc \(mesh\): median \d+ ms, max \d+ ms \(4 new pods\)\n {2}client-grpc \(k8s\): median \d+ ms, max \d+ ms \(4 new pods\)$/m);
+    assert.match(output, /✓ client-grpc \(k8s\): spread over 5 of 5 pods, as a client-side balancer should/);
+    assert.match(output, /^While scaling down to 2:\n {2}✓ no client lost a call$/m);
     assert.match(output, /The lab saw what the post saw/);
+    const progress = /^ *\d+\.\ds {2}/; // stderr's lines, which may arrive among the report's
+    const table = output.slice(output.indexOf('Phase 1/3')).split('\n').filter((line) => !progress.test(line));
+    for (const line of table) assert.ok(line.length <= 80, `the report is wider than 80 columns: ${line}`);
 
     const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
-    assert.deepEqual(report.phases.map((p) => p.replicas), [1, 5, 2]);
-    const [before, up, down] = report.phases as [Report['phases'][number], Report['phases'][number], Report['phases'][number]];
-    for (const c of before.clients) assert.deepEqual(Object.keys(c.counts), [`${net}8`], `${c.name} ${c.path} before scaling`);
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.phases.map((p) => [p.name, p.replicas]), [['before scaling', 1], ['scaled up', 5], ['scaled down', 2]]);
+    const [before, up, down] = report.phases as [Phase, Phase, Phase];
+    const first = `${net}8`;
+    const five = [8, 9, 10, 11, 12].map((n) => `${net}${n}`).sort();
+    for (const c of before.clients) assert.deepEqual(Object.keys(c.counts), [first], `${c.label} before scaling`);
 
-    assert.ok(Object.keys(client(up, 'http', 'l4').counts).length >= 2, `HTTP through the Service reaches new pods\n${output}`);
-    assert.deepEqual(Object.keys(client(up, 'grpc', 'l4').counts), [`${net}8`], 'gRPC through the Service stays on the first pod');
-    assert.deepEqual(
-      Object.keys(client(up, 'grpc', 'l7').counts).sort(),
-      [10, 11, 12, 8, 9].map((n) => `${net}${n}`),
-      'gRPC in the mesh reaches all five pods',
-    );
+    // Counting began once all five pods were ready: every one of them is in the phase.
+    assert.equal(typeof up.rolloutMs, 'number');
+    assert.deepEqual([...up.pods].sort(), five);
+    assert.ok(Object.keys(client(up, 'client-http (L4)').counts).length >= 2, `HTTP through the Service reaches new pods\n${output}`);
+    assert.deepEqual(Object.keys(client(up, 'client-grpc (L4)').counts), [first], 'gRPC through the Service stays on the first pod');
+    const mesh = client(up, 'client-grpc (mesh)');
+    assert.deepEqual(Object.keys(mesh.counts).sort(), five, 'gRPC in the mesh reaches all five pods');
+    assert.deepEqual(Object.keys(mesh.firstCall?.pods ?? {}).sort(), five.filter((ip) => ip !== first), 'the new pods, each with its first call');
+    assert.equal(mesh.firstCall?.reached, 4, `every new pod got a call from the mesh client\n${output}`);
+    assert.equal(client(up, 'client-grpc (L4)').firstCall, undefined, 'first calls are figures of the L7 clients only');
+    const resolver = client(up, 'client-grpc (k8s)');
+    assert.deepEqual(Object.keys(resolver.counts).sort(), five, 'client-grpc with the k8s:/// resolver reaches all five pods');
+    assert.equal(resolver.firstCall?.reached, 4, `every new pod got a call from the k8s:/// client\n${output}`);
+    assert.deepEqual(up.clients.map((c) => c.expect), ['spread', 'stuck', 'every-pod', 'every-pod']);
 
     // Scale-down: endpoints are removed before the pods stop, and the pods drain: nothing is lost.
     // (Calls already in flight on a pod being removed still complete there, so its IP may appear too.)
-    assert.equal(client(down, 'http', 'l4').errors, 0, `client-http lost calls during the scale-down\n${output}`);
-    assert.equal(client(down, 'grpc', 'l7').errors, 0, `the in-mesh client lost calls during the scale-down\n${output}`);
-    const survivors = Object.keys(client(down, 'grpc', 'l7').counts);
-    assert.ok(survivors.includes(`${net}8`) && survivors.includes(`${net}9`), `the mesh spread over the remaining pods\n${output}`);
+    for (const c of down.clients) assert.equal(c.errors, 0, `${c.label} lost calls during the scale-down\n${output}`);
+    for (const label of ['client-grpc (mesh)', 'client-grpc (k8s)']) {
+      const survivors = Object.keys(client(down, label).counts);
+      assert.ok(survivors.includes(first) && survivors.includes(`${net}9`), `${label} spread over the remaining pods\n${output}`);
+    }
   });
 
   it('Ctrl-C in the middle of a run stops it: exit 130, pods stopped', async () => {
@@ -260,7 +290,7 @@ describe('lab up', () => {
   it('a pod that hangs (SIGSTOP): client-grpc through the Service gets replies from another pod while it is still stopped', async () => {
     const { lab, apiPort, grpc } = await labUp(['--no-mesh-client', '--replicas', '2']);
     await waitUntil('2 pods are ready', async () => (await status(apiPort)).pods.filter((p) => p.ready).length === 2);
-    const client = start('client-grpc', [`localhost:${grpc}`, '--interval', '100', '--deadline-ms', '1000', '--keepalive-ms', '2000']);
+    const client = start('client-grpc', [`localhost:${grpc}`, '--interval', '100', '--deadline-ms', '1000']);
     let stopped: { ip: string; pid: number } | undefined;
     try {
       const [, pinned] = await client.waitFor(/^#3: (\S+)$/);
@@ -269,8 +299,8 @@ describe('lab up', () => {
       process.kill(stopped.pid, 'SIGSTOP');
       const seen = client.lines.length;
       const other = (await status(apiPort)).pods.find((p) => p.ip !== pinned)?.ip as string;
-      // Bounded generously: a reconnect that lands on the hung pod before readiness drops it waits out
-      // grpc-js's 20 s connect timeout before it tries again.
+      // Bounded generously: keepalive finds the silence in 15 s; a reconnect that lands on the hung pod
+      // before readiness drops it waits out client-grpc's 20 s connect timeout before it tries again.
       await client.waitFor(new RegExp(`^#\\d+: ${other.replaceAll('.', '\\.')}$`), 90_000);
       assert.ok(client.lines.slice(seen).some((line) => line.startsWith('Error: ')), 'calls to the hung pod failed first');
       assert.ok(alive(stopped.pid), 'the first pod is still there, stopped');

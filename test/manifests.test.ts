@@ -6,6 +6,9 @@ import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Namespace, Service } from 'kubernetes-models/v1';
+import { ServiceAccount } from 'kubernetes-models/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { parseK8sTarget } from '../src/clients/k8s-target.js';
 import { parseAllDocuments } from 'yaml';
 import { root, run } from './support/processes.js';
 
@@ -237,5 +240,72 @@ describe('skaffold.yaml', () => {
     assert.deepEqual(skaffold.manifests.rawYaml, ['k8s/server.yml']);
     const clients = skaffold.profiles.find((p: Doc) => p.name === 'clients');
     assert.deepEqual(clients.manifests.rawYaml.sort(), ['k8s/client-grpc.yml', 'k8s/client-http.yml', 'k8s/server.yml']);
+  });
+});
+
+describe('k8s/client-grpc-k8s.yml: client-grpc with the k8s:/// resolver', () => {
+  const resolverDocs = load('k8s/client-grpc-k8s.yml');
+  const only = (kind: string) => {
+    const found = resolverDocs.filter((doc) => doc.kind === kind);
+    assert.equal(found.length, 1, `one ${kind}`);
+    return found[0] as Doc;
+  };
+
+  it('is a ServiceAccount, a Role, a RoleBinding and a Deployment, each valid against the Kubernetes API schema', () => {
+    const models: Record<string, new (data: Doc) => { validate(): void }> = {
+      'v1/ServiceAccount': ServiceAccount,
+      'rbac.authorization.k8s.io/v1/Role': Role,
+      'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding as unknown as new (data: Doc) => RoleBinding, // roleRef typed as required
+      'apps/v1/Deployment': Deployment,
+    };
+    assert.deepEqual(resolverDocs.map((doc) => `${doc.apiVersion}/${doc.kind}`).sort(), Object.keys(models).sort());
+    for (const doc of resolverDocs) new (models[`${doc.apiVersion}/${doc.kind}`] as (typeof models)[string])(doc).validate();
+    const broken = structuredClone(only('Role'));
+    broken.rules[0].verbs = 'watch';
+    assert.throws(() => new Role(broken).validate(), /verbs/);
+  });
+
+  it('may read EndpointSlices and nothing else, in its own namespace only', () => {
+    const role = only('Role');
+    assert.deepEqual(role.rules, [{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] }]);
+    assert.equal(resolverDocs.some((doc) => /^Cluster/.test(doc.kind)), false, 'no ClusterRole or ClusterRoleBinding');
+    for (const doc of resolverDocs) assert.equal(doc.metadata.namespace, undefined, 'the namespace comes from -n');
+  });
+
+  it('binds the Role to the ServiceAccount the Deployment runs as, and only that pod mounts its token', () => {
+    const account = only('ServiceAccount');
+    const binding = only('RoleBinding');
+    const pod = only('Deployment').spec.template.spec;
+    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: only('Role').metadata.name });
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: account.metadata.name }]);
+    assert.equal(pod.serviceAccountName, account.metadata.name);
+    assert.equal(account.automountServiceAccountToken, false);
+    assert.equal(pod.automountServiceAccountToken, true);
+    assert.equal(pod.enableServiceLinks, false);
+  });
+
+  it('runs the client-grpc image with the same pod security as client-grpc.yml, on a k8s:/// target the Service serves', () => {
+    const deployment = only('Deployment');
+    const plain = find('Deployment', 'addr-client-grpc').spec.template.spec;
+    const pod = deployment.spec.template.spec;
+    assert.equal(deployment.metadata.name, 'addr-client-grpc-k8s');
+    assert.deepEqual(deployment.spec.selector.matchLabels, deployment.spec.template.metadata.labels);
+    assert.deepEqual(pod.securityContext, plain.securityContext);
+    const [container] = pod.containers;
+    assert.equal(pod.containers.length, 1);
+    assert.equal(container.image, 'addr-client-grpc');
+    assert.ok(skaffold.build.artifacts.some((a: Doc) => a.image === container.image), 'Skaffold builds the image');
+    assert.deepEqual(container.securityContext, plain.containers[0].securityContext);
+    assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory);
+    const target = parseK8sTarget(container.args[0]);
+    assert.equal(container.args.length, 1);
+    assert.equal(target.service, service.metadata.name);
+    assert.equal(target.namespace, undefined, 'the pod\'s own namespace');
+    assert.ok(service.spec.ports.some((p: Doc) => p.name === target.port || p.targetPort === target.port), `the Service has no port ${target.port}`);
+  });
+
+  it('the k8s-resolver Skaffold profile deploys the server and this client', () => {
+    const profile = skaffold.profiles.find((p: Doc) => p.name === 'k8s-resolver');
+    assert.deepEqual(profile?.manifests.rawYaml.sort(), ['k8s/client-grpc-k8s.yml', 'k8s/server.yml']);
   });
 });

@@ -119,7 +119,7 @@ describe('the mesh proxy balancers', () => {
     const endpoints = new Endpoints();
     endpoints.add({ ip: '10.1.0.8', address: '127.0.0.1', httpPort: 0, grpcPort: fast.port });
     endpoints.add({ ip: '10.1.0.9', address: '127.0.0.1', httpPort: 0, grpcPort: slow.port });
-    const mesh = new MeshProxy(endpoints, balancer);
+    const mesh = new MeshProxy(endpoints, { balancer });
     const client = new Addr(`127.0.0.1:${await mesh.listen(0)}`, grpc.credentials.createInsecure());
     const counts: Record<string, number> = {};
     try {

@@ -2,10 +2,9 @@
 // (each at its own loopback address, run from the kit's manifest), the Service addr-server (two L4
 // proxies on the NodePorts) and a mesh sidecar (an L7 proxy) for in-mesh clients. Data flows one way:
 // control plane → endpoints → proxies → pods; the API publishes the state and takes scale and delete.
-import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { KubeApiServer } from './api/api-server.js';
-import { Deployment } from './control-plane/deployment.js';
+import { Deployment, podTemplateHash } from './control-plane/deployment.js';
 import { kubeletEnv, type ClusterService } from './control-plane/kubelet-env.js';
 import type { Manifest } from './control-plane/manifest.js';
 import { Publisher } from './control-plane/publisher.js';
@@ -64,7 +63,7 @@ export class Cluster {
     const services: ClusterService[] = manifest.services.map((service, i) => ({ ...service, clusterIp: `10.96.0.${10 + i}` }));
     const apiServer: ClusterService = { name: 'kubernetes', clusterIp: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP' }] };
     const facts = { namespace: NAMESPACE, nodeName: 'lab', hostIp: '127.0.0.1' };
-    const templateHash = hashOf(manifest.objects.deployment.spec);
+    const templateHash = podTemplateHash(manifest.objects.deployment.spec);
     this.deployment = new Deployment({
       name: manifest.deployment,
       templateHash,
@@ -73,14 +72,16 @@ export class Cluster {
       podSpec: ({ name, ip }) => ({
         serverBin,
         env: kubeletEnv(manifest, { ...facts, name, ip }, services, apiServer),
-        network: this.ownPodAddresses ? { own: true, ports: { http: manifest.ports.http as number, grpc: manifest.ports.grpc as number } } : { own: false },
+        ownAddress: this.ownPodAddresses,
         readiness: manifest.readiness,
       }),
     });
     const { endpoints } = this.deployment;
     this.http = new ServiceProxy(endpoints, (endpoint) => endpoint.httpPort);
     this.grpc = new ServiceProxy(endpoints, (endpoint) => endpoint.grpcPort);
-    this.mesh = new MeshProxy(endpoints, meshBalancer);
+    this.mesh = new MeshProxy(endpoints, { balancer: meshBalancer });
+    // What the mesh notices about a pod (it went silent, it came back) joins the deployment's events.
+    this.mesh.on('event', (message) => this.deployment.emit('event', message));
     this.#publisher = new Publisher(this.store, NAMESPACE, manifest, this.deployment, templateHash);
     this.api = new KubeApiServer({
       store: this.store,
@@ -123,12 +124,6 @@ export class Cluster {
     await this.deployment.stop();
     await Promise.allSettled([this.http.close(), this.grpc.close(), this.mesh.close(), this.api.close()]);
   }
-}
-
-/** A ReplicaSet's pod-template-hash: a short stable digest of the template. */
-function hashOf(value: unknown): string {
-  const digest = createHash('sha256').update(JSON.stringify(value)).digest();
-  return [...digest.subarray(0, 10)].map((byte) => 'bcdfghjklmnpqrstvwxz2456789'[byte % 27]).join('').slice(0, 10);
 }
 
 /** Whether this machine can listen on `address` (all of 127.0.0.0/8 is local on Linux; macOS has only 127.0.0.1). */

@@ -40,5 +40,7 @@ export function createHttpServer({ pod, delayMs, serving }: HttpOptions): Server
   };
   app.use(onError);
 
-  return createServer(app);
+  // A client must send its request headers within 10 s and the whole request within 15 s (Node's
+  // defaults, 60 s and 300 s, let a slowloris hold a connection for a minute and more).
+  return createServer({ headersTimeout: 10_000, requestTimeout: 15_000 }, app);
 }

@@ -35,7 +35,7 @@ const options = {
     'idle-timeout-ms',
     kinds.ms,
     'close a gRPC connection with no call for this long (0: never); a connection must send its HTTP/2 preface within min(this, 10 s)',
-    300_000,
+    60_000,
   ),
   'keepalive-ms': number('keepalive-ms', kinds.ms, 'ping each gRPC peer this often (0: never)…', 30_000),
   'keepalive-timeout-ms': number('keepalive-timeout-ms', kinds.positiveMs, '…and close its connection when a ping is not answered within this', 10_000),

@@ -3,7 +3,6 @@
 // against the same Deployment(s), scaled by the same script: 1 replica → 5 → (rollout complete) count →
 // SIGKILL one pod → count → scale to 2 → count. Then a latency probe per strategy. The figures come
 // from what was recorded (compare/summary.ts); the report and the page from the figures.
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorText } from '../../common/cli.js';
@@ -53,10 +52,9 @@ export async function compare(options: CompareOptions, bins: CompareBins): Promi
   const now = () => performance.now() - started;
   const strategies = STRATEGIES.filter((s) => options.strategies.includes(s.name));
 
-  const k8sResolver = /k8s:\/\//.test(spawnSync(process.execPath, [bins.clientGrpc, '--help'], { encoding: 'utf8' }).stdout ?? '');
   const fleets = new Fleets({
     serverBin: bins.server, clientGrpc: bins.clientGrpc, manifest: options.manifest,
-    connectionAgeMs: options.connectionAgeMs, podCidrs: options.podCidrs, k8sResolver,
+    connectionAgeMs: options.connectionAgeMs, podCidrs: options.podCidrs,
   });
   const recording: Recording = {
     phases: [],
@@ -159,8 +157,8 @@ export async function compare(options: CompareOptions, bins: CompareBins): Promi
       const directPod = plain.deployment.endpoints.list()[0];
       const paths: LatencyPath[] = directPod ? [{ name: DIRECT, target: `${directPod.address}:${directPod.grpcPort}`, lb: 'pick_first' }] : [];
       for (const { record, spec } of workloads) {
-        if (spec.target.startsWith('k8s:')) record.latency = { unavailable: 'the probe has no k8s:/// resolver' };
-        else paths.push({ name: record.strategy.name, target: spec.target, lb: spec.args?.includes('round_robin') ? 'round_robin' : 'pick_first', env: spec.env });
+        const lb = spec.args?.includes('round_robin') || spec.target.startsWith('k8s:') ? 'round_robin' : 'pick_first';
+        paths.push({ name: record.strategy.name, target: spec.target, lb, env: spec.env });
       }
       const latency = await measureLatency(paths, {
         lab: bins.lab, rate: options.latencyRate, seconds: options.latencySeconds, rounds: options.latencyRounds,

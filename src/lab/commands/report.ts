@@ -1,14 +1,10 @@
-// Turns the tally into what the post's screenshots showed: per phase, a table of clients × pods with
-// reply counts and shares, and one verdict per client that says whether it saw what the post saw.
+// Turns the tally into what the post's screenshots showed: per phase, a table of pods × clients with
+// reply counts and shares; then the verdicts, the rollout's length and how soon new pods got calls.
+import { clientLabel } from '../workloads/workload.js';
 import type { ClientTally, PhaseTally } from '../workloads/tally.js';
+import type { Verdict, Verdicts } from './verdicts.js';
 
-const MAX_POD_COLUMNS = 5; // keeps a table inside 80 columns
-const NAME_WIDTH = 19;
-const CELL_WIDTH = 10;
-
-export const pathLabel = (client: Pick<ClientTally, 'name' | 'path'>) =>
-  `${client.name} (${client.path === 'l4' ? 'L4' : 'mesh'})`;
-
+const GAP = 2;
 const ipOrder = (a: string, b: string) => {
   const pa = a.split('.').map(Number);
   const pb = b.split('.').map(Number);
@@ -17,70 +13,92 @@ const ipOrder = (a: string, b: string) => {
 };
 
 const total = (client: ClientTally) => Object.values(client.counts).reduce((a, b) => a + b, 0);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-export function phaseTable(phase: PhaseTally, index: number, of: number): string {
-  const ips = [...new Set(phase.clients.flatMap((c) => Object.keys(c.counts)))].sort(ipOrder);
-  const shown = ips.length > MAX_POD_COLUMNS ? ips.slice(0, MAX_POD_COLUMNS - 1) : ips;
-  const folded = ips.slice(shown.length);
-  const columns = [...shown, ...(folded.length > 0 ? [`+${folded.length} more`] : [])];
+/**
+ * A phase as a table: a row per pod (the ready ones and any that replied), a column per client with
+ * its replies from that pod and their share, and a last row of failed calls. Pods go down the page,
+ * so five pods with long IPs and four clients still fit 80 columns.
+ */
+function phaseTable(phase: PhaseTally, index: number, of: number): string {
+  const ips = [...new Set([...phase.pods, ...phase.clients.flatMap((c) => Object.keys(c.counts))])].sort(ipOrder);
+  const cell = (client: ClientTally, ip: string) => {
+    const count = client.counts[ip] ?? 0;
+    return count === 0 ? '·' : `${count} ${Math.round((count / total(client)) * 100)}%`;
+  };
+  const columns = phase.clients.map((client) => ({
+    head: [client.name, `(${client.via})`],
+    cells: [...ips.map((ip) => cell(client, ip)), String(client.errors)],
+  }));
+  const rowNames = [...ips, 'errors'];
+  const firstWidth = Math.max('pod'.length, ...rowNames.map((name) => name.length));
+  const widths = columns.map(({ head, cells }) => GAP + Math.max(...head.map((h) => h.length), ...cells.map((c) => c.length)));
+  const row = (first: string, cells: string[]) => `${first.padEnd(firstWidth)}${cells.map((c, i) => c.padStart(widths[i] as number)).join('')}`;
+  return [
+    `Phase ${index + 1}/${of}: ${phase.name} — ${plural(phase.replicas, 'replica')}, ${phase.seconds} s${phase.rolloutMs === undefined ? '' : ' from the rollout\'s end'}`,
+    row('', columns.map(({ head }) => head[0] as string)),
+    row('pod', columns.map(({ head }) => head[1] as string)),
+    ...rowNames.map((name, r) => row(name, columns.map(({ cells }) => cells[r] as string))),
+  ].join('\n');
+}
 
-  const cell = (count: number, all: number) =>
-    (count === 0 ? '·' : `${count} ${Math.round((count / all) * 100)}%`).padStart(CELL_WIDTH);
-  const lines = [
-    `Phase ${index + 1}/${of}: ${phase.name} — ${phase.replicas} replica${phase.replicas === 1 ? '' : 's'}, ${phase.seconds} s`,
-    `${'client'.padEnd(NAME_WIDTH)}${columns.map((c) => c.padStart(CELL_WIDTH)).join('')}${'errors'.padStart(8)}`,
-  ];
-  for (const client of phase.clients) {
-    const all = total(client);
-    const counts = shown.map((ip) => client.counts[ip] ?? 0);
-    if (folded.length > 0) counts.push(folded.reduce((sum, ip) => sum + (client.counts[ip] ?? 0), 0));
-    lines.push(`${pathLabel(client).padEnd(NAME_WIDTH)}${counts.map((n) => cell(n, all)).join('')}${String(client.errors).padStart(8)}`);
-  }
+/** Per client, how soon the new pods got their first call: median and max over those that got one. */
+export function firstCallFigures(firstCallMs: Record<string, number | null>) {
+  const delays = Object.values(firstCallMs)
+    .filter((ms) => ms !== null)
+    .sort((a, b) => a - b);
+  const middle = Math.floor(delays.length / 2);
+  const median = delays.length === 0 ? null : delays.length % 2 === 1 ? (delays[middle] as number) : Math.round(((delays[middle - 1] as number) + (delays[middle] as number)) / 2);
+  return { newPods: Object.keys(firstCallMs).length, reached: delays.length, medianMs: median, maxMs: delays.at(-1) ?? null };
+}
+
+function firstCallLine(client: ClientTally, firstCallMs: Record<string, number | null>): string {
+  const { newPods, reached, medianMs, maxMs } = firstCallFigures(firstCallMs);
+  const label = clientLabel(client);
+  if (reached === 0) return `${label}: no call to any of the ${plural(newPods, 'new pod')}`;
+  const missed = newPods - reached;
+  return `${label}: median ${medianMs} ms, max ${maxMs} ms (${plural(newPods, 'new pod')}${missed > 0 ? `, ${missed} got none` : ''})`;
+}
+
+const verdictLines = (verdict: Verdict) => [`  ${verdict.line}`, ...verdict.notes.map((note) => `      ${note}`)];
+
+/** What follows the tables: the verdicts after the scale-up and the scale-down, with the figures between. */
+function summary(phases: readonly PhaseTally[], result: Verdicts): string {
+  const up = phases.find((phase) => phase.name === 'scaled up');
+  const rollout = up?.rolloutMs === undefined ? '' : ` (the rollout took ${seconds(up.rolloutMs)})`;
+  const lines = [`After scaling up${result.scaledUp.replicas === undefined ? '' : ` to ${result.scaledUp.replicas}`}${rollout}:`, ...result.scaledUp.verdicts.flatMap(verdictLines)];
+  const firstCalls = (up?.clients ?? []).flatMap((client) => (client.firstCallMs ? [`  ${firstCallLine(client, client.firstCallMs)}`] : []));
+  if (firstCalls.length > 0) lines.push('From a new pod\'s Ready to its first call:', ...firstCalls);
+  lines.push(`While scaling down${result.scaledDown.replicas === undefined ? '' : ` to ${result.scaledDown.replicas}`}:`, ...verdictLines(result.scaledDown.verdict));
+  lines.push('', result.ok ? 'The lab saw what the post saw.' : 'The lab did NOT see what the post saw (see the ✗ lines).');
   return lines.join('\n');
 }
 
-export interface Verdict {
-  client: string;
-  ok: boolean;
-  line: string;
-}
-
-/**
- * What the post saw after scaling up: HTTP through the Service spreads over the new pods, gRPC
- * through the Service stays on one pod, gRPC in the mesh reaches every pod.
- */
-export function verdicts(scaledUp: PhaseTally): Verdict[] {
-  return scaledUp.clients.map((client) => {
-    const all = total(client);
-    const ranked = Object.entries(client.counts).sort((a, b) => b[1] - a[1]);
-    const pods = ranked.length;
-    const [topIp, topCount] = ranked[0] ?? ['none', 0];
-    const label = pathLabel(client);
-    const spread = `spread over ${pods} of ${scaledUp.replicas} pods`;
-    const verdict = (ok: boolean, text: string) => ({ client: label, ok, line: `${ok ? '✓' : '✗'} ${label}: ${text}` });
-    if (all === 0) return verdict(false, 'no replies at all');
-    if (client.path === 'l4' && client.protocol === 'grpc') {
-      return pods === 1
-        ? verdict(true, `stuck on ${topIp} (${Math.round((topCount / all) * 100)} %), as in the post`)
-        : verdict(false, `${spread}; the post saw it stuck on one pod`);
-    }
-    if (client.path === 'l4') {
-      return pods > 1 ? verdict(true, `${spread}, as in the post`) : verdict(false, `only ${topIp}; the post saw it spread`);
-    }
-    return pods >= scaledUp.replicas
-      ? verdict(true, `${spread}, as in the post`)
-      : verdict(false, `${spread}; the post saw every pod serve it`);
-  });
-}
+/** The report: a table per phase, then the verdicts. */
+export const reportText = (phases: readonly PhaseTally[], result: Verdicts) =>
+  `${phases.map((phase, i) => phaseTable(phase, i, phases.length)).join('\n\n')}\n\n${summary(phases, result)}`;
 
 /** The report as JSON, in the shape the README documents. */
-export function reportJson(phases: PhaseTally[]) {
+export function reportJson(phases: readonly PhaseTally[], result: Verdicts) {
   return {
+    ok: result.ok,
     phases: phases.map((phase) => ({
       name: phase.name,
       replicas: phase.replicas,
       seconds: phase.seconds,
-      clients: phase.clients.map(({ name, protocol, path, counts, errors }) => ({ name, protocol, path, counts, errors })),
+      ...(phase.rolloutMs === undefined ? {} : { rolloutMs: phase.rolloutMs }),
+      pods: [...phase.pods].sort(ipOrder),
+      clients: phase.clients.map((client) => ({
+        name: client.name,
+        label: clientLabel(client),
+        protocol: client.protocol,
+        path: client.path,
+        expect: client.expect.sees,
+        counts: client.counts,
+        errors: client.errors,
+        ...(client.firstCallMs === undefined ? {} : { firstCall: { ...firstCallFigures(client.firstCallMs), pods: client.firstCallMs } }),
+      })),
     })),
   };
 }

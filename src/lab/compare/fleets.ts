@@ -3,6 +3,7 @@
 // setting changes every client of those pods, so the baseline `l4` must not share them) — and the
 // data-plane parts the strategies need beside each: cluster DNS for a headless Service, an xDS control
 // plane, nginx at the edge, a second sidecar with Linkerd's balancer.
+import { rmSync } from 'node:fs';
 import { writeKubeconfig } from '../api/kubeconfig.js';
 import { Cluster, NAMESPACE } from '../cluster.js';
 import type { Manifest } from '../control-plane/manifest.js';
@@ -31,8 +32,6 @@ export interface FleetOptions {
   manifest: Manifest;
   connectionAgeMs: number;
   podCidrs: Record<Fleet, string>;
-  /** whether out/client-grpc takes k8s:/// targets */
-  k8sResolver: boolean;
 }
 
 export class Fleets {
@@ -57,7 +56,7 @@ export class Fleets {
     const endpoints = (fleet: Fleet) => this.clusters[fleet].deployment.endpoints;
     this.dns = { plain: new DnsServer(HEADLESS_NAME, endpoints('plain')), aged: new DnsServer(HEADLESS_NAME, endpoints('aged')) };
     this.xds = new XdsServer('addr-server', endpoints('plain'));
-    this.meshP2c = new MeshProxy(endpoints('plain'), 'p2c-ewma');
+    this.meshP2c = new MeshProxy(endpoints('plain'), { balancer: 'p2c-ewma' });
     const nginx = findNginx();
     this.edge = nginx ? new EdgeProxy(nginx, endpoints('plain')) : undefined;
     if (!nginx) this.#edgeMissing = NGINX_INSTALL;
@@ -84,6 +83,7 @@ export class Fleets {
   }
 
   async stop(): Promise<void> {
+    if (this.#kubeconfig) rmSync(this.#kubeconfig, { force: true });
     await Promise.allSettled([this.edge?.close(), this.xds.close(), this.meshP2c.close(), this.dns.plain.close(), this.dns.aged.close()]);
     await Promise.allSettled([this.clusters.plain.stop(), this.clusters.aged.stop()]);
   }
@@ -111,7 +111,6 @@ export class Fleets {
       case 'dns+age':
         return dnsClient(ports.dnsAged);
       case 'k8s':
-        if (!this.#options.k8sResolver) return { unavailable: 'this build of client-grpc has no k8s:/// resolver' };
         if (!podAddresses) return noPodAddresses;
         return { spec: spec(`k8s:///addr-server.${NAMESPACE}:grpc`, { env: { KUBECONFIG: this.#kubeconfig } }), shared: 'the Kubernetes API' };
       case 'xds':

@@ -25,6 +25,7 @@ const WARM_UP_CALLS = 20;
 
 export async function probe({ target, lb, rate, seconds }: ProbeOptions): Promise<ProbeResult> {
   if (target.startsWith('xds:')) (await import('@grpc/grpc-js-xds')).register();
+  if (target.startsWith('k8s:')) await (await import('../../clients/k8s-resolver.js')).registerK8sResolver();
   const { Addr } = loadAddrProto();
   const client = new Addr(target, grpc.credentials.createInsecure(), {
     'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [lb]: {} }] }),

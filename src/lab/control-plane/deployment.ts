@@ -2,7 +2,7 @@
 // starts pods until the count is met, puts a pod into the Service's endpoints once it is ready, and on
 // scale-down or deletion takes a pod out of the endpoints before it sends SIGTERM — the order
 // Kubernetes aims for. A pod that dies, or is deleted, is replaced.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Endpoints } from './endpoints.js';
 import { Pod, type PodSpec } from './pod.js';
@@ -27,7 +27,11 @@ interface DeploymentEvents {
 
 // The alphabet Kubernetes uses for generated names (no vowels, no look-alikes).
 const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-const suffix = () => [...randomBytes(5)].map((byte) => NAME_ALPHABET[byte % NAME_ALPHABET.length]).join('');
+const encode = (bytes: Uint8Array) => [...bytes].map((byte) => NAME_ALPHABET[byte % NAME_ALPHABET.length]).join('');
+const suffix = () => encode(randomBytes(5));
+
+/** A ReplicaSet's pod-template-hash: a short digest of the pod template, stable for the same one. */
+export const podTemplateHash = (template: unknown) => encode(createHash('sha256').update(JSON.stringify(template)).digest().subarray(0, 10));
 
 export class Deployment extends EventEmitter<DeploymentEvents> {
   readonly endpoints = new Endpoints();

@@ -21,9 +21,9 @@ interface PodEvents {
 export interface PodSpec {
   serverBin: string;
   env: Record<string, string>;
-  /** Where the pod listens: its own pod IP on the container ports, or (where the machine has only
-   *  127.0.0.1) 127.0.0.1 on ports of its own, read from the server's "listening" line. */
-  network: { own: true; ports: { http: number; grpc: number } } | { own: false };
+  /** Where the pod listens: at its own pod IP, on the ports its env gives (the manifest's), or, where
+   *  the machine has only 127.0.0.1, there on ports of its own, read from the server's "listening" line. */
+  ownAddress: boolean;
   readiness: Probe | undefined;
 }
 
@@ -55,7 +55,7 @@ export class Pod extends EventEmitter<PodEvents> {
   ) {
     super();
     this.#spec = spec;
-    const where = spec.network.own ? ['--host', ip] : ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0'];
+    const where = spec.ownAddress ? ['--host', ip] : ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0'];
     this.#child = spawn(process.execPath, [spec.serverBin, ...where, '--exit-on-stdin-close'], {
       env: { PATH: process.env.PATH ?? '', ...spec.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -4,7 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 
 export type Protocol = 'http' | 'grpc';
-/** How the client reaches the pods: through the Service (L4) or through the mesh proxy (L7). */
+/**
+ * Where a pod is picked for the client's calls: per connection, by the Service (L4), or per request,
+ * at L7 (by the mesh proxy beside it, or by the client's own balancer).
+ */
 export type Path = 'l4' | 'l7';
 
 export interface ClientSpec {
@@ -14,22 +17,43 @@ export interface ClientSpec {
   /** out/client-http or out/client-grpc */
   bin: string;
   target: string;
-  /** more arguments (--lb round_robin) and environment (a resolver's settings) for the client */
+  /** more arguments for the client (--lb round_robin) */
   args?: string[];
+  /** added to the lab's environment (KUBECONFIG for a k8s:/// client) */
   env?: Record<string, string>;
 }
+
+/**
+ * What a client should show once the Deployment has scaled up: its calls `spread` over more than one
+ * pod, `stuck` on one pod, or reaching `every-pod`. `as` says who expects it, in the verdict's words
+ * ("as in the post").
+ */
+export interface Expectation {
+  sees: 'spread' | 'stuck' | 'every-pod';
+  as: string;
+}
+
+/** A client the default run checks: how the report names its way to the pods, and what it should show. */
+export interface CheckedClient extends ClientSpec {
+  /** Shown beside the name: client-grpc (mesh). */
+  via: string;
+  expect: Expectation;
+}
+
+/** "client-grpc (mesh)": how tables and verdicts name a client. */
+export const clientLabel = (client: Pick<CheckedClient, 'name' | 'via'>) => `${client.name} (${client.via})`;
 
 interface WorkloadEvents {
   reply: [ip: string];
   failure: [message: string];
 }
 
-export class Workload extends EventEmitter<WorkloadEvents> {
+export class Workload<Spec extends ClientSpec = ClientSpec> extends EventEmitter<WorkloadEvents> {
   readonly #child: ChildProcess;
   readonly exited: Promise<void>;
 
   constructor(
-    readonly spec: ClientSpec,
+    readonly spec: Spec,
     intervalMs: number,
   ) {
     super();

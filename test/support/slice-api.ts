@@ -1,0 +1,87 @@
+// The lab's Kubernetes API (its object store and API server) holding only what the k8s:/// resolver reads:
+// a Service's EndpointSlices, written by hand so that a test decides every endpoint and condition. The
+// faults a real API shows come with it: watches ended, history compacted, the API gone and back.
+import { mkdtempSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { KubeApiServer } from '../../src/lab/api/api-server.js';
+import { writeKubeconfig } from '../../src/lab/api/kubeconfig.js';
+import { ObjectStore } from '../../src/lab/control-plane/store.js';
+import { listen } from '../../src/common/listen.js';
+
+export const NS = 'grpc-lb';
+
+export interface Endpoint {
+  ip: string;
+  ready?: boolean;
+  serving?: boolean;
+  terminating?: boolean;
+}
+
+export class SliceApi {
+  readonly store = new ObjectStore();
+  readonly api = new KubeApiServer({ store: this.store });
+  readonly kubeconfig: Promise<string>;
+
+  /** `port`: where the API will listen (it may start later: a client that finds no API at first). */
+  constructor(readonly port: number) {
+    for (const name of ['default', NS]) this.store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    this.kubeconfig = writeKubeconfig(`http://127.0.0.1:${port}`, `${mkdtempSync(`${tmpdir()}/grpc-lb-k8s-`)}/config`);
+  }
+
+  async listen(): Promise<void> {
+    await this.api.listen(this.port);
+  }
+
+  close(): Promise<void> {
+    return this.api.close();
+  }
+
+  /** Creates or replaces the EndpointSlice `name` of `service`, its endpoints on one named port. */
+  apply(name: string, service: string, port: { name: string; port: number }, endpoints: Endpoint[]): void {
+    const content = {
+      addressType: 'IPv4',
+      ports: [{ ...port, protocol: 'TCP' }],
+      endpoints: endpoints.map(({ ip, ...conditions }) => ({ addresses: [ip], conditions })),
+    };
+    if (this.store.get('endpointslices', NS, name)) {
+      this.store.mutate('endpointslices', NS, name, (slice) => Object.assign(slice, content));
+    } else {
+      const metadata = { name, namespace: NS, labels: { 'kubernetes.io/service-name': service } };
+      this.store.create('endpointslices', { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata, ...content });
+    }
+  }
+
+  remove(name: string): void {
+    this.store.delete('endpointslices', NS, name);
+  }
+}
+
+/**
+ * A kubeconfig for `api` through a proxy that holds each watch request `delayMs` before passing it on:
+ * a watch still being opened when the client wants to stop.
+ */
+export async function slowWatchKubeconfig(api: SliceApi, delayMs: number): Promise<{ kubeconfig: string; close(): void }> {
+  const proxy: Server = createServer((req, res) => {
+    const forward = () => {
+      const upstream = request({ host: '127.0.0.1', port: api.port, path: req.url, method: req.method, headers: { ...req.headers, host: `127.0.0.1:${api.port}` } }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers).flushHeaders(); // a watch's headers come at once
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      res.on('close', () => upstream.destroy());
+      req.pipe(upstream);
+    };
+    if (/[?&]watch=(true|1)/.test(req.url ?? '')) setTimeout(forward, delayMs);
+    else forward();
+  });
+  const port = await listen(proxy, 0, '127.0.0.1');
+  const kubeconfig = await writeKubeconfig(`http://127.0.0.1:${port}`, `${mkdtempSync(`${tmpdir()}/grpc-lb-k8s-`)}/config`);
+  return {
+    kubeconfig,
+    close: () => {
+      proxy.close();
+      proxy.closeAllConnections();
+    },
+  };
+}
