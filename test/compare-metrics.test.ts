@@ -113,6 +113,10 @@ describe('the verdict per strategy', () => {
     assert.equal(stuck?.firstCallMs, null);
     const spread = summarize(recordingOf([{ strategy: strategy('dns'), replies: calls(0, 40_000, PODS), failures: [] }]))[0];
     assert.equal(spread?.ok, false);
+    // dns on one pod, but an added one: it did learn of the new pods
+    const moved = summarize(recordingOf([{ strategy: strategy('dns'), replies: [...calls(0, 12_000, ['10.0.0.1']), ...calls(12_000, 40_000, ['10.0.0.4'])], failures: [] }]))[0];
+    assert.equal(moved?.podsReached, 1);
+    assert.equal(moved?.ok, false);
   });
 
   it('+age strategies must reach an added pod; one reached only after the kill does not count', () => {

@@ -21,7 +21,7 @@ export interface FleetRecord {
 
 export interface StrategyRecord {
   strategy: Strategy;
-  /** why it could not run here (nginx missing, no k8s:/// resolver); then nothing else is recorded */
+  /** why it could not run here (nginx missing, pods without addresses of their own); then nothing else is recorded */
   unavailable?: string;
   replies: Array<[t: number, ip: string]>;
   failures: number[];
@@ -102,7 +102,8 @@ export function summarize(recording: Recording): StrategyResult[] {
     if (!record.cost) notes.push('cost: no /proc on this machine');
     if (record.shared) notes.push(`not in its cost: ${record.shared}, in the lab's process`);
 
-    const ok = meets(strategy, reached, pods.length, failed.scaleDown, counts);
+    const reachedNew = Object.keys(newPods).filter((ip) => (counts[ip] ?? 0) > 0).length;
+    const ok = meets(strategy, { reached, reachedNew, pods: pods.length, lostScalingDown: failed.scaleDown });
     if (!ok) notes.unshift(`not as expected: saw ${reached} of ${pods.length} pods${failed.scaleDown ? `, ${failed.scaleDown} calls lost while scaling down` : ''}`);
     const fairness = jain(counts, pods);
     return {
@@ -121,16 +122,16 @@ export function summarize(recording: Recording): StrategyResult[] {
   });
 }
 
-/** Whether what a strategy's client saw after the scale-up is what its expectation says. */
-function meets(strategy: Strategy, reached: number, pods: number, lostScalingDown: number, counts: Counts): boolean {
-  const firstPod = Object.keys(counts).length > 0;
+/** Whether what a strategy's client saw after the scale-up (pods reached, added pods among them) is what it should. */
+function meets(strategy: Strategy, seen: { reached: number; reachedNew: number; pods: number; lostScalingDown: number }): boolean {
   switch (strategy.expect) {
     case 'stuck':
+      return seen.reached === 1;
     case 'never-new':
-      return firstPod && reached === 1;
+      return seen.reached >= 1 && seen.reachedNew === 0;
     case 'reaches-new':
-      return reached >= 2;
+      return seen.reachedNew >= 1;
     case 'every-pod':
-      return reached === pods && pods > 0 && lostScalingDown === 0;
+      return seen.pods > 0 && seen.reached === seen.pods && seen.lostScalingDown === 0;
   }
 }
