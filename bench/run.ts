@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { command } from '../src/common/cli.js';
 import { onShutdown } from '../src/common/shutdown.js';
+import { compareFigures, meshSaturation } from './compare.js';
 import { firstCallFigures } from './first-calls.js';
 import { labFigures } from './lab.js';
 import { h2loadGrpc, median, missingTools, wrkHttp, type LoadResult } from './load.js';
@@ -94,3 +95,5 @@ stopAll();
 
 console.log(`\nThe lab\n${await labFigures(args.seconds, args.rounds, args.rate)}`);
 console.log(`\n${await firstCallFigures(args.rounds)}`);
+console.log(`\n${await meshSaturation(args.seconds, args.rounds)}`);
+console.log(`\n${await compareFigures(args.seconds, args.rounds, args.rate)}`);

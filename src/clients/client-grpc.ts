@@ -10,7 +10,8 @@ const parser = command(
   'client-grpc',
   '$0 TARGET [options]\n\nCalls addr.Addr/GetAddr on TARGET in a loop and prints "#N: <ip>" for each reply.\n' +
     'TARGET is any grpc-js target: localhost:30051, dns:///addr-server:30051, ipv4:10.0.0.1:30051,10.0.0.2:30051,\n' +
-    'or k8s:///addr-server.grpc-lb:grpc (the ready pods of a Service, from its EndpointSlices; see README)',
+    'k8s:///addr-server.grpc-lb:grpc (the ready pods of a Service, from its EndpointSlices; see README),\n' +
+    'or xds:///addr-server (proxyless: a control plane named by GRPC_XDS_BOOTSTRAP or GRPC_XDS_BOOTSTRAP_CONFIG)',
 )
   .positional('TARGET', { type: 'string', describe: 'where to call' })
   .options({
@@ -34,8 +35,15 @@ const args = parser.parseSync();
 const target = String(args._[0]);
 // grpc-js would take an unknown scheme for a DNS name and fail on every call; say so now instead.
 const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1]?.toLowerCase();
-if (scheme !== undefined && !['dns', 'ipv4', 'ipv6', 'unix', 'unix-abstract', 'k8s'].includes(scheme)) {
-  usageError(parser, 'client-grpc', `unknown scheme "${scheme}:" in TARGET ${target} (use dns:, ipv4:, ipv6:, unix: or k8s:)`);
+if (scheme !== undefined && !['dns', 'ipv4', 'ipv6', 'unix', 'unix-abstract', 'k8s', 'xds'].includes(scheme)) {
+  usageError(parser, 'client-grpc', `unknown scheme "${scheme}:" in TARGET ${target} (use dns:, ipv4:, ipv6:, unix:, k8s: or xds:)`);
+}
+// xds: — proxyless gRPC. The plugin is loaded only for such targets, and needs its bootstrap.
+if (scheme === 'xds') {
+  if (!process.env.GRPC_XDS_BOOTSTRAP && !process.env.GRPC_XDS_BOOTSTRAP_CONFIG) {
+    usageError(parser, 'client-grpc', 'an xds: TARGET needs GRPC_XDS_BOOTSTRAP (a file) or GRPC_XDS_BOOTSTRAP_CONFIG (JSON) naming the control plane');
+  }
+  (await import('@grpc/grpc-js-xds')).register();
 }
 // k8s: — the EndpointSlice resolver. Loaded only for such targets: the Kubernetes client is slow to import.
 if (scheme === 'k8s') {
@@ -100,3 +108,6 @@ const ask: Ask = (stop) =>
 
 await askInALoop(ask, { intervalMs: args.interval, count: args.count, stdinLifeline: args['exit-on-stdin-close'] });
 client.close();
+// The xDS client keeps its stream to the control plane open after the channel closes, and offers no
+// way to close it: once everything else is done, end the process (a timer that holds nothing open).
+if (scheme === 'xds') setTimeout(() => process.exit(), 100).unref();

@@ -9,13 +9,16 @@ import { command, errorText, EXIT_USAGE, kinds, numberOption, parseNumber, usage
 import { loadManifest, type Manifest } from './control-plane/manifest.js';
 import { BALANCERS, type BalancerName } from './data-plane/balancer.js';
 import { DEFAULT_POD_CIDR, MAX_REPLICAS, type ClusterPorts } from './cluster.js';
+import { compare, type CompareOptions } from './commands/compare.js';
+import { probe } from './compare/probe.js';
+import { STRATEGY_NAMES } from './compare/strategies.js';
 import { run, type RunOptions } from './commands/run.js';
 import { DEFAULT_API_PORT, scale, type ScaleOptions } from './commands/scale.js';
 import { DEFAULT_DASHBOARD_PORT, up, type UpOptions } from './commands/up.js';
 
 const beside = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 /** The executables the lab runs: the ones built beside it in out/. */
-const bins = { server: beside('server'), clientHttp: beside('client-http'), clientGrpc: beside('client-grpc') };
+const bins = { server: beside('server'), clientHttp: beside('client-http'), clientGrpc: beside('client-grpc'), lab: beside('lab') };
 
 const portOptions = {
   'http-node-port': numberOption('http-node-port', kinds.port, "the Service's HTTP NodePort (0: any free port)", 30080),
@@ -62,7 +65,19 @@ function manifestOrExit(file: string): Manifest {
   }
 }
 
-type Selected = ({ cmd: 'run' } & RunOptions) | ({ cmd: 'up' } & UpOptions) | ({ cmd: 'scale' } & ScaleOptions);
+type ProbeArgs = { target: string; lb: 'pick_first' | 'round_robin'; rate: number; seconds: number };
+type Selected =
+  | ({ cmd: 'run' } & RunOptions)
+  | ({ cmd: 'up' } & UpOptions)
+  | ({ cmd: 'scale' } & ScaleOptions)
+  | ({ cmd: 'compare' } & CompareOptions)
+  | ({ cmd: 'probe' } & ProbeArgs);
+
+const cidrOption = (describe: string, fallback: string) =>
+  ({ ...clusterOptions['pod-cidr'], default: fallback, describe }) as const;
+const writableFile = (flag: string, file: string | undefined) => {
+  if (file !== undefined && (file === '' || !existsSync(dirname(resolve(file))))) throw new Error(`--${flag}: no such folder for ${file}`);
+};
 let selected: Selected | undefined;
 
 const portsOf = (argv: { 'http-node-port': number; 'grpc-node-port': number; 'mesh-port': number; 'api-port': number }): ClusterPorts => ({
@@ -74,7 +89,7 @@ const portsOf = (argv: { 'http-node-port': number; 'grpc-node-port': number; 'me
 
 const parser: Argv = command(
   'lab',
-  '$0 [run|up|scale N] [options]\n\nThe experiment on one machine: real addr-server pods with their own pod IPs, ' +
+  '$0 [run|up|scale N|compare] [options]\n\nThe experiment on one machine: real addr-server pods with their own pod IPs, ' +
     'a Service that balances per connection (L4, like kube-proxy), a mesh proxy that balances per request (L7, like Linkerd).',
 )
   .command(
@@ -160,6 +175,72 @@ const parser: Argv = command(
       selected = { cmd: 'scale', replicas: argv.replicas as number, apiPort: argv['api-port'] };
     },
   );
+parser
+  .command(
+    'compare',
+    'every fix for gRPC balancing, side by side: one client per strategy, the same pods, the same scaling; a table of figures',
+    (y) =>
+      y
+        .options({
+          strategies: {
+            type: 'string',
+            default: STRATEGY_NAMES.join(','),
+            describe: 'which strategies to run, comma-separated',
+            coerce: (value: string) => {
+              const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+              const unknown = names.filter((name) => !STRATEGY_NAMES.includes(name));
+              if (names.length === 0 || unknown.length > 0) throw new Error(`--strategies: unknown ${unknown.join(', ') || '(none given)'}; choose from ${STRATEGY_NAMES.join(', ')}`);
+              return names;
+            },
+          },
+          'phase-seconds': numberOption('phase-seconds', { min: 1, max: 600, noun: 'a whole number of seconds' }, 'length of each of the four counting phases', 20),
+          interval: numberOption('interval', { ...kinds.ms, min: 10 }, "milliseconds between each client's calls", 100),
+          'connection-age-ms': numberOption('connection-age-ms', { ...kinds.ms, min: 100 }, 'the +age Deployment\'s max connection age (ADDR_SERVER_MAX_CONNECTION_AGE_MS)', 5000),
+          'latency-seconds': numberOption('latency-seconds', { min: 0, max: 120, noun: 'a whole number of seconds' }, 'length of each latency probe (0: none)', 2),
+          'latency-rounds': numberOption('latency-rounds', { min: 1, max: 20, noun: 'a whole number of rounds' }, 'latency probes per strategy, taking turns (the median is kept)', 3),
+          'latency-rate': numberOption('latency-rate', { min: 1, max: 2000, noun: 'a whole number of calls per second' }, 'calls per second of the latency probes', 200),
+          json: { type: 'string', describe: 'also write the figures as JSON to this file' },
+          html: { type: 'string', describe: 'also write a page with a chart per strategy to this file' },
+          manifest: clusterOptions.manifest,
+          'pod-cidr': cidrOption("the plain Deployment's pods: a /24 in 127.0.0.0/8", DEFAULT_POD_CIDR),
+          'aged-pod-cidr': cidrOption("the pods of the Deployment with a max connection age: another /24", '127.245.0.0/24'),
+        })
+        .check((argv) => {
+          writableFile('json', argv.json);
+          writableFile('html', argv.html);
+          if (argv['pod-cidr'] === argv['aged-pod-cidr']) throw new Error('--pod-cidr and --aged-pod-cidr must differ');
+          return true;
+        }),
+    (argv) => {
+      selected = {
+        cmd: 'compare',
+        strategies: argv.strategies as unknown as string[],
+        phaseSeconds: argv['phase-seconds'],
+        interval: argv.interval,
+        connectionAgeMs: argv['connection-age-ms'],
+        latencySeconds: argv['latency-seconds'],
+        latencyRounds: argv['latency-rounds'],
+        latencyRate: argv['latency-rate'],
+        json: argv.json,
+        html: argv.html,
+        manifest: manifestOrExit(argv.manifest),
+        podCidrs: { plain: argv['pod-cidr'], aged: argv['aged-pod-cidr'] },
+      };
+    },
+  )
+  .command(
+    'probe <target>',
+    false, // compare's latency probe, run as a process of its own with a strategy's environment
+    (y) =>
+      y.positional('target', { type: 'string', demandOption: true }).options({
+        lb: { choices: ['pick_first', 'round_robin'] as const, default: 'pick_first' as const },
+        rate: numberOption('rate', { min: 1, max: 5000, noun: 'calls per second' }, 'calls per second', 200),
+        seconds: numberOption('seconds', { min: 1, max: 120, noun: 'seconds' }, 'how long', 3),
+      }),
+    (argv) => {
+      selected = { cmd: 'probe', target: argv.target, lb: argv.lb, rate: argv.rate, seconds: argv.seconds };
+    },
+  );
 parser.parseSync();
 if (!selected) usageError(parser, 'lab', 'unknown command');
 
@@ -172,4 +253,16 @@ switch (selected?.cmd) {
     break;
   case 'scale':
     process.exit(await scale(selected));
+    break;
+  case 'compare':
+    process.exit(await compare(selected, bins));
+    break;
+  case 'probe':
+    try {
+      console.log(JSON.stringify(await probe(selected)));
+      process.exit(0);
+    } catch (error) {
+      console.error(`lab probe: ${errorText(error)}`);
+      process.exit(1);
+    }
 }

@@ -57,7 +57,7 @@ const STARTUP_TIMEOUT_MS = 30_000;
 const ROLLOUT_TIMEOUT_MS = 60_000;
 
 /** Resolves with `promise`, or rejects once `signal` aborts or `ms` pass: no wait is unbounded. */
-function bounded<T>(promise: Promise<T>, signal: AbortSignal, ms: number, what: string): Promise<T> {
+export function bounded<T>(promise: Promise<T>, signal: AbortSignal, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
     const onAbort = () => reject(new Error('interrupted'));

@@ -17,6 +17,8 @@ export interface ClientSpec {
   /** out/client-http or out/client-grpc */
   bin: string;
   target: string;
+  /** more arguments for the client (--lb round_robin) */
+  args?: string[];
   /** added to the lab's environment (KUBECONFIG for a k8s:/// client) */
   env?: Record<string, string>;
 }
@@ -55,7 +57,7 @@ export class Workload<Spec extends ClientSpec = ClientSpec> extends EventEmitter
     intervalMs: number,
   ) {
     super();
-    this.#child = spawn(process.execPath, [spec.bin, spec.target, '--interval', String(intervalMs), '--exit-on-stdin-close'], {
+    this.#child = spawn(process.execPath, [spec.bin, spec.target, '--interval', String(intervalMs), '--exit-on-stdin-close', ...(spec.args ?? [])], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...spec.env },
     });
@@ -71,6 +73,11 @@ export class Workload<Spec extends ClientSpec = ClientSpec> extends EventEmitter
       }
     });
     this.#child.stderr?.resume();
+  }
+
+  /** The client's process, for what it costs (CPU time, memory). */
+  get pid(): number | undefined {
+    return this.#child.pid;
   }
 
   stop(): Promise<void> {
