@@ -82,6 +82,7 @@ function labelOf(option: string, envPrefix: string | undefined): string {
   if (envPrefix !== undefined && process.env[envName(envPrefix, option)] !== undefined) return envName(envPrefix, option);
   return flag;
 }
+
 /** A yargs option for a number of `kind`, checked by parseNumber whether it came from the command
  *  line, the environment (envPrefix) or the default. */
 export function numberOption<D extends number | undefined>(option: string, kind: NumberKind, describe: string, defaultValue: D, envPrefix?: string) {
