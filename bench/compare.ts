@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { h2loadGrpc, median } from './load.js';
 import { startProcess } from './servers.js';
+import { formatTable } from './table.js';
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -48,12 +49,11 @@ export async function compareFigures(seconds: number, rounds: number, rate: numb
       s.firstCallMs ? `${s.firstCallMs.median} / ${s.firstCallMs.max}` : '—', cell(s.cpuMs, 0), cell(s.rssMiB, 0),
       s.ok === null ? (s.notes[0] ?? '') : s.ok ? '' : 'not as expected',
     ])];
-    const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
     return [
       'Every fix side by side (lab compare, clients calling every 20 ms):',
       `added latency over calling a pod directly (p50 ${cell(directMs?.p50, 3)} ms, p99 ${cell(directMs?.p99, 3)} ms) at ${rate} calls/s,`,
       `median of ${rounds} rounds of ${seconds} s; CPU and RSS: each client (+ nginx for edge) over the whole run`,
-      ...rows.map((row) => row.map((c, i) => (i === 0 || i === row.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd()),
+      formatTable(rows),
     ].join('\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -88,8 +88,7 @@ export async function meshSaturation(seconds: number, rounds: number): Promise<s
     const [direct, mesh] = summary;
     return [
       `The mesh at saturation (h2load, 4 connections × 8 streams, median of ${rounds} runs of ${seconds} s):`,
-      `${'path'.padEnd(20)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}`,
-      ...summary.map((s) => `${s.name.padEnd(20)}${s.rps.toFixed(0).padStart(9)}${s.p50.toFixed(2).padStart(9)}${s.p99.toFixed(2).padStart(9)}`),
+      formatTable([['path', 'req/s', 'p50 ms', 'p99 ms'], ...summary.map((r) => [r.name, r.rps.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2)])]),
       `mesh / direct throughput: ${((mesh?.rps ?? NaN) / (direct?.rps ?? NaN)).toFixed(2)}× (goal: ≥ 0.7×)`,
     ].join('\n');
   } finally {
