@@ -14,7 +14,10 @@ const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const ephemeral = ['--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0'];
 
 interface RunReport {
-  phases: Array<{ name: string; clients: Array<{ label: string; firstCall?: { pods: Record<string, number | null> } }> }>;
+  phases: Array<{
+    name: string;
+    clients: Array<{ label: string; firstCall?: { pods: Record<string, number | null> } }>;
+  }>;
 }
 
 /** From each new pod's Ready to its first call, per L7 client, over `rounds` short runs of `out/lab`. */
@@ -24,8 +27,21 @@ async function firstCalls(rounds: number, intervalMs: number): Promise<string[][
     say(`out/lab with calls every ${intervalMs} ms, round ${round}/${rounds}`);
     const dir = mkdtempSync(`${tmpdir()}/grpc-lb-bench-`);
     try {
-      await promisify(execFile)(`${root}out/lab`, ['--phase-seconds', '2', '--interval', String(intervalMs), ...ephemeral,
-        '--pod-cidr', '127.253.0.0/24', '--json', `${dir}/report.json`], { maxBuffer: 1 << 24 });
+      await promisify(execFile)(
+        `${root}out/lab`,
+        [
+          '--phase-seconds',
+          '2',
+          '--interval',
+          String(intervalMs),
+          ...ephemeral,
+          '--pod-cidr',
+          '127.253.0.0/24',
+          '--json',
+          `${dir}/report.json`,
+        ],
+        { maxBuffer: 1 << 24 },
+      );
       const report = JSON.parse(readFileSync(`${dir}/report.json`, 'utf8')) as RunReport;
       for (const client of report.phases.find((p) => p.name === 'scaled up')?.clients ?? []) {
         for (const ms of Object.values(client.firstCall?.pods ?? {})) {
@@ -36,22 +52,44 @@ async function firstCalls(rounds: number, intervalMs: number): Promise<string[][
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  return [...delays].map(([label, ms]) => [label, String(ms.length), median(ms).toFixed(0), Math.max(...ms).toFixed(0)]);
+  return [...delays].map(([label, ms]) => [
+    label,
+    String(ms.length),
+    median(ms).toFixed(0),
+    Math.max(...ms).toFixed(0),
+  ]);
 }
 
 /** Milliseconds from spawning client-grpc to its exit after one reply. */
 function oneCall(target: string, env: Record<string, string>): Promise<number> {
   const started = performance.now();
-  const child = track(spawn(`${root}out/client-grpc`, [target, '--count', '1'], { env: { ...process.env, ...env }, stdio: 'ignore' }));
+  const child = track(
+    spawn(`${root}out/client-grpc`, [target, '--count', '1'], { env: { ...process.env, ...env }, stdio: 'ignore' }),
+  );
   return new Promise((resolve, reject) => {
-    child.on('exit', (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`client-grpc ${target} exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(performance.now() - started) : reject(new Error(`client-grpc ${target} exited ${code}`)),
+    );
   });
 }
 
 async function startUp(rounds: number): Promise<string[][]> {
   const kubeconfig = `${mkdtempSync(`${tmpdir()}/grpc-lb-bench-`)}/kubeconfig`;
-  const lab = await startProcess(`${root}out/lab`, ['up', '--no-mesh-client', ...ephemeral, '--api-port', '0', '--pod-cidr', '127.253.1.0/24', '--kubeconfig', kubeconfig],
-    /gRPC :(?<grpc>\d+) · mesh :\d+ · API :\d+/);
+  const lab = await startProcess(
+    `${root}out/lab`,
+    [
+      'up',
+      '--no-mesh-client',
+      ...ephemeral,
+      '--api-port',
+      '0',
+      '--pod-cidr',
+      '127.253.1.0/24',
+      '--kubeconfig',
+      kubeconfig,
+    ],
+    /gRPC :(?<grpc>\d+) · mesh :\d+ · API :\d+/,
+  );
   try {
     await oneCall(`127.0.0.1:${lab.listening.grpc}`, {}); // the pod is ready once this answers
     const rows: string[][] = [];

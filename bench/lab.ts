@@ -40,15 +40,32 @@ export async function labFigures(seconds: number, rounds: number, rate: number):
     firstReply.push(await startToFirstReply());
   }
 
-  const lab = await startProcess(`${root}out/lab`, ['up', '--replicas', '1', '--no-mesh-client', '--no-service-clients', '--no-k8s-client', '--api-port', '0', '--dashboard-port', '0', ...ephemeral],
-    /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · API :(?<api>\d+)/);
+  const lab = await startProcess(
+    `${root}out/lab`,
+    [
+      'up',
+      '--replicas',
+      '1',
+      '--no-mesh-client',
+      '--no-service-clients',
+      '--no-k8s-client',
+      '--api-port',
+      '0',
+      '--dashboard-port',
+      '0',
+      ...ephemeral,
+    ],
+    /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · API :(?<api>\d+)/,
+  );
   const apiPort = Number(lab.listening.api);
   try {
     // The pod, from the lab's Kubernetes API: its IP, where it answers gRPC (the manifest's container port).
     let podIp: string | undefined;
     for (let i = 0; i < 100 && !podIp; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const slices = (await (await fetch(`http://127.0.0.1:${apiPort}/apis/discovery.k8s.io/v1/namespaces/grpc-lb/endpointslices`)).json()) as {
+      const slices = (await (
+        await fetch(`http://127.0.0.1:${apiPort}/apis/discovery.k8s.io/v1/namespaces/grpc-lb/endpointslices`)
+      ).json()) as {
         items: Array<{ endpoints: Array<{ addresses: string[]; conditions: { ready: boolean } }> }>;
       };
       podIp = slices.items[0]?.endpoints.find((e) => e.conditions.ready)?.addresses[0];
@@ -72,7 +89,9 @@ export async function labFigures(seconds: number, rounds: number, rate: number):
       return { name, p50: median(runs.map((r) => r.p50Ms)), p99: median(runs.map((r) => r.p99Ms)) };
     });
     const [direct, , meshed] = summary;
-    const rows = summary.map((s) => `${s.name.padEnd(24)}${s.p50.toFixed(3).padStart(9)}${s.p99.toFixed(3).padStart(9)}`);
+    const rows = summary.map(
+      (s) => `${s.name.padEnd(24)}${s.p50.toFixed(3).padStart(9)}${s.p99.toFixed(3).padStart(9)}`,
+    );
     return [
       `time from \`npm start\` to the first reply: ${median(firstReply).toFixed(1)} s (median of ${rounds}; includes the build check)`,
       '',

@@ -34,28 +34,67 @@ export async function missingTools(): Promise<string[]> {
 /** The middle value (the upper one of the two middles for an even count). */
 export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /**
  * gRPC unary calls over HTTP/2: `connections` connections × `streams` concurrent streams, for `seconds`;
  * with `rate`, at that many requests per second per connection instead of as fast as possible;
  * `headers` ('name: value') go on every call.
  */
-export async function h2loadGrpc(url: string, seconds: number, connections = 4, streams = 8, rate?: number, headers: string[] = []): Promise<LoadResult> {
+export async function h2loadGrpc(
+  url: string,
+  seconds: number,
+  connections = 4,
+  streams = 8,
+  rate?: number,
+  headers: string[] = [],
+): Promise<LoadResult> {
   const dir = mkdtempSync(`${tmpdir()}/grpc-lb-bench-`);
   try {
     writeFileSync(`${dir}/empty.bin`, Buffer.from([0, 0, 0, 0, 0])); // not compressed, length 0: google.protobuf.Empty
-    const { stdout } = await exec('h2load', [
-      '-t', '1', '-c', String(connections), '-m', String(streams), '-D', String(seconds), '--warm-up-time', '1',
-      '-d', `${dir}/empty.bin`, '-H', 'content-type: application/grpc', '-H', 'te: trailers',
-      '--log-file', `${dir}/log.tsv`, ...(rate ? ['--rps', String(rate)] : []), ...headers.flatMap((header) => ['-H', header]), url,
-    ], { maxBuffer: 1 << 24 });
+    const { stdout } = await exec(
+      'h2load',
+      [
+        '-t',
+        '1',
+        '-c',
+        String(connections),
+        '-m',
+        String(streams),
+        '-D',
+        String(seconds),
+        '--warm-up-time',
+        '1',
+        '-d',
+        `${dir}/empty.bin`,
+        '-H',
+        'content-type: application/grpc',
+        '-H',
+        'te: trailers',
+        '--log-file',
+        `${dir}/log.tsv`,
+        ...(rate ? ['--rps', String(rate)] : []),
+        ...headers.flatMap((header) => ['-H', header]),
+        url,
+      ],
+      { maxBuffer: 1 << 24 },
+    );
     const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(stdout)?.[1]);
     const succeeded = Number(/requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(stdout)?.[1]);
-    const latencies = readFileSync(`${dir}/log.tsv`, 'utf8').trim().split('\n')
-      .map((line) => Number(line.split('\t')[2]) / 1000).sort((a, b) => a - b);
+    const latencies = readFileSync(`${dir}/log.tsv`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => Number(line.split('\t')[2]) / 1000)
+      .sort((a, b) => a - b);
     if (!Number.isFinite(rps) || !succeeded) throw new Error(`h2load: unexpected output:\n${stdout}`);
-    return { requests: succeeded, rps, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies.at(-1) ?? NaN };
+    return {
+      requests: succeeded,
+      rps,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: latencies.at(-1) ?? NaN,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -73,5 +112,11 @@ export async function wrkHttp(url: string, seconds: number, connections = 32): P
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
   if (!Number.isFinite(rps) || /Non-2xx/.test(stdout)) throw new Error(`wrk: unexpected output:\n${stdout}`);
   const maxMs = ms(/Latency\s+\S+\s+\S+\s+(\S+)/.exec(stdout)?.[1]);
-  return { requests, rps, p50Ms: ms(/ 50%\s+(\S+)/.exec(stdout)?.[1]), p99Ms: ms(/ 99%\s+(\S+)/.exec(stdout)?.[1]), maxMs };
+  return {
+    requests,
+    rps,
+    p50Ms: ms(/ 50%\s+(\S+)/.exec(stdout)?.[1]),
+    p99Ms: ms(/ 99%\s+(\S+)/.exec(stdout)?.[1]),
+    maxMs,
+  };
 }

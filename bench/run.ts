@@ -19,8 +19,10 @@ const args = command('bench', '$0 [options]\n\nMeasures addr-server against a ba
   })
   .check((argv) => {
     if (!(argv.seconds >= 1 && argv.seconds <= 120)) throw new Error('--seconds must be from 1 to 120');
-    if (!(Number.isInteger(argv.rounds) && argv.rounds >= 1 && argv.rounds <= 20)) throw new Error('--rounds must be from 1 to 20');
-    if (!(Number.isInteger(argv.rate) && argv.rate >= 1 && argv.rate <= 5000)) throw new Error('--rate must be from 1 to 5000');
+    if (!(Number.isInteger(argv.rounds) && argv.rounds >= 1 && argv.rounds <= 20))
+      throw new Error('--rounds must be from 1 to 20');
+    if (!(Number.isInteger(argv.rate) && argv.rate >= 1 && argv.rate <= 5000))
+      throw new Error('--rate must be from 1 to 5000');
     return true;
   })
   .parseSync();
@@ -37,8 +39,12 @@ if (missing.length > 0) {
 }
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const ours = await startProcess(here('../out/server'), ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0'],
-  /http=(?<http>[\d.]+:\d+) grpc=(?<grpc>[\d.]+:\d+)/, { POD_IP: '10.1.0.8' });
+const ours = await startProcess(
+  here('../out/server'),
+  ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0'],
+  /http=(?<http>[\d.]+:\d+) grpc=(?<grpc>[\d.]+:\d+)/,
+  { POD_IP: '10.1.0.8' },
+);
 const baselineGrpc = await startProcess(process.execPath, [here('baseline/grpc.mjs')], /grpc=(?<grpc>[\d.]+:\d+)/);
 const baselineHttp = await startProcess(process.execPath, [here('baseline/http.mjs')], /http=(?<http>[\d.]+:\d+)/);
 
@@ -54,21 +60,27 @@ async function measure(server: Started, load: () => Promise<LoadResult>): Promis
   return { ...result, cpuUsPerRequest: ((cpuMs(pid) - cpuBefore) * 1000) / result.requests };
 }
 
-
 const cases = [
   {
     name: 'gRPC GetAddr (h2load)',
     run: (server: Started) => h2loadGrpc(`http://${server.listening.grpc}/addr.Addr/GetAddr`, args.seconds),
     baseline: baselineGrpc,
   },
-  { name: 'HTTP /addr (wrk)', run: (server: Started) => wrkHttp(`http://${server.listening.http}/addr`, args.seconds), baseline: baselineHttp },
+  {
+    name: 'HTTP /addr (wrk)',
+    run: (server: Started) => wrkHttp(`http://${server.listening.http}/addr`, args.seconds),
+    baseline: baselineHttp,
+  },
 ];
 
 const table: string[][] = [['calls', 'server', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'peak RSS MiB', 'ours/base']];
 for (const { name, run, baseline } of cases) {
   const runs: Record<'baseline' | 'ours', Row[]> = { baseline: [], ours: [] };
   for (let round = 1; round <= args.rounds; round++) {
-    for (const [label, server] of [['baseline', baseline], ['ours', ours]] as const) {
+    for (const [label, server] of [
+      ['baseline', baseline],
+      ['ours', ours],
+    ] as const) {
       process.stderr.write(`bench: ${name}, ${label}, round ${round}/${args.rounds} (${args.seconds} s)\n`);
       runs[label].push(await measure(server, () => run(server)));
     }
@@ -81,16 +93,27 @@ for (const { name, run, baseline } of cases) {
   });
   const base = summary(runs.baseline);
   const mine = summary(runs.ours);
-  for (const [label, s, server] of [['baseline', base, baseline], ['addr-server', mine, ours]] as const) {
+  for (const [label, s, server] of [
+    ['baseline', base, baseline],
+    ['addr-server', mine, ours],
+  ] as const) {
     table.push([
-      name, label, s.rps.toFixed(0), s.p50.toFixed(2), s.p99.toFixed(2), s.cpu.toFixed(0),
-      peakRssMiB(server.child.pid as number).toFixed(0), label === 'baseline' ? '' : (mine.rps / base.rps).toFixed(2),
+      name,
+      label,
+      s.rps.toFixed(0),
+      s.p50.toFixed(2),
+      s.p99.toFixed(2),
+      s.cpu.toFixed(0),
+      peakRssMiB(server.child.pid as number).toFixed(0),
+      label === 'baseline' ? '' : (mine.rps / base.rps).toFixed(2),
     ]);
   }
 }
 
 console.log(`\n${formatTable(table, 2)}`);
-console.log(`\n${args.rounds} runs of ${args.seconds} s each, median shown; load generator and server share this machine (${cpus().length} CPUs).`);
+console.log(
+  `\n${args.rounds} runs of ${args.seconds} s each, median shown; load generator and server share this machine (${cpus().length} CPUs).`,
+);
 stopAll();
 
 console.log(`\nThe lab\n${await labFigures(args.seconds, args.rounds, args.rate)}`);

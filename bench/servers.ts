@@ -25,7 +25,12 @@ export interface Started {
 }
 
 /** Spawns `command` and resolves once it prints a line matching `ready` (its named groups become `listening`). */
-export function startProcess(command: string, args: string[], ready: RegExp, env: Record<string, string> = {}): Promise<Started> {
+export function startProcess(
+  command: string,
+  args: string[],
+  ready: RegExp,
+  env: Record<string, string> = {},
+): Promise<Started> {
   const child = track(spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not start within 15 s`)), 15_000);

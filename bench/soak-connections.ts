@@ -99,7 +99,11 @@ export const HOSTILE: Hostile[] = [
     then: (i) => Buffer.from(`X-Slow-${i}: 1\r\n`),
   },
   { name: 'random bytes (64 KiB) instead of a preface', port: 'grpc', first: () => randomBytes(64 * 1024) },
-  { name: 'a preface and SETTINGS, then random bytes (64 KiB)', port: 'grpc', first: () => Buffer.concat([PREFACE, SETTINGS, randomBytes(64 * 1024)]) },
+  {
+    name: 'a preface and SETTINGS, then random bytes (64 KiB)',
+    port: 'grpc',
+    first: () => Buffer.concat([PREFACE, SETTINGS, randomBytes(64 * 1024)]),
+  },
 ];
 
 export interface HostileResult {
@@ -141,7 +145,11 @@ export async function hostileConnections(
     return { kind, sockets, closed, trickle };
   });
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  const results = rounds.map(({ kind, sockets, closed }) => ({ name: kind.name, opened: sockets.length, stillOpen: sockets.length - closed.size }));
+  const results = rounds.map(({ kind, sockets, closed }) => ({
+    name: kind.name,
+    opened: sockets.length,
+    stillOpen: sockets.length - closed.size,
+  }));
   await atEnd();
   for (const { sockets, trickle } of rounds) {
     clearInterval(trickle);

@@ -22,7 +22,13 @@ interface PodStatus {
 /** The lab's pods, from its Kubernetes API: IP, readiness, and the process (containerID process://PID). */
 async function podsOf(apiPort: number): Promise<PodStatus[]> {
   const list = (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/namespaces/grpc-lb/pods`)).json()) as {
-    items: Array<{ status: { podIP?: string; conditions?: Array<{ type: string; status: string }>; containerStatuses?: Array<{ containerID?: string }> } }>;
+    items: Array<{
+      status: {
+        podIP?: string;
+        conditions?: Array<{ type: string; status: string }>;
+        containerStatuses?: Array<{ containerID?: string }>;
+      };
+    }>;
   };
   return list.items.map(({ status }) => ({
     ip: status.podIP ?? '',
@@ -36,7 +42,12 @@ export interface LabResult {
   balancer: string;
   stoppedIp: string;
   stoppedAtSeconds: number;
-  witness: { calls: number; succeeded: number; failed: Record<string, number>; lastFailureAfterStopSeconds: number | undefined };
+  witness: {
+    calls: number;
+    succeeded: number;
+    failed: Record<string, number>;
+    lastFailureAfterStopSeconds: number | undefined;
+  };
   /** seconds from SIGSTOP to the mesh's "out of the balancer" line, and the calls it had sent the pod by then */
   meshAsideAfter: number | undefined;
   meshSentBeforeAside: number | undefined;
@@ -47,11 +58,36 @@ export interface LabResult {
 /** Pids of pods stopped with SIGSTOP, so that whoever stops the soak can let them go on (and end) first. */
 export const stoppedPids = new Set<number>();
 
-export async function labUnderLoad(seconds: number, stopAtSeconds: number, streams: number, balancer: BalancerName): Promise<LabResult> {
+export async function labUnderLoad(
+  seconds: number,
+  stopAtSeconds: number,
+  streams: number,
+  balancer: BalancerName,
+): Promise<LabResult> {
   const lab = await startProcess(
     `${root}out/lab`,
-    ['up', '--replicas', '3', '--no-mesh-client', '--no-service-clients', '--no-k8s-client', '--dashboard-port', '0', '--mesh-balancer', balancer, '--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0', '--api-port', '0',
-      '--pod-cidr', '127.251.0.0/24'],
+    [
+      'up',
+      '--replicas',
+      '3',
+      '--no-mesh-client',
+      '--no-service-clients',
+      '--no-k8s-client',
+      '--dashboard-port',
+      '0',
+      '--mesh-balancer',
+      balancer,
+      '--http-node-port',
+      '0',
+      '--grpc-node-port',
+      '0',
+      '--mesh-port',
+      '0',
+      '--api-port',
+      '0',
+      '--pod-cidr',
+      '127.251.0.0/24',
+    ],
     /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · API :(?<api>\d+)/,
   );
   const meshLines: Array<{ at: number; line: string }> = [];
@@ -83,7 +119,9 @@ export async function labUnderLoad(seconds: number, stopAtSeconds: number, strea
       const at = performance.now();
       outcomes.push(
         new Promise((resolve) =>
-          witness.getAddr({}, { deadline: Date.now() + 2000 }, (error) => resolve({ at, code: error ? grpc.status[error.code] ?? String(error.code) : 'OK' })),
+          witness.getAddr({}, { deadline: Date.now() + 2000 }, (error) =>
+            resolve({ at, code: error ? (grpc.status[error.code] ?? String(error.code)) : 'OK' }),
+          ),
         ),
       );
     }, 20);
@@ -95,7 +133,8 @@ export async function labUnderLoad(seconds: number, stopAtSeconds: number, strea
     let readinessAfter: number | undefined;
     while (readinessAfter === undefined && performance.now() - started < seconds * 1000) {
       await pause(100);
-      if (!(await status()).find((p) => p.ip === victim.ip)?.ready) readinessAfter = (performance.now() - stoppedAt) / 1000;
+      if (!(await status()).find((p) => p.ip === victim.ip)?.ready)
+        readinessAfter = (performance.now() - stoppedAt) / 1000;
     }
     const result = await load;
     clearInterval(witnessing);
@@ -106,7 +145,9 @@ export async function labUnderLoad(seconds: number, stopAtSeconds: number, strea
     const failures = ended.filter((o) => o.code !== 'OK');
     const failed: Record<string, number> = {};
     for (const { code } of failures) failed[code] = (failed[code] ?? 0) + 1;
-    const aside = meshLines.find(({ at, line }) => at >= stoppedAt && line.includes(`mesh: ${victim.ip} `) && /out of the balancer/.test(line));
+    const aside = meshLines.find(
+      ({ at, line }) => at >= stoppedAt && line.includes(`mesh: ${victim.ip} `) && /out of the balancer/.test(line),
+    );
     const lastFailure = failures.at(-1);
     return {
       load: result,
@@ -120,7 +161,9 @@ export async function labUnderLoad(seconds: number, stopAtSeconds: number, strea
         lastFailureAfterStopSeconds: lastFailure ? (lastFailure.at - stoppedAt) / 1000 : undefined,
       },
       meshAsideAfter: aside ? (aside.at - stoppedAt) / 1000 : undefined,
-      meshSentBeforeAside: aside ? Number(/\((\d+) requests? sent since its last response\)/.exec(aside.line)?.[1]) : undefined,
+      meshSentBeforeAside: aside
+        ? Number(/\((\d+) requests? sent since its last response\)/.exec(aside.line)?.[1])
+        : undefined,
       readinessAfter,
     };
   } finally {

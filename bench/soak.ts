@@ -13,12 +13,35 @@ import { hostileConnections, idleConnections } from './soak-connections.js';
 import { labUnderLoad, stoppedPids, type LabResult } from './soak-lab.js';
 import { formatTable } from './table.js';
 
-const args = command('soak', '$0 [options]\n\nHolds, starves and garbles connections to addr-server, and stops a pod of the lab under load. Needs h2load.')
+const args = command(
+  'soak',
+  '$0 [options]\n\nHolds, starves and garbles connections to addr-server, and stops a pod of the lab under load. Needs h2load.',
+)
   .options({
-    'idle-connections': numberOption('idle-connections', { ...kinds.count, max: 15_000 }, 'idle HTTP/2 connections to open against the gRPC port (at most)', 8000),
-    'hostile-connections': numberOption('hostile-connections', { ...kinds.count, max: 2000 }, 'connections of each hostile kind (slowloris, random bytes)', 500),
-    seconds: numberOption('seconds', { ...kinds.count, min: 10, max: 300 }, 'how long each round holds its connections or its load', 30),
-    streams: numberOption('streams', { ...kinds.count, max: 1000 }, 'concurrent streams h2load keeps open through the mesh', 200),
+    'idle-connections': numberOption(
+      'idle-connections',
+      { ...kinds.count, max: 15_000 },
+      'idle HTTP/2 connections to open against the gRPC port (at most)',
+      8000,
+    ),
+    'hostile-connections': numberOption(
+      'hostile-connections',
+      { ...kinds.count, max: 2000 },
+      'connections of each hostile kind (slowloris, random bytes)',
+      500,
+    ),
+    seconds: numberOption(
+      'seconds',
+      { ...kinds.count, min: 10, max: 300 },
+      'how long each round holds its connections or its load',
+      30,
+    ),
+    streams: numberOption(
+      'streams',
+      { ...kinds.count, max: 1000 },
+      'concurrent streams h2load keeps open through the mesh',
+      200,
+    ),
   })
   .parseSync();
 
@@ -43,7 +66,9 @@ if (missing.length > 0) {
 }
 
 const startServer = () =>
-  startProcess(`${root}out/server`, SERVER_ARGS, /http=127\.0\.0\.1:(?<http>\d+) grpc=127\.0\.0\.1:(?<grpc>\d+)/, { POD_IP: '10.1.0.8' });
+  startProcess(`${root}out/server`, SERVER_ARGS, /http=127\.0\.0\.1:(?<http>\d+) grpc=127\.0\.0\.1:(?<grpc>\d+)/, {
+    POD_IP: '10.1.0.8',
+  });
 const stop = async (server: Started) => {
   server.child.kill('SIGKILL');
   if (server.child.exitCode === null) await new Promise((resolve) => server.child.once('exit', resolve));
@@ -64,7 +89,9 @@ async function getAddr(port: number): Promise<string> {
 
 const mib = (value: number) => value.toFixed(0);
 const seconds = (values: number[]) =>
-  values.length === 0 ? '—' : [Math.min(...values), median(values), Math.max(...values)].map((s) => s.toFixed(1)).join(' / ');
+  values.length === 0
+    ? '—'
+    : [Math.min(...values), median(values), Math.max(...values)].map((s) => s.toFixed(1)).join(' / ');
 
 // 1. Idle connections
 say(`opening up to ${args['idle-connections']} idle HTTP/2 connections, holding them ${args.seconds} s`);
@@ -73,20 +100,29 @@ const idlePid = idleServer.child.pid as number;
 const rssBefore = rssMiB(idlePid);
 let rssOpened = NaN;
 const answered = { opened: '', held: '' };
-const idle = await idleConnections(Number(idleServer.listening.grpc), args['idle-connections'], 60_000, args.seconds * 1000, {
-  opened: async () => {
-    rssOpened = rssMiB(idlePid);
-    answered.opened = await getAddr(Number(idleServer.listening.grpc));
+const idle = await idleConnections(
+  Number(idleServer.listening.grpc),
+  args['idle-connections'],
+  60_000,
+  args.seconds * 1000,
+  {
+    opened: async () => {
+      rssOpened = rssMiB(idlePid);
+      answered.opened = await getAddr(Number(idleServer.listening.grpc));
+    },
+    held: async () => {
+      answered.held = await getAddr(Number(idleServer.listening.grpc));
+    },
   },
-  held: async () => {
-    answered.held = await getAddr(Number(idleServer.listening.grpc));
-  },
-});
+);
 const idleRows = [
   ['idle HTTP/2 connections (gRPC port)', ''],
   [`opened (of ${idle.attempted} tried, in ${idle.openSeconds.toFixed(1)} s)`, String(idle.established)],
-  ['refused or closed before the server\'s SETTINGS', String(idle.refused)],
-  ['server RSS before / with them open / peak, MiB', `${mib(rssBefore)} / ${mib(rssOpened)} / ${mib(peakRssMiB(idlePid))}`],
+  ["refused or closed before the server's SETTINGS", String(idle.refused)],
+  [
+    'server RSS before / with them open / peak, MiB',
+    `${mib(rssBefore)} / ${mib(rssOpened)} / ${mib(peakRssMiB(idlePid))}`,
+  ],
   [`closed by the server within ${args.seconds} s (GOAWAYs)`, `${idle.closedAfter.length} (${idle.goaways})`],
   ['… after s (first / median / last)', seconds(idle.closedAfter)],
   ['GetAddr answered with them open', answered.opened],
@@ -117,7 +153,9 @@ await stop(hostileServer);
 const stopAt = Math.round(args.seconds / 3);
 const lab: LabResult[] = [];
 for (const balancer of BALANCERS) {
-  say(`the lab (3 pods, --mesh-balancer ${balancer}) under ${args.streams} streams for ${args.seconds} s, a pod stopped after ${stopAt} s`);
+  say(
+    `the lab (3 pods, --mesh-balancer ${balancer}) under ${args.streams} streams for ${args.seconds} s, a pod stopped after ${stopAt} s`,
+  );
   lab.push(await labUnderLoad(args.seconds, stopAt, args.streams, balancer));
 }
 const s = (value: number | undefined) => (value === undefined ? 'never' : `${value.toFixed(1)} s`);
@@ -125,9 +163,20 @@ const labRows = [
   ['mesh balancer', ...lab.map((r) => r.balancer)],
   ['h2load calls completed', ...lab.map((r) => String(r.load.requests))],
   ['… per second', ...lab.map((r) => r.load.rps.toFixed(0))],
-  ['… p50 / p99 / max ms', ...lab.map((r) => `${r.load.p50Ms.toFixed(0)} / ${r.load.p99Ms.toFixed(0)} / ${r.load.maxMs.toFixed(0)}`)],
+  [
+    '… p50 / p99 / max ms',
+    ...lab.map((r) => `${r.load.p50Ms.toFixed(0)} / ${r.load.p99Ms.toFixed(0)} / ${r.load.maxMs.toFixed(0)}`),
+  ],
   ['witness calls OK / failed', ...lab.map((r) => `${r.witness.succeeded} / ${r.witness.calls - r.witness.succeeded}`)],
-  ['… failed as', ...lab.map((r) => Object.entries(r.witness.failed).map(([code, n]) => `${n} ${code}`).join(', ') || '—')],
+  [
+    '… failed as',
+    ...lab.map(
+      (r) =>
+        Object.entries(r.witness.failed)
+          .map(([code, n]) => `${n} ${code}`)
+          .join(', ') || '—',
+    ),
+  ],
   ['… last failure, after the stop', ...lab.map((r) => s(r.witness.lastFailureAfterStopSeconds))],
   ['mesh set the pod aside after', ...lab.map((r) => s(r.meshAsideAfter))],
   ['… calls it had sent the pod since its last answer', ...lab.map((r) => String(r.meshSentBeforeAside ?? '—'))],
@@ -135,8 +184,12 @@ const labRows = [
 ];
 
 console.log(`\n${formatTable(idleRows)}\n\n${formatTable(hostileRows)}\n`);
-console.log(`the lab: 3 pods, h2load ${args.streams} streams on one connection to the mesh for ${args.seconds} s (grpc-timeout 2 s),`);
-console.log(`a witness client calling every 20 ms beside it (2 s deadline); a pod stopped with SIGSTOP after ${stopAt} s\n`);
+console.log(
+  `the lab: 3 pods, h2load ${args.streams} streams on one connection to the mesh for ${args.seconds} s (grpc-timeout 2 s),`,
+);
+console.log(
+  `a witness client calling every 20 ms beside it (2 s deadline); a pod stopped with SIGSTOP after ${stopAt} s\n`,
+);
 console.log(formatTable(labRows));
 console.log(`\nserver: out/server ${SERVER_ARGS.join(' ')}`);
 stopAll();

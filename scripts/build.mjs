@@ -46,8 +46,10 @@ cpSync('k8s/server.yml', 'out/k8s/server.yml'); // the lab runs the manifest Ska
 
 // Production dependencies, installed from the lockfile; skipped when out/ already has this lockfile's set.
 const lock = readFileSync('package-lock.json', 'utf8');
-const installed = existsSync('out/node_modules') && existsSync('out/package-lock.json')
-  && readFileSync('out/package-lock.json', 'utf8') === lock;
+const installed =
+  existsSync('out/node_modules') &&
+  existsSync('out/package-lock.json') &&
+  readFileSync('out/package-lock.json', 'utf8') === lock;
 if (!installed) {
   cpSync('package.json', 'out/package.json');
   writeFileSync('out/package-lock.json', lock);

@@ -36,17 +36,24 @@ function settle(balancer: PeakEwma, clock: ReturnType<typeof sources>, latencies
 }
 
 const tally = (picks: Array<Endpoint | undefined>) =>
-  picks.reduce<Record<string, number>>((counts, e) => ({ ...counts, [e?.ip ?? 'none']: (counts[e?.ip ?? 'none'] ?? 0) + 1 }), {});
+  picks.reduce<Record<string, number>>(
+    (counts, e) => ({ ...counts, [e?.ip ?? 'none']: (counts[e?.ip ?? 'none'] ?? 0) + 1 }),
+    {},
+  );
 
 describe('round-robin', () => {
   it('takes each ready pod in turn, and none when there is none', () => {
     const balancer = new RoundRobin();
-    assert.deepEqual(tally(Array.from({ length: 30 }, () => balancer.pick([a, b, c]))), { '10.1.0.8': 10, '10.1.0.9': 10, '10.1.0.10': 10 });
+    assert.deepEqual(tally(Array.from({ length: 30 }, () => balancer.pick([a, b, c]))), {
+      '10.1.0.8': 10,
+      '10.1.0.9': 10,
+      '10.1.0.10': 10,
+    });
     assert.equal(balancer.pick([]), undefined);
   });
 });
 
-describe('p2c-ewma (tower\'s PeakEwma, as in Linkerd)', () => {
+describe("p2c-ewma (tower's PeakEwma, as in Linkerd)", () => {
   it('starts a pod not yet measured at 30 ms, so a new pod does not draw every call', () => {
     const clock = sources();
     const balancer = new PeakEwma(clock);
@@ -71,14 +78,21 @@ describe('p2c-ewma (tower\'s PeakEwma, as in Linkerd)', () => {
     // pairs drawn: (0, 1), (1, 2), (2, 0) for random values 0.0/0.0, 0.4/0.0, 0.7/0.0
     const clock = sources([0.0, 0.0, 0.4, 0.0, 0.7, 0.0]);
     const balancer = new PeakEwma(clock);
-    settle(balancer, clock, [[a, 1], [b, 10], [c, 100]]);
+    settle(balancer, clock, [
+      [a, 1],
+      [b, 10],
+      [c, 100],
+    ]);
     assert.deepEqual([balancer.pick([a, b, c]), balancer.pick([a, b, c]), balancer.pick([a, b, c])], [a, b, a]);
   });
 
   it('takes a slower response at once (the peak) and lets faster ones pull it down over about 10 s', () => {
     const clock = sources();
     const balancer = new PeakEwma(clock);
-    settle(balancer, clock, [[a, 5], [b, 20]]);
+    settle(balancer, clock, [
+      [a, 5],
+      [b, 20],
+    ]);
     assert.equal(balancer.pick([a, b]), a);
     measure(balancer, clock, a, 200); // one slow call counts in full at once
     assert.equal(balancer.pick([a, b]), b);

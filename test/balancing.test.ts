@@ -13,7 +13,15 @@ describe('client-grpc load-balancing policy', () => {
   after(() => Promise.all(servers.map((s) => s.stop())));
 
   it('with --lb round_robin, both servers answer', async () => {
-    const { code, lines } = await run('client-grpc', [target, '--lb', 'round_robin', '--count', '8', '--interval', '20']);
+    const { code, lines } = await run('client-grpc', [
+      target,
+      '--lb',
+      'round_robin',
+      '--count',
+      '8',
+      '--interval',
+      '20',
+    ]);
     assert.equal(code, 0);
     const ips = new Set(replies(lines).map(([, ip]) => ip));
     assert.deepEqual([...ips].sort(), ['10.1.0.1', '10.1.0.2']);

@@ -21,7 +21,9 @@ describe('out/ copied away from the checkout', () => {
   after(() => rmSync(elsewhere, { recursive: true, force: true }));
 
   it('serves and answers: server, client-grpc and client-http run with node alone', async () => {
-    const server = node([`${elsewhere}/server`, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0'], { POD_IP: '10.1.0.42' });
+    const server = node([`${elsewhere}/server`, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0'], {
+      POD_IP: '10.1.0.42',
+    });
     const ports = await new Promise<RegExpMatchArray>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not start: ${server.output()}`)), 10_000);
       server.child.stdout.on('data', () => {

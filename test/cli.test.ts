@@ -13,7 +13,11 @@ const usageErrors: Array<[string, string[], RegExp]> = [
   ['server', ['--grace-ms', '-5'], /--grace-ms must be a whole number of milliseconds from 0 to 2147483647/],
   ['server', ['--http-port'], /Not enough arguments following: http-port/],
   ['server', ['--grace-ms', '1e15'], /--grace-ms must be a whole number of milliseconds/],
-  ['server', ['--max-connection-age-ms', '99999999999'], /--max-connection-age-ms must be a whole number of milliseconds from 0 to 2147483647/],
+  [
+    'server',
+    ['--max-connection-age-ms', '99999999999'],
+    /--max-connection-age-ms must be a whole number of milliseconds from 0 to 2147483647/,
+  ],
   ['server', ['--max-connections', '0'], /--max-connections must be a whole number from 1/],
   ['client-http', [], /URL is missing/],
   ['client-http', ['not a url'], /not a URL/],
@@ -24,15 +28,30 @@ const usageErrors: Array<[string, string[], RegExp]> = [
   ['client-grpc', ['foo:///bar'], /unknown scheme "foo:"/],
   ['client-grpc', ['localhost:30051', '--count', '0'], /--count must be/],
   ['client-grpc', ['localhost:30051', 'extra'], /exactly one TARGET/],
-  ['client-grpc', ['localhost:30051', '--deadline-ms', '1e15'], /--deadline-ms must be a whole number of milliseconds from 1/],
+  [
+    'client-grpc',
+    ['localhost:30051', '--deadline-ms', '1e15'],
+    /--deadline-ms must be a whole number of milliseconds from 1/,
+  ],
   ['client-grpc', ['localhost:30051', '--interval', '0'], /--interval must be a whole number of milliseconds from 10/],
-  ['client-grpc', ['localhost:30051', '--keepalive-ms', 'soon'], /--keepalive-ms must be a whole number of milliseconds/],
-  ['client-http', ['http://127.0.0.1:1/addr', '--keepalive=maybe'], /--keepalive takes no value, or true or false; got "maybe"/],
+  [
+    'client-grpc',
+    ['localhost:30051', '--keepalive-ms', 'soon'],
+    /--keepalive-ms must be a whole number of milliseconds/,
+  ],
+  [
+    'client-http',
+    ['http://127.0.0.1:1/addr', '--keepalive=maybe'],
+    /--keepalive takes no value, or true or false; got "maybe"/,
+  ],
   ['client-http', ['http://127.0.0.1:1/addr', '--count', '2.5'], /--count must be a whole number from 1/],
 ];
 
 const envErrors: Array<[Record<string, string>, RegExp]> = [
-  [{ ADDR_SERVER_GRACE_MS: '' }, /ADDR_SERVER_GRACE_MS must be a whole number of milliseconds from 0 to 2147483647, got nothing/],
+  [
+    { ADDR_SERVER_GRACE_MS: '' },
+    /ADDR_SERVER_GRACE_MS must be a whole number of milliseconds from 0 to 2147483647, got nothing/,
+  ],
   [{ ADDR_SERVER_HTTP_PORT: 'eighty' }, /ADDR_SERVER_HTTP_PORT must be a port number from 0 to 65535, got "eighty"/],
 ];
 
@@ -53,7 +72,10 @@ describe('command-line errors', () => {
     const client = start('client-http', [`https://127.0.0.1:${port}/addr`, '--interval', '50']);
     try {
       const [line] = await client.waitFor(/^Error: .*/);
-      assert.equal(line, `Error: TLS handshake with 127.0.0.1:${port} failed: it does not speak HTTPS there (try http://)`);
+      assert.equal(
+        line,
+        `Error: TLS handshake with 127.0.0.1:${port} failed: it does not speak HTTPS there (try http://)`,
+      );
     } finally {
       await client.stop();
       plain.close();
@@ -83,12 +105,21 @@ describe('command-line errors', () => {
       const squatter = createServer().listen(0, '127.0.0.1');
       await once(squatter, 'listening');
       const { port } = squatter.address() as { port: number };
-      const args = ['--host', '127.0.0.1', '--http-port', which === 'http' ? String(port) : '0', '--grpc-port', which === 'grpc' ? String(port) : '0'];
+      const args = [
+        '--host',
+        '127.0.0.1',
+        '--http-port',
+        which === 'http' ? String(port) : '0',
+        '--grpc-port',
+        which === 'grpc' ? String(port) : '0',
+      ];
       const { code, lines } = await run('server', args);
       squatter.close();
       assert.equal(code, 1);
       const printed = lines.filter((line) => line.trim() !== '');
-      assert.deepEqual(printed, [`server: ${which === 'http' ? 'HTTP' : 'gRPC'} port ${port} is already in use on 127.0.0.1`]);
+      assert.deepEqual(printed, [
+        `server: ${which === 'http' ? 'HTTP' : 'gRPC'} port ${port} is already in use on 127.0.0.1`,
+      ]);
     });
   }
 });

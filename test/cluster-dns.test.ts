@@ -59,9 +59,14 @@ describe('client-grpc over the cluster DNS', () => {
 
   it('with round_robin and the alternative resolver, reaches every pod the name resolves to', async () => {
     const target = `dns://127.0.0.1:${port}/${NAME}:${grpcPort}`;
-    const { code, lines } = await run('client-grpc', [target, '--lb', 'round_robin', '--count', '8', '--interval', '20'], 20_000, {
-      GRPC_NODE_USE_ALTERNATIVE_RESOLVER: 'true',
-    });
+    const { code, lines } = await run(
+      'client-grpc',
+      [target, '--lb', 'round_robin', '--count', '8', '--interval', '20'],
+      20_000,
+      {
+        GRPC_NODE_USE_ALTERNATIVE_RESOLVER: 'true',
+      },
+    );
     assert.equal(code, 0, lines.join('\n'));
     assert.deepEqual([...new Set(replies(lines).map(([, ip]) => ip))].sort(), ['127.249.40.8', '127.249.40.9']);
   });

@@ -28,7 +28,11 @@ describe("Jain's fairness index", () => {
 
 describe('shares and pods reached', () => {
   it('gives each pod its share of the calls, 0 for pods with none', () => {
-    assert.deepEqual(shares({ '10.0.0.1': 3, '10.0.0.2': 1 }, ['10.0.0.1', '10.0.0.2', '10.0.0.3']), { '10.0.0.1': 0.75, '10.0.0.2': 0.25, '10.0.0.3': 0 });
+    assert.deepEqual(shares({ '10.0.0.1': 3, '10.0.0.2': 1 }, ['10.0.0.1', '10.0.0.2', '10.0.0.3']), {
+      '10.0.0.1': 0.75,
+      '10.0.0.2': 0.25,
+      '10.0.0.3': 0,
+    });
     assert.deepEqual(shares({}, ['10.0.0.1']), { '10.0.0.1': 0 });
   });
 
@@ -51,7 +55,13 @@ describe('time to balance', () => {
 
   it('percentile takes the nearest rank', () => {
     assert.equal(percentile([5, 1, 3, 2, 4], 50), 3);
-    assert.equal(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 99), 99);
+    assert.equal(
+      percentile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        99,
+      ),
+      99,
+    );
     assert.ok(Number.isNaN(percentile([], 50)));
   });
 });
@@ -81,13 +91,17 @@ const calls = (from: number, to: number, pods: string[]): Array<[number, string]
 
 describe('the verdict per strategy', () => {
   it('a balanced strategy: every pod, even, no call lost while scaling down, its figures', () => {
-    const [result] = summarize(recordingOf([{
-      strategy: strategy('mesh'),
-      replies: [...calls(0, 11_050, ['10.0.0.1']), ...calls(11_050, 40_000, PODS)],
-      failures: [20_010],
-      latency: { p50: 0.9, p99: 2.0 },
-      cost: { cpuMs: 120, rssMiB: 60 },
-    }]));
+    const [result] = summarize(
+      recordingOf([
+        {
+          strategy: strategy('mesh'),
+          replies: [...calls(0, 11_050, ['10.0.0.1']), ...calls(11_050, 40_000, PODS)],
+          failures: [20_010],
+          latency: { p50: 0.9, p99: 2.0 },
+          cost: { cpuMs: 120, rssMiB: 60 },
+        },
+      ]),
+    );
     assert.equal(result?.ok, true);
     assert.equal(result?.podsReached, 5);
     assert.equal(result?.jain, 1);
@@ -98,37 +112,71 @@ describe('the verdict per strategy', () => {
   });
 
   it('an every-pod strategy that loses calls while scaling down, or misses a pod, gets a ✗', () => {
-    const lost = summarize(recordingOf([{ strategy: strategy('edge'), replies: calls(0, 40_000, PODS), failures: [31_000, 31_100] }]))[0];
+    const lost = summarize(
+      recordingOf([{ strategy: strategy('edge'), replies: calls(0, 40_000, PODS), failures: [31_000, 31_100] }]),
+    )[0];
     assert.equal(lost?.ok, false);
     assert.match(lost?.notes[0] ?? '', /2 calls lost while scaling down/);
-    const missed = summarize(recordingOf([{ strategy: strategy('xds'), replies: calls(0, 40_000, PODS.slice(0, 4)), failures: [] }]))[0];
+    const missed = summarize(
+      recordingOf([{ strategy: strategy('xds'), replies: calls(0, 40_000, PODS.slice(0, 4)), failures: [] }]),
+    )[0];
     assert.equal(missed?.ok, false);
     assert.equal(missed?.podsReached, 4);
   });
 
   it('l4 and dns must stay on their first pod: a spread is a ✗ for them', () => {
-    const stuck = summarize(recordingOf([{ strategy: strategy('l4'), replies: calls(0, 40_000, ['10.0.0.1']), failures: [] }]))[0];
+    const stuck = summarize(
+      recordingOf([{ strategy: strategy('l4'), replies: calls(0, 40_000, ['10.0.0.1']), failures: [] }]),
+    )[0];
     assert.equal(stuck?.ok, true);
     assert.equal(stuck?.jain, 0.2);
     assert.equal(stuck?.firstCallMs, null);
-    const spread = summarize(recordingOf([{ strategy: strategy('dns'), replies: calls(0, 40_000, PODS), failures: [] }]))[0];
+    const spread = summarize(
+      recordingOf([{ strategy: strategy('dns'), replies: calls(0, 40_000, PODS), failures: [] }]),
+    )[0];
     assert.equal(spread?.ok, false);
     // dns on one pod, but an added one: it did learn of the new pods
-    const moved = summarize(recordingOf([{ strategy: strategy('dns'), replies: [...calls(0, 12_000, ['10.0.0.1']), ...calls(12_000, 40_000, ['10.0.0.4'])], failures: [] }]))[0];
+    const moved = summarize(
+      recordingOf([
+        {
+          strategy: strategy('dns'),
+          replies: [...calls(0, 12_000, ['10.0.0.1']), ...calls(12_000, 40_000, ['10.0.0.4'])],
+          failures: [],
+        },
+      ]),
+    )[0];
     assert.equal(moved?.podsReached, 1);
     assert.equal(moved?.ok, false);
   });
 
   it('+age strategies must reach an added pod; one reached only after the kill does not count', () => {
-    const aged = summarize(recordingOf([{ strategy: strategy('dns+age'), replies: [...calls(0, 15_000, ['10.0.0.1']), ...calls(15_000, 40_000, PODS)], failures: [] }]))[0];
+    const aged = summarize(
+      recordingOf([
+        {
+          strategy: strategy('dns+age'),
+          replies: [...calls(0, 15_000, ['10.0.0.1']), ...calls(15_000, 40_000, PODS)],
+          failures: [],
+        },
+      ]),
+    )[0];
     assert.equal(aged?.ok, true);
-    const late = summarize(recordingOf([{ strategy: strategy('l4+age'), replies: [...calls(0, 20_000, ['10.0.0.1']), ...calls(20_000, 40_000, ['10.0.0.3'])], failures: [] }]))[0];
+    const late = summarize(
+      recordingOf([
+        {
+          strategy: strategy('l4+age'),
+          replies: [...calls(0, 20_000, ['10.0.0.1']), ...calls(20_000, 40_000, ['10.0.0.3'])],
+          failures: [],
+        },
+      ]),
+    )[0];
     assert.equal(late?.ok, false);
     assert.equal(late?.firstCallMs, null);
   });
 
   it('a strategy that could not run has null figures and says why', () => {
-    const [result] = summarize(recordingOf([{ strategy: strategy('edge'), unavailable: 'nginx is not installed', replies: [], failures: [] }]));
+    const [result] = summarize(
+      recordingOf([{ strategy: strategy('edge'), unavailable: 'nginx is not installed', replies: [], failures: [] }]),
+    );
     assert.equal(result?.ok, null);
     assert.equal(result?.podsReached, null);
     assert.deepEqual(result?.notes, ['nginx is not installed']);

@@ -13,7 +13,12 @@ const SETTINGS = Buffer.from([0, 0, 0, 0x4, 0, 0, 0, 0, 0]); // an empty SETTING
 const DATA_ON_STREAM_0 = Buffer.from([0, 0, 1, 0x0, 0, 0, 0, 0, 0, 0x41]); // a protocol error
 
 /** Opens a raw TCP connection, writes `bytes`, and resolves when the server closes it (or 'open' after waitMs). */
-async function closedByServer(port: number, bytes: Buffer, waitMs: number, onConnect?: (socket: Socket) => void): Promise<'closed' | 'open'> {
+async function closedByServer(
+  port: number,
+  bytes: Buffer,
+  waitMs: number,
+  onConnect?: (socket: Socket) => void,
+): Promise<'closed' | 'open'> {
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => undefined);
   socket.on('data', () => undefined); // read what the server sends (SETTINGS, PING, GOAWAY), answer nothing
@@ -32,14 +37,25 @@ describe('addr-server gRPC connections', () => {
   let server: ServerProcess;
   before(async () => {
     server = await startServer('10.1.0.8', [
-      '--idle-timeout-ms', '800', '--keepalive-ms', '60000', '--max-connections', '3',
+      '--idle-timeout-ms',
+      '800',
+      '--keepalive-ms',
+      '60000',
+      '--max-connections',
+      '3',
     ]);
   });
   after(() => server.stop());
 
   it('closes a connection that sends something other than HTTP/2 at once', async () => {
-    assert.equal(await closedByServer(server.grpcPort, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 5000), 'closed');
-    assert.equal(await closedByServer(server.grpcPort, Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3]), 5000), 'closed');
+    assert.equal(
+      await closedByServer(server.grpcPort, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 5000),
+      'closed',
+    );
+    assert.equal(
+      await closedByServer(server.grpcPort, Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3]), 5000),
+      'closed',
+    );
   });
 
   it('closes a connection that stalls half-way through the HTTP/2 preface', async () => {
@@ -51,7 +67,10 @@ describe('addr-server gRPC connections', () => {
   });
 
   it('closes the connection after a protocol error', async () => {
-    assert.equal(await closedByServer(server.grpcPort, Buffer.concat([PREFACE, SETTINGS, DATA_ON_STREAM_0]), 5000), 'closed');
+    assert.equal(
+      await closedByServer(server.grpcPort, Buffer.concat([PREFACE, SETTINGS, DATA_ON_STREAM_0]), 5000),
+      'closed',
+    );
   });
 
   it('refuses connections beyond --max-connections, and still answers once they are gone', async () => {
@@ -65,7 +84,11 @@ describe('addr-server gRPC connections', () => {
       }),
     );
     try {
-      assert.equal(await closedByServer(server.grpcPort, Buffer.alloc(0), 400), 'closed', 'a fourth connection is refused');
+      assert.equal(
+        await closedByServer(server.grpcPort, Buffer.alloc(0), 400),
+        'closed',
+        'a fourth connection is refused',
+      );
     } finally {
       held.forEach((socket) => socket.destroy());
     }
@@ -76,7 +99,14 @@ describe('addr-server gRPC connections', () => {
 
 describe('addr-server keepalive', () => {
   it('closes the connection of a peer that does not answer its pings (one that hung or vanished)', async () => {
-    const server = await startServer('10.1.0.8', ['--idle-timeout-ms', '0', '--keepalive-ms', '500', '--keepalive-timeout-ms', '500']);
+    const server = await startServer('10.1.0.8', [
+      '--idle-timeout-ms',
+      '0',
+      '--keepalive-ms',
+      '500',
+      '--keepalive-timeout-ms',
+      '500',
+    ]);
     try {
       assert.equal(await closedByServer(server.grpcPort, Buffer.concat([PREFACE, SETTINGS]), 10_000), 'closed');
     } finally {
@@ -85,7 +115,14 @@ describe('addr-server keepalive', () => {
   });
 
   it('keeps the connection of a peer that answers its pings', async () => {
-    const server = await startServer('10.1.0.8', ['--idle-timeout-ms', '0', '--keepalive-ms', '300', '--keepalive-timeout-ms', '300']);
+    const server = await startServer('10.1.0.8', [
+      '--idle-timeout-ms',
+      '0',
+      '--keepalive-ms',
+      '300',
+      '--keepalive-timeout-ms',
+      '300',
+    ]);
     try {
       const { connect: h2connect } = await import('node:http2');
       const session = h2connect(`http://127.0.0.1:${server.grpcPort}`); // node answers pings by itself

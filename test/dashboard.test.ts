@@ -15,7 +15,14 @@ import { scrape, labelSets } from './support/prometheus.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Headless, and nothing that phones home: this test reaches loopback only.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const SCREENSHOTS = `${root}.cache/screenshots`;
 
 async function browse(url: string) {
@@ -29,7 +36,8 @@ async function browse(url: string) {
   const page = context.pages()[0] ?? (await context.newPage());
   const problems: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.push(`console ${message.type()}: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   await page.goto(url);
@@ -40,7 +48,7 @@ const readyRows = (page: Page) => page.locator('#pods tr[data-state="Ready"]');
 const panel = (page: Page, name: string) => page.getByRole('region', { name });
 
 describe('the dashboard in Chromium', () => {
-  it('scale to 5 from the page: 5 pods turn ready, the mesh client and the k8s:/// client reach all 5, the Service\'s gRPC client stays on one; a pod deleted from the page is replaced; kubectl\'s scale shows at once', async () => {
+  it("scale to 5 from the page: 5 pods turn ready, the mesh client and the k8s:/// client reach all 5, the Service's gRPC client stays on one; a pod deleted from the page is replaced; kubectl's scale shows at once", async () => {
     const lab = await labUp(2, ['--interval', '200']);
     const browser = await browse(`http://127.0.0.1:${lab.dashboard}/`);
     const { page } = browser;
@@ -55,25 +63,42 @@ describe('the dashboard in Chromium', () => {
       const grpcService = panel(page, 'client-grpc through the Service (L4)');
       await mesh.getByText(/5 of 5 ready pods answered/).waitFor({ timeout: 30_000 });
       await grpcService.getByText(/1 of 5 ready pods answered/).waitFor();
-      await panel(page, 'client-grpc on k8s:/// (balances by itself)').getByText(/5 of 5 ready pods answered/).waitFor({ timeout: 30_000 });
+      await panel(page, 'client-grpc on k8s:/// (balances by itself)')
+        .getByText(/5 of 5 ready pods answered/)
+        .waitFor({ timeout: 30_000 });
       assert.equal(await mesh.getByRole('listitem').count(), 5, 'the mesh client: a bar per pod');
       assert.equal(await grpcService.getByRole('listitem').count(), 1, "the Service's gRPC client: one pod");
       // The lab's /metrics agree: the in-mesh client's calls came from 5 pods, the Service's gRPC client's from 1.
       const scraped = await scrape(`http://127.0.0.1:${lab.dashboard}/metrics`);
-      const podsOf = (via: string) => new Set(labelSets(scraped, 'lab_client_calls_total').filter((l) => l.client === 'client-grpc' && l.via === via).map((l) => l.pod_ip));
+      const podsOf = (via: string) =>
+        new Set(
+          labelSets(scraped, 'lab_client_calls_total')
+            .filter((l) => l.client === 'client-grpc' && l.via === via)
+            .map((l) => l.pod_ip),
+        );
       assert.equal(podsOf('mesh').size, 5);
       assert.equal(podsOf('service').size, 1);
 
       // Round-robin: once the last 10 s all fall after the scale, each pod has a fifth of the mesh's calls.
-      await waitUntil('the mesh client\'s calls are spread evenly', async () => {
-        const shares = await mesh.locator('li .figure').evaluateAll((figures) => figures.map((figure) => Number.parseInt(figure.textContent ?? '', 10)));
-        return shares.length === 5 && shares.every((share) => share >= 16 && share <= 24);
-      }, 30_000);
+      await waitUntil(
+        "the mesh client's calls are spread evenly",
+        async () => {
+          const shares = await mesh
+            .locator('li .figure')
+            .evaluateAll((figures) => figures.map((figure) => Number.parseInt(figure.textContent ?? '', 10)));
+          return shares.length === 5 && shares.every((share) => share >= 16 && share <= 24);
+        },
+        30_000,
+      );
       mkdirSync(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: `${SCREENSHOTS}/dashboard.png`, fullPage: true });
       await page.setViewportSize({ width: 390, height: 844 });
       // On a phone the page fits its width once the charts have followed it (the pods table scrolls by itself).
-      await page.waitForFunction('document.documentElement.scrollWidth <= document.documentElement.clientWidth', undefined, { timeout: 5000 });
+      await page.waitForFunction(
+        'document.documentElement.scrollWidth <= document.documentElement.clientWidth',
+        undefined,
+        { timeout: 5000 },
+      );
       await page.screenshot({ path: `${SCREENSHOTS}/dashboard-phone.png`, fullPage: true });
       await page.setViewportSize({ width: 1280, height: 900 });
 
@@ -81,10 +106,18 @@ describe('the dashboard in Chromium', () => {
       await page.getByRole('button', { name: `Delete pod ${victim}` }).click();
       await page.getByText(`kubectl delete pod -n grpc-lb ${victim}: deleted`).waitFor();
       await page.locator(`#pods tr[data-pod="${victim}"][data-state="Terminating"]`).waitFor();
-      await waitUntil('the deleted pod is gone and replaced', async () => {
-        const names = await readyRows(page).evaluateAll((rows) => rows.map((row) => row.getAttribute('data-pod')));
-        return names.length === 5 && !names.includes(victim) && (await page.locator(`#pods tr[data-pod="${victim}"]`).count()) === 0;
-      }, 60_000);
+      await waitUntil(
+        'the deleted pod is gone and replaced',
+        async () => {
+          const names = await readyRows(page).evaluateAll((rows) => rows.map((row) => row.getAttribute('data-pod')));
+          return (
+            names.length === 5 &&
+            !names.includes(victim) &&
+            (await page.locator(`#pods tr[data-pod="${victim}"]`).count()) === 0
+          );
+        },
+        60_000,
+      );
 
       const kubectl = kubectlFor(lab.kubeconfig);
       const scaled = await kubectl(['scale', '-n', 'grpc-lb', '--replicas=2', 'deployment/addr-server']);
@@ -121,20 +154,30 @@ describe("the dashboard's endpoints under bad input", () => {
       const garbage = await new Promise<string>((resolve) => {
         let text = '';
         const socket = connect(port, '127.0.0.1', () => socket.end('\x16\x03\x01 not http at all\r\n\r\n'));
-        socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('close', () => resolve(text));
+        socket
+          .setEncoding('utf8')
+          .on('data', (chunk: string) => (text += chunk))
+          .on('close', () => resolve(text));
       });
       assert.match(garbage, /^HTTP\/1\.1 400 Bad Request/);
 
       // A flood of live views: the first 32 are served, the rest told why; closing them frees the places.
-      const feeds = await Promise.all(Array.from({ length: 40 }, () => raw(port, 'GET', '/events', {}, undefined, 1500)));
+      const feeds = await Promise.all(
+        Array.from({ length: 40 }, () => raw(port, 'GET', '/events', {}, undefined, 1500)),
+      );
       assert.equal(feeds.filter((feed) => feed.status === 200 && feed.text.includes('event: hello')).length, 32);
       const refused = feeds.filter((feed) => feed.status === 503);
       assert.equal(refused.length, 8);
       assert.match(refused[0]?.text ?? '', /too many live views open \(32\); close one and reload/);
-      await waitUntil('a live view can be opened again', async () => (await raw(port, 'GET', '/events', {}, undefined, 300)).status === 200);
+      await waitUntil(
+        'a live view can be opened again',
+        async () => (await raw(port, 'GET', '/events', {}, undefined, 300)).status === 200,
+      );
 
       // A flood of requests, all at once: every one gets its answer.
-      const flood = await Promise.all(Array.from({ length: 400 }, (_, i) => raw(port, i % 2 ? 'GET' : 'DELETE', i % 3 ? `/x${i}` : '/metrics')));
+      const flood = await Promise.all(
+        Array.from({ length: 400 }, (_, i) => raw(port, i % 2 ? 'GET' : 'DELETE', i % 3 ? `/x${i}` : '/metrics')),
+      );
       assert.deepEqual([...new Set(flood.map((answer) => answer.status))].sort(), [200, 404, 405]);
 
       // Bad scale values, sent as the page sends its scale (from the dashboard's origin, to the API).
@@ -149,7 +192,11 @@ describe("the dashboard's endpoints under bad input", () => {
       }
       const notJson = await patch('{"spec":');
       assert.equal(notJson.status, 400);
-      const preflight = await raw(lab.api, 'OPTIONS', scalePath, { origin, 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'content-type' });
+      const preflight = await raw(lab.api, 'OPTIONS', scalePath, {
+        origin,
+        'access-control-request-method': 'PATCH',
+        'access-control-request-headers': 'content-type',
+      });
       assert.equal(preflight.status, 204);
       assert.equal(preflight.headers['access-control-allow-origin'], origin);
       const foreign = await patch('{"spec":{"replicas":3}}', 'http://attacker.example');
@@ -159,7 +206,10 @@ describe("the dashboard's endpoints under bad input", () => {
       // Still serving: the page, the metrics, the feed, the API.
       assert.equal((await raw(port, 'GET', '/')).status, 200);
       assert.equal((await raw(port, 'GET', '/metrics')).status, 200);
-      assert.match((await raw(port, 'GET', '/events', {}, undefined, 500)).text, /event: hello\ndata: .*"replicas":\{"replicas":2/);
+      assert.match(
+        (await raw(port, 'GET', '/events', {}, undefined, 500)).text,
+        /event: hello\ndata: .*"replicas":\{"replicas":2/,
+      );
       assert.equal((await raw(lab.api, 'GET', '/version')).status, 200);
     } finally {
       await lab.stop();
@@ -170,9 +220,26 @@ describe("the dashboard's endpoints under bad input", () => {
     const squatter = start('server', ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0']);
     const taken = Number((await squatter.waitFor(/http=127\.0\.0\.1:(\d+)/))[1]);
     try {
-      const { code, lines } = await run('lab', ['up', '--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0', '--api-port', '0', '--dashboard-port', String(taken)]);
+      const { code, lines } = await run('lab', [
+        'up',
+        '--http-node-port',
+        '0',
+        '--grpc-node-port',
+        '0',
+        '--mesh-port',
+        '0',
+        '--api-port',
+        '0',
+        '--dashboard-port',
+        String(taken),
+      ]);
       assert.equal(code, 1);
-      assert.deepEqual(lines.filter((line) => line.trim() !== ''), [`lab: port ${taken} (the dashboard) is already in use on 127.0.0.1 — another lab? Change it with --dashboard-port`]);
+      assert.deepEqual(
+        lines.filter((line) => line.trim() !== ''),
+        [
+          `lab: port ${taken} (the dashboard) is already in use on 127.0.0.1 — another lab? Change it with --dashboard-port`,
+        ],
+      );
     } finally {
       await squatter.stop();
     }

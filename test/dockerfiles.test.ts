@@ -69,7 +69,10 @@ describe('Dockerfiles', () => {
           }
         }
       }
-      assert.ok(ignore.ignores('node_modules') && ignore.ignores('out') && ignore.ignores('.git'), 'context stays small');
+      assert.ok(
+        ignore.ignores('node_modules') && ignore.ignores('out') && ignore.ignores('.git'),
+        'context stays small',
+      );
     });
 
     it(`${file}: is multi-stage; the final stage copies only the build's out/ and runs as non-root`, () => {
@@ -80,7 +83,10 @@ describe('Dockerfiles', () => {
         assert.equal(copy.from, stages[0]?.name, 'the final stage copies from the build stage only');
         assert.deepEqual(copy.sources, ['/src/out/']);
       }
-      assert.ok(!final.instructions.some((i) => i.getKeyword() === 'RUN'), 'nothing is compiled or installed in the final stage');
+      assert.ok(
+        !final.instructions.some((i) => i.getKeyword() === 'RUN'),
+        'nothing is compiled or installed in the final stage',
+      );
       const user = final.instructions.filter((i) => i.getKeyword() === 'USER').at(-1);
       assert.ok(user, 'the final stage sets USER');
       const [name] = (args(user)[0] ?? '').split(':');
@@ -99,8 +105,13 @@ describe('Dockerfiles', () => {
       assert.equal(relative, program);
       assert.match(readFileSync(`${root}scripts/build.mjs`, 'utf8'), new RegExp(`'${program}': |${program}: `));
       assert.ok(existsSync(`${root}out/${program}`), 'the build produced out/' + program);
-      const buildRun = stages[0]?.instructions.filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent());
-      assert.ok(buildRun?.some((cmd) => cmd?.includes('scripts/build.mjs')), 'the build stage runs scripts/build.mjs');
+      const buildRun = stages[0]?.instructions
+        .filter((i) => i.getKeyword() === 'RUN')
+        .map((i) => i.getArgumentsContent());
+      assert.ok(
+        buildRun?.some((cmd) => cmd?.includes('scripts/build.mjs')),
+        'the build stage runs scripts/build.mjs',
+      );
     });
   }
 });

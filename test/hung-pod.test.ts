@@ -15,7 +15,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Signals a pod that may have exited already. */
 function signal(server: ServerProcess, name: NodeJS.Signals): void {
-  if (server.child.exitCode === null && server.child.signalCode === null) process.kill(server.child.pid as number, name);
+  if (server.child.exitCode === null && server.child.signalCode === null)
+    process.kill(server.child.pid as number, name);
 }
 
 const pods: ServerProcess[] = [];
@@ -33,7 +34,13 @@ after(async () => {
 
 async function meshOver(servers: ServerProcess[], options: MeshOptions) {
   const endpoints = new Endpoints();
-  for (const [i, server] of servers.entries()) endpoints.add({ ip: `10.1.0.${8 + i}`, address: '127.0.0.1', httpPort: server.httpPort, grpcPort: server.grpcPort });
+  for (const [i, server] of servers.entries())
+    endpoints.add({
+      ip: `10.1.0.${8 + i}`,
+      address: '127.0.0.1',
+      httpPort: server.httpPort,
+      grpcPort: server.grpcPort,
+    });
   const mesh = new MeshProxy(endpoints, options);
   const events: string[] = [];
   mesh.on('event', (line) => events.push(line));
@@ -60,7 +67,11 @@ function rawGetAddr(port: number, grpcTimeout: string, waitMs = 10_000) {
       reject(new Error(`no answer within ${waitMs} ms`));
     }, waitMs);
     const request = session.request({
-      ':method': 'POST', ':path': '/addr.Addr/GetAddr', 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': grpcTimeout,
+      ':method': 'POST',
+      ':path': '/addr.Addr/GetAddr',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'grpc-timeout': grpcTimeout,
     });
     let headers: Record<string, unknown> = {};
     request.on('response', (received) => (headers = received));
@@ -68,7 +79,10 @@ function rawGetAddr(port: number, grpcTimeout: string, waitMs = 10_000) {
     request.on('close', () => {
       clearTimeout(guard);
       session.close();
-      resolve({ grpcStatus: Number(headers['grpc-status']), message: decodeURIComponent(String(headers['grpc-message'] ?? '')) });
+      resolve({
+        grpcStatus: Number(headers['grpc-status']),
+        message: decodeURIComponent(String(headers['grpc-message'] ?? '')),
+      });
     });
     request.resume();
     request.end(Buffer.from([0, 0, 0, 0, 0]));
@@ -80,7 +94,10 @@ for (const balancer of BALANCERS) {
     const back = balancer === 'round-robin' ? ', and takes it back once it answers' : '';
     it(`sends the stopped pod a few calls at most and keeps answering from the other${back}`, async () => {
       const [live, stopped] = [await pod('10.1.0.8'), await pod('10.1.0.9')];
-      const { mesh, port, events } = await meshOver([live, stopped], { balancer, keepalive: { intervalMs: 250, timeoutMs: 1000 } });
+      const { mesh, port, events } = await meshOver([live, stopped], {
+        balancer,
+        keepalive: { intervalMs: 250, timeoutMs: 1000 },
+      });
       const client = addrClient(port);
       const sentToStopped = () => mesh.requests.get('10.1.0.9') ?? 0;
       try {
@@ -99,9 +116,19 @@ for (const balancer of BALANCERS) {
         const context = `\noutcomes: ${JSON.stringify(outcomes)}\nmesh: ${events.join('\n')}`;
         assert.ok(sentToStopped() - before <= 5, `the stopped pod got ${sentToStopped() - before} calls${context}`);
         assert.ok(failed.length <= 5, `${failed.length} of 30 calls failed${context}`);
-        assert.ok(outcomes.every((o) => o.addr === '10.1.0.8' || o.code !== undefined), `only the live pod answers${context}`);
-        for (const { code } of failed) assert.ok(code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED, `code ${code}${context}`);
-        assert.ok(events.some((line) => /10\.1\.0\.9 .*out of the balancer/.test(line)), `the mesh says it set the pod aside${context}`);
+        assert.ok(
+          outcomes.every((o) => o.addr === '10.1.0.8' || o.code !== undefined),
+          `only the live pod answers${context}`,
+        );
+        for (const { code } of failed)
+          assert.ok(
+            code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED,
+            `code ${code}${context}`,
+          );
+        assert.ok(
+          events.some((line) => /10\.1\.0\.9 .*out of the balancer/.test(line)),
+          `the mesh says it set the pod aside${context}`,
+        );
 
         // With p2c-ewma the pod comes back as its latency peak (the calls it swallowed) decays over tens of
         // seconds, as with Linkerd; round-robin probes it as soon as the penalty is over.
@@ -113,7 +140,10 @@ for (const balancer of BALANCERS) {
           await pause(100);
         }
         assert.ok(answered, `the pod answers calls again after SIGCONT\nmesh: ${events.join('\n')}`);
-        assert.ok(events.some((line) => /10\.1\.0\.9 answered its probe: back in the balancer/.test(line)), events.join('\n'));
+        assert.ok(
+          events.some((line) => /10\.1\.0\.9 answered its probe: back in the balancer/.test(line)),
+          events.join('\n'),
+        );
       } finally {
         signal(stopped, 'SIGCONT');
         client.close();
@@ -124,7 +154,7 @@ for (const balancer of BALANCERS) {
 }
 
 describe('the mesh and its only pod stopped', () => {
-  it('ends a call at the caller\'s deadline with DEADLINE_EXCEEDED, even for a caller without a timer, and sets the pod aside after 7', async () => {
+  it("ends a call at the caller's deadline with DEADLINE_EXCEEDED, even for a caller without a timer, and sets the pod aside after 7", async () => {
     const stopped = await pod('10.1.0.8');
     // PINGs far apart, so that only the deadlines can tell
     const { mesh, port, events } = await meshOver([stopped], { keepalive: { intervalMs: 60_000, timeoutMs: 60_000 } });
@@ -139,7 +169,10 @@ describe('the mesh and its only pod stopped', () => {
       assert.equal(refused.grpcStatus, grpc.status.UNAVAILABLE, JSON.stringify(refused));
       assert.match(refused.message, /all 1 endpoints are failing/);
       assert.equal(mesh.requests.get('10.1.0.8'), 7, 'the eighth call never reached the pod');
-      assert.ok(events.some((line) => /10\.1\.0\.8 failed 7 calls in a row/.test(line)), events.join('\n'));
+      assert.ok(
+        events.some((line) => /10\.1\.0\.8 failed 7 calls in a row/.test(line)),
+        events.join('\n'),
+      );
     } finally {
       signal(stopped, 'SIGCONT');
       await mesh.close();
@@ -153,10 +186,16 @@ describe('the mesh and its only pod stopped', () => {
     try {
       assert.equal((await getAddr(client, 5000)).addr, '10.1.0.8');
       signal(stopped, 'SIGSTOP');
-      const outcome = await Promise.race([getAddr(client), pause(10_000).then(() => ({ code: undefined, details: 'still waiting after 10 s' }))]);
+      const outcome = await Promise.race([
+        getAddr(client),
+        pause(10_000).then(() => ({ code: undefined, details: 'still waiting after 10 s' })),
+      ]);
       assert.equal(outcome.code, grpc.status.UNAVAILABLE, JSON.stringify(outcome));
       assert.match(outcome.details ?? '', /10\.1\.0\.8 went silent: no answer to a PING within 1000 ms/);
-      assert.ok(events.some((line) => /10\.1\.0\.8 no answer to a PING within 1000 ms: out of the balancer/.test(line)), events.join('\n'));
+      assert.ok(
+        events.some((line) => /10\.1\.0\.8 no answer to a PING within 1000 ms: out of the balancer/.test(line)),
+        events.join('\n'),
+      );
     } finally {
       signal(stopped, 'SIGCONT');
       client.close();

@@ -17,7 +17,10 @@ const WINDOW_PER_POD = 4;
 
 /** Starts out/server as a pod: its own loopback address, the gRPC port every pod shares. */
 async function startPod(ip: string, grpcPort: number): Promise<Running> {
-  const proc = start('server', ['--host', ip, '--http-port', '0', '--grpc-port', String(grpcPort)], { POD_IP: ip, POD_NAME: `pod-${ip}` });
+  const proc = start('server', ['--host', ip, '--http-port', '0', '--grpc-port', String(grpcPort)], {
+    POD_IP: ip,
+    POD_NAME: `pod-${ip}`,
+  });
   await proc.waitFor(/msg=listening/);
   return proc;
 }
@@ -29,11 +32,16 @@ async function settlesOn(client: Running, pods: string[], what: string, timeoutM
   const expected = [...pods].sort().join(' ');
   let seen = '';
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) {
-    const recent = replies(client.lines).slice(since).slice(-window).map(([, ip]) => ip);
+    const recent = replies(client.lines)
+      .slice(since)
+      .slice(-window)
+      .map(([, ip]) => ip);
     seen = [...new Set(recent)].sort().join(' ');
     if (recent.length === window && seen === expected) return;
   }
-  assert.fail(`${what}: the last ${window} replies came from [${seen}], not [${expected}]; client printed:\n${client.lines.slice(-30).join('\n')}`);
+  assert.fail(
+    `${what}: the last ${window} replies came from [${seen}], not [${expected}]; client printed:\n${client.lines.slice(-30).join('\n')}`,
+  );
 }
 
 /** Polls `done` until it holds (bounded: fails after timeoutMs, saying what it waited for). */
@@ -50,7 +58,8 @@ describe('k8s:/// resolver against a Kubernetes API', () => {
   let port: number;
   const pods: Running[] = [];
   let client: Running;
-  const slice = (name: string, endpoints: Endpoint[]) => api.apply(name, 'addr-server', { name: 'grpc', port }, endpoints);
+  const slice = (name: string, endpoints: Endpoint[]) =>
+    api.apply(name, 'addr-server', { name: 'grpc', port }, endpoints);
 
   before(async () => {
     api = new SliceApi(await freePort());
@@ -58,7 +67,9 @@ describe('k8s:/// resolver against a Kubernetes API', () => {
     port = await freePort();
     for (let n = 1; n <= 5; n += 1) pods.push(await startPod(pod(n), port));
     slice('addr-server-a', [{ ip: pod(1), ready: true }, { ip: pod(2) }, { ip: pod(3), ready: false }]);
-    client = start('client-grpc', ['k8s:///addr-server.grpc-lb:grpc', '--interval', '20'], { KUBECONFIG: await api.kubeconfig });
+    client = start('client-grpc', ['k8s:///addr-server.grpc-lb:grpc', '--interval', '20'], {
+      KUBECONFIG: await api.kubeconfig,
+    });
   });
 
   after(async () => {
@@ -107,11 +118,21 @@ describe('k8s:/// resolver against a Kubernetes API', () => {
     await settlesOn(client, [pod(4)], 'slice a empty');
     const before = client.lines.length;
     slice('addr-server-b', [{ ip: pod(4), ready: false }]);
-    await waitUntil('3 errors that say why', () => client.lines.slice(before).filter((line) => /^Error: UNAVAILABLE: .*Service addr-server\.grpc-lb has no ready endpoints/.test(line)).length >= 3);
+    await waitUntil(
+      '3 errors that say why',
+      () =>
+        client.lines
+          .slice(before)
+          .filter((line) => /^Error: UNAVAILABLE: .*Service addr-server\.grpc-lb has no ready endpoints/.test(line))
+          .length >= 3,
+    );
   });
 
   it('with no pod ready, the serving ones that are terminating stand in (as kube-proxy does)', async () => {
-    slice('addr-server-b', [{ ip: pod(4), ready: false, serving: true, terminating: true }, { ip: pod(5), ready: false, serving: false, terminating: true }]);
+    slice('addr-server-b', [
+      { ip: pod(4), ready: false, serving: true, terminating: true },
+      { ip: pod(5), ready: false, serving: false, terminating: true },
+    ]);
     await settlesOn(client, [pod(4)], 'pod 4 terminating but serving');
     slice('addr-server-a', [{ ip: pod(1), ready: true }]);
     await settlesOn(client, [pod(1)], 'a ready pod again: the terminating one is dropped');
@@ -123,7 +144,11 @@ describe('k8s:/// resolver against a Kubernetes API', () => {
     await api.close();
     const before = client.lines.length;
     await settlesOn(client, [pod(1), pod(2)], 'while the API is gone');
-    assert.deepEqual(client.lines.slice(before).filter((line) => line.startsWith('Error')), [], 'calls failed while the pods were up');
+    assert.deepEqual(
+      client.lines.slice(before).filter((line) => line.startsWith('Error')),
+      [],
+      'calls failed while the pods were up',
+    );
     slice('addr-server-b', [{ ip: pod(5) }]);
     await api.listen();
     await settlesOn(client, [pod(1), pod(2), pod(5)], 'after the API is back');
@@ -156,7 +181,11 @@ describe('k8s:/// resolver: errors', () => {
   it('an API not there yet: Error: UNAVAILABLE on each call, carries on, then reaches the pods', async () => {
     const client = start('client-grpc', [`k8s:///addr-server:${port}`, '--interval', '50'], { KUBECONFIG: kubeconfig });
     try {
-      await waitUntil('3 errors', () => client.lines.filter((line) => /^Error: UNAVAILABLE: Kubernetes API: .*ECONNREFUSED/.test(line)).length >= 3);
+      await waitUntil(
+        '3 errors',
+        () =>
+          client.lines.filter((line) => /^Error: UNAVAILABLE: Kubernetes API: .*ECONNREFUSED/.test(line)).length >= 3,
+      );
       await listening();
       await settlesOn(client, [pod(11)], 'once the API answers');
     } finally {
@@ -164,20 +193,33 @@ describe('k8s:/// resolver: errors', () => {
     }
   });
 
-  it('takes the namespace from the kubeconfig and a port number as the pods\' port: --count replies, exit 0', async () => {
+  it("takes the namespace from the kubeconfig and a port number as the pods' port: --count replies, exit 0", async () => {
     await listening();
-    const { code, lines } = await run('client-grpc', [`k8s:///addr-server:${port}`, '--interval', '10', '--count', '5'], 20_000, { KUBECONFIG: kubeconfig });
+    const { code, lines } = await run(
+      'client-grpc',
+      [`k8s:///addr-server:${port}`, '--interval', '10', '--count', '5'],
+      20_000,
+      { KUBECONFIG: kubeconfig },
+    );
     assert.equal(code, 0, lines.join('\n'));
-    assert.deepEqual(replies(lines).map(([, ip]) => ip), Array(5).fill(pod(11)));
+    assert.deepEqual(
+      replies(lines).map(([, ip]) => ip),
+      Array(5).fill(pod(11)),
+    );
   });
 
   it('--count 1 exits as soon as the reply is in, while its watch is still being opened', async () => {
     await listening();
     const slow = await slowWatchKubeconfig(api, 500);
     try {
-      const { code, lines } = await run('client-grpc', [`k8s:///addr-server:${port}`, '--count', '1'], 10_000, { KUBECONFIG: slow.kubeconfig });
+      const { code, lines } = await run('client-grpc', [`k8s:///addr-server:${port}`, '--count', '1'], 10_000, {
+        KUBECONFIG: slow.kubeconfig,
+      });
       assert.equal(code, 0, `no exit within 10 s (a watch left open holds the process 30 s):\n${lines.join('\n')}`);
-      assert.deepEqual(replies(lines).map(([, ip]) => ip), [pod(11)]);
+      assert.deepEqual(
+        replies(lines).map(([, ip]) => ip),
+        [pod(11)],
+      );
     } finally {
       slow.close();
     }
@@ -186,7 +228,10 @@ describe('k8s:/// resolver: errors', () => {
   const unresolvable: Array<[string, RegExp]> = [
     ['k8s:///no-such-service.grpc-lb:grpc', /no EndpointSlice for Service no-such-service\.grpc-lb \(no such Service/],
     ['k8s:///addr-server.default:grpc', /no EndpointSlice for Service addr-server\.default/],
-    ['k8s:///addr-server:http', /Service addr-server\.grpc-lb has no port named "http" \(its endpoints serve grpc=\d+\)/],
+    [
+      'k8s:///addr-server:http',
+      /Service addr-server\.grpc-lb has no port named "http" \(its endpoints serve grpc=\d+\)/,
+    ],
     ['k8s:///addr-server:9', /Service addr-server\.grpc-lb has no endpoint port 9 \(its endpoints serve grpc=\d+\)/],
   ];
   for (const [target, message] of unresolvable) {
@@ -194,7 +239,11 @@ describe('k8s:/// resolver: errors', () => {
       await listening();
       const client = start('client-grpc', [target, '--interval', '20'], { KUBECONFIG: kubeconfig });
       try {
-        await waitUntil(`3 lines matching ${message}`, () => client.lines.filter((line) => line.startsWith('Error: UNAVAILABLE: ') && message.test(line)).length >= 3);
+        await waitUntil(
+          `3 lines matching ${message}`,
+          () =>
+            client.lines.filter((line) => line.startsWith('Error: UNAVAILABLE: ') && message.test(line)).length >= 3,
+        );
         assert.equal(replies(client.lines).length, 0);
       } finally {
         assert.equal(await client.stop(), 0);
@@ -204,7 +253,10 @@ describe('k8s:/// resolver: errors', () => {
 
   it('no kubeconfig and no service account: says so', async () => {
     const home = mkdtempSync(`${tmpdir()}/grpc-lb-home-`);
-    const client = start('client-grpc', ['k8s:///addr-server:grpc', '--interval', '20'], { KUBECONFIG: '', HOME: home });
+    const client = start('client-grpc', ['k8s:///addr-server:grpc', '--interval', '20'], {
+      KUBECONFIG: '',
+      HOME: home,
+    });
     try {
       await client.waitFor(/^Error: UNAVAILABLE: Kubernetes API: no kubeconfig: set KUBECONFIG/);
     } finally {
@@ -234,27 +286,49 @@ describe('k8s:/// targets client-grpc refuses (usage, exit 2)', () => {
   }
 
   it('the cluster DNS forms parse to the same Service', () => {
-    for (const target of ['k8s:///addr-server.grpc-lb:grpc', 'k8s:///addr-server.grpc-lb.svc:grpc', 'k8s:///addr-server.grpc-lb.svc.cluster.local:grpc']) {
+    for (const target of [
+      'k8s:///addr-server.grpc-lb:grpc',
+      'k8s:///addr-server.grpc-lb.svc:grpc',
+      'k8s:///addr-server.grpc-lb.svc.cluster.local:grpc',
+    ]) {
       assert.deepEqual(parseK8sTarget(target), { service: 'addr-server', namespace: 'grpc-lb', port: 'grpc' });
     }
-    assert.deepEqual(parseK8sTarget('k8s:///addr-server:30051'), { service: 'addr-server', namespace: undefined, port: 30051 });
+    assert.deepEqual(parseK8sTarget('k8s:///addr-server:30051'), {
+      service: 'addr-server',
+      namespace: undefined,
+      port: 30051,
+    });
   });
 });
 
 describe('EndpointSlices to endpoints', () => {
   type Conditions = NonNullable<V1EndpointSlice['endpoints']>[number]['conditions'];
-  const slice = (name: string, port: { name?: string; port: number }, endpoints: Array<[string, Conditions?]>, addressType = 'IPv4'): V1EndpointSlice => ({
+  const slice = (
+    name: string,
+    port: { name?: string; port: number },
+    endpoints: Array<[string, Conditions?]>,
+    addressType = 'IPv4',
+  ): V1EndpointSlice => ({
     metadata: { name },
     addressType,
     ports: [port],
     endpoints: endpoints.map(([ip, conditions]) => ({ addresses: [ip], conditions })),
   });
   const hosts = (slices: V1EndpointSlice[], port: number | string) =>
-    endpointsOf(slices, port, 's.ns').endpoints.map((e) => e.addresses.map((a) => ('host' in a ? `${a.host}:${a.port}` : a.path)).join(','));
+    endpointsOf(slices, port, 's.ns').endpoints.map((e) =>
+      e.addresses.map((a) => ('host' in a ? `${a.host}:${a.port}` : a.path)).join(','),
+    );
 
   it('merges all slices, each pod once, ready if any copy of it is', () => {
-    const a = slice('a', { name: 'grpc', port: 8 }, [['10.0.0.1', { ready: true }], ['10.0.0.2', { ready: false }]]);
-    const b = slice('b', { name: 'grpc', port: 8 }, [['10.0.0.2', { ready: true }], ['10.0.0.1', { ready: true }], ['10.0.0.3', {}]]);
+    const a = slice('a', { name: 'grpc', port: 8 }, [
+      ['10.0.0.1', { ready: true }],
+      ['10.0.0.2', { ready: false }],
+    ]);
+    const b = slice('b', { name: 'grpc', port: 8 }, [
+      ['10.0.0.2', { ready: true }],
+      ['10.0.0.1', { ready: true }],
+      ['10.0.0.3', {}],
+    ]);
     assert.deepEqual(hosts([a, b], 'grpc'), ['10.0.0.1:8', '10.0.0.2:8', '10.0.0.3:8']);
   });
 
@@ -267,7 +341,11 @@ describe('EndpointSlices to endpoints', () => {
 
   it('leaves out FQDN slices and pods that are neither ready nor serving while terminating', () => {
     const fqdn = slice('f', { port: 8 }, [['pod.example.com']], 'FQDN');
-    const a = slice('a', { port: 8 }, [['10.0.0.1', { ready: false, serving: true, terminating: false }], ['10.0.0.2', { ready: false, serving: true, terminating: true }], ['10.0.0.4', { ready: true }]]);
+    const a = slice('a', { port: 8 }, [
+      ['10.0.0.1', { ready: false, serving: true, terminating: false }],
+      ['10.0.0.2', { ready: false, serving: true, terminating: true }],
+      ['10.0.0.4', { ready: true }],
+    ]);
     assert.deepEqual(hosts([fqdn, a], 8), ['10.0.0.4:8']);
     a.endpoints?.pop();
     assert.deepEqual(hosts([fqdn, a], 8), ['10.0.0.2:8'], 'serving and terminating stands in when none is ready');

@@ -44,7 +44,10 @@ describe('the Kubernetes API, through the real kubectl', () => {
     port = await api.listen(0);
     kubeconfig = await writeKubeconfig(api.url, `${mkdtempSync(`${tmpdir()}/grpc-lb-kubeconfig-`)}/config`);
     kubectl = kubectlFor(kubeconfig);
-    await waitUntil('the first pod is ready', () => store.read('deployments', NS, 'addr-server').status?.readyReplicas === 1);
+    await waitUntil(
+      'the first pod is ready',
+      () => store.read('deployments', NS, 'addr-server').status?.readyReplicas === 1,
+    );
   });
   after(async () => {
     cluster.stop();
@@ -59,14 +62,25 @@ describe('the Kubernetes API, through the real kubectl', () => {
     const rollout = await kubectl(['rollout', 'status', '-n', NS, 'deployment/addr-server']);
     assert.equal(rollout.code, 0, rollout.stderr);
     assert.match(rollout.stdout, /deployment "addr-server" successfully rolled out\n$/);
-    assert.equal(store.read('deployments', NS, 'addr-server').status?.availableReplicas, 5, 'rollout status returned before the pods were available');
+    assert.equal(
+      store.read('deployments', NS, 'addr-server').status?.availableReplicas,
+      5,
+      'rollout status returned before the pods were available',
+    );
   });
 
   it('kubectl scale --current-replicas checks the Scale first, then writes it whole (PUT)', async () => {
     const stale = await kubectl(['scale', '-n', NS, '--current-replicas=4', '--replicas=5', 'deployment/addr-server']);
     assert.equal(stale.code, 1);
     assert.match(stale.stderr, /Expected replicas to be 4, was 5/);
-    const current = await kubectl(['scale', '-n', NS, '--current-replicas=5', '--replicas=5', 'deployment/addr-server']);
+    const current = await kubectl([
+      'scale',
+      '-n',
+      NS,
+      '--current-replicas=5',
+      '--replicas=5',
+      'deployment/addr-server',
+    ]);
     assert.equal(current.code, 0, current.stderr);
     assert.equal(current.stdout, 'deployment.apps/addr-server scaled\n');
   });
@@ -75,7 +89,17 @@ describe('the Kubernetes API, through the real kubectl', () => {
     const { code, stdout } = await kubectl(['get', 'pods', '-n', NS, '-o', 'wide']);
     assert.equal(code, 0);
     const [header = '', ...rows] = stdout.trim().split('\n');
-    assert.deepEqual(columns(header), ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES']);
+    assert.deepEqual(columns(header), [
+      'NAME',
+      'READY',
+      'STATUS',
+      'RESTARTS',
+      'AGE',
+      'IP',
+      'NODE',
+      'NOMINATED NODE',
+      'READINESS GATES',
+    ]);
     assert.equal(rows.length, 5, stdout);
     const ips = rows.map((row) => {
       const [name, ready, status, restarts, , ip, node] = columns(row);
@@ -92,10 +116,22 @@ describe('the Kubernetes API, through the real kubectl', () => {
   it('kubectl get deploy,svc,endpointslices: one table per kind', async () => {
     const { code, stdout } = await kubectl(['get', 'deploy,svc,endpointslices', '-n', NS]);
     assert.equal(code, 0);
-    const [deployments, services, slices] = stdout.trim().split('\n\n').map((table) => table.split('\n').map(columns));
-    assert.deepEqual(deployments, [['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'], ['deployment.apps/addr-server', '5/5', '5', '5', deployments?.[1]?.[4]]]);
+    const [deployments, services, slices] = stdout
+      .trim()
+      .split('\n\n')
+      .map((table) => table.split('\n').map(columns));
+    assert.deepEqual(deployments, [
+      ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'],
+      ['deployment.apps/addr-server', '5/5', '5', '5', deployments?.[1]?.[4]],
+    ]);
     assert.deepEqual(services?.[0], ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
-    assert.deepEqual(services?.[1]?.slice(0, 5), ['service/addr-server', 'NodePort', '10.96.0.10', '<none>', '80:30080/TCP,30051:30051/TCP']);
+    assert.deepEqual(services?.[1]?.slice(0, 5), [
+      'service/addr-server',
+      'NodePort',
+      '10.96.0.10',
+      '<none>',
+      '80:30080/TCP,30051:30051/TCP',
+    ]);
     assert.deepEqual(slices?.[0], ['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE']);
     assert.equal(slices?.[1]?.[2], '8080,30051');
     assert.match(slices?.[1]?.[3] ?? '', /^127\.244\.0\.\d+,127\.244\.0\.\d+,127\.244\.0\.\d+ \+ 2 more\.\.\.$/);
@@ -107,8 +143,25 @@ describe('the Kubernetes API, through the real kubectl', () => {
       await waitUntil('the watch lists the 5 pods', () => watch.output().trim().split('\n').length >= 6);
       const scale = await kubectl(['scale', '-n', NS, '--replicas=2', 'deployment/addr-server']);
       assert.equal(scale.code, 0);
-      await waitUntil('3 pods are shown Terminating', () => new Set(watch.output().split('\n').filter((l) => / Terminating /.test(l)).map((l) => columns(l)[0])).size === 3);
-      assert.equal(watch.output().split('\n').filter((line) => line.startsWith('NAME ')).length, 1, 'one header');
+      await waitUntil(
+        '3 pods are shown Terminating',
+        () =>
+          new Set(
+            watch
+              .output()
+              .split('\n')
+              .filter((l) => / Terminating /.test(l))
+              .map((l) => columns(l)[0]),
+          ).size === 3,
+      );
+      assert.equal(
+        watch
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('NAME ')).length,
+        1,
+        'one header',
+      );
     } finally {
       watch.child.kill();
     }
@@ -118,13 +171,23 @@ describe('the Kubernetes API, through the real kubectl', () => {
   it('kubectl delete pod returns once the pod has terminated and is gone', async () => {
     const name = podNames()[0] as string;
     const seen: WatchEvent[] = [];
-    const watcher = store.watch('pods', { namespace: NS, fieldSelector: `metadata.name=${name}`, resourceVersion: store.resourceVersion }, (event) => seen.push(event));
+    const watcher = store.watch(
+      'pods',
+      { namespace: NS, fieldSelector: `metadata.name=${name}`, resourceVersion: store.resourceVersion },
+      (event) => seen.push(event),
+    );
     const { code, stdout } = await kubectl(['delete', 'pod', '-n', NS, name]);
     watcher.stop();
     assert.equal(code, 0);
     assert.equal(stdout, `pod "${name}" deleted\n`);
     assert.equal(store.get('pods', NS, name), undefined, 'kubectl returned while the pod was still there');
-    assert.deepEqual(seen.map((event) => [event.type, Boolean(event.object.metadata.deletionTimestamp)]), [['MODIFIED', true], ['DELETED', true]]);
+    assert.deepEqual(
+      seen.map((event) => [event.type, Boolean(event.object.metadata.deletionTimestamp)]),
+      [
+        ['MODIFIED', true],
+        ['DELETED', true],
+      ],
+    );
   });
 
   it('kubectl logs prints what the pod wrote, and follows it with -f', async () => {
@@ -145,7 +208,17 @@ describe('the Kubernetes API, through the real kubectl', () => {
     const unknown = await kubectl(['get', 'foos', '-n', NS]);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /the server doesn't have a resource type "foos"/);
-    const negative = await kubectl(['patch', 'deployment', 'addr-server', '-n', NS, '--type', 'merge', '-p', '{"spec":{"replicas":-1}}']);
+    const negative = await kubectl([
+      'patch',
+      'deployment',
+      'addr-server',
+      '-n',
+      NS,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"replicas":-1}}',
+    ]);
     assert.equal(negative.code, 1);
     assert.match(negative.stderr, /The Deployment "addr-server" is invalid: spec\.replicas: Invalid value: -1/);
     const template = await kubectl(['set', 'image', '-n', NS, 'deployment/addr-server', 'addr-server=addr-server:v2']);
@@ -164,19 +237,80 @@ describe('the Kubernetes API, through the real kubectl', () => {
       ['GET', '/apis/batch/v1', {}, undefined, 404, 'NotFound'],
       ['PATCH', scalePath, { 'content-type': 'application/merge-patch+json' }, '{"spec":', 400, 'BadRequest'],
       ['PATCH', scalePath, { 'content-type': 'text/plain' }, '{"spec":{"replicas":3}}', 415, 'UnsupportedMediaType'],
-      ['PATCH', scalePath, { 'content-type': 'application/strategic-merge-patch+json' }, '{"spec":{"$patch":"replace"}}', 422, 'Invalid'],
-      ['PATCH', scalePath, { 'content-type': 'application/json-patch+json' }, '[{"op":"replace","path":"/nope/x","value":1}]', 422, 'Invalid'],
-      ['PUT', scalePath, { 'content-type': 'application/json' }, '{"metadata":{"resourceVersion":"1"},"spec":{"replicas":3}}', 409, 'Conflict'],
+      [
+        'PATCH',
+        scalePath,
+        { 'content-type': 'application/strategic-merge-patch+json' },
+        '{"spec":{"$patch":"replace"}}',
+        422,
+        'Invalid',
+      ],
+      [
+        'PATCH',
+        scalePath,
+        { 'content-type': 'application/json-patch+json' },
+        '[{"op":"replace","path":"/nope/x","value":1}]',
+        422,
+        'Invalid',
+      ],
+      [
+        'PUT',
+        scalePath,
+        { 'content-type': 'application/json' },
+        '{"metadata":{"resourceVersion":"1"},"spec":{"replicas":3}}',
+        409,
+        'Conflict',
+      ],
       ['POST', `/api/v1/namespaces/${NS}/pods`, { 'content-type': 'application/json' }, '{}', 405, 'MethodNotAllowed'],
-      ['PATCH', scalePath, { 'content-type': 'application/merge-patch+json' }, 'x'.repeat(2 << 20), 413, 'RequestEntityTooLarge'],
-      ['GET', `/api/v1/namespaces/${NS}/pods`, { accept: 'application/vnd.kubernetes.protobuf' }, undefined, 406, 'NotAcceptable'],
-      ['GET', `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent('app in (')}`, {}, undefined, 400, 'BadRequest'],
-      ['GET', `/api/v1/namespaces/${NS}/services?fieldSelector=status.phase%3DRunning`, {}, undefined, 400, 'BadRequest'],
+      [
+        'PATCH',
+        scalePath,
+        { 'content-type': 'application/merge-patch+json' },
+        'x'.repeat(2 << 20),
+        413,
+        'RequestEntityTooLarge',
+      ],
+      [
+        'GET',
+        `/api/v1/namespaces/${NS}/pods`,
+        { accept: 'application/vnd.kubernetes.protobuf' },
+        undefined,
+        406,
+        'NotAcceptable',
+      ],
+      [
+        'GET',
+        `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent('app in (')}`,
+        {},
+        undefined,
+        400,
+        'BadRequest',
+      ],
+      [
+        'GET',
+        `/api/v1/namespaces/${NS}/services?fieldSelector=status.phase%3DRunning`,
+        {},
+        undefined,
+        400,
+        'BadRequest',
+      ],
     ];
     for (const [method, path, headers, body, code, reason] of cases) {
       const response = await raw(port, method, path, headers, body);
       assert.equal(response.status, code, `${method} ${path}: ${response.text}`);
-      assert.deepEqual({ ...response.json(), message: undefined }, { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Failure', message: undefined, reason, code, ...(response.json().details ? { details: response.json().details } : {}) });
+      assert.deepEqual(
+        { ...response.json(), message: undefined },
+        {
+          apiVersion: 'v1',
+          kind: 'Status',
+          metadata: {},
+          status: 'Failure',
+          message: undefined,
+          reason,
+          code,
+          ...(response.json().details ? { details: response.json().details } : {}),
+        },
+      );
     }
     assert.equal(replicas(), 2);
   });
@@ -188,7 +322,9 @@ describe('the Kubernetes API, through the real kubectl', () => {
     const fromPage = await raw(port, 'PATCH', scalePath, { ...type, origin: 'http://evil.example' }, patch);
     assert.equal(fromPage.status, 403);
     assert.equal(fromPage.json().reason, 'Forbidden');
-    const deleteFromPage = await raw(port, 'DELETE', `/api/v1/namespaces/${NS}/pods/${podNames()[0]}`, { origin: 'null' });
+    const deleteFromPage = await raw(port, 'DELETE', `/api/v1/namespaces/${NS}/pods/${podNames()[0]}`, {
+      origin: 'null',
+    });
     assert.equal(deleteFromPage.status, 403);
     const rebound = await raw(port, 'GET', `/api/v1/namespaces/${NS}/pods`, { host: `evil.example:${port}` });
     assert.equal(rebound.status, 403);
@@ -199,31 +335,111 @@ describe('the Kubernetes API, through the real kubectl', () => {
     const readFromPage = await raw(port, 'GET', '/version', { origin: 'http://evil.example' });
     assert.equal(readFromPage.status, 200, 'reading is not changing state');
     assert.equal(readFromPage.contentType, 'application/json');
-    const preflight = await raw(port, 'OPTIONS', scalePath, { origin: dashboard, 'access-control-request-method': 'PATCH' });
+    const preflight = await raw(port, 'OPTIONS', scalePath, {
+      origin: dashboard,
+      'access-control-request-method': 'PATCH',
+    });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers['access-control-allow-origin'], dashboard);
     assert.match(String(preflight.headers['access-control-allow-methods']), /PATCH/);
-    const foreignPreflight = await raw(port, 'OPTIONS', scalePath, { origin: 'http://evil.example', 'access-control-request-method': 'PATCH' });
+    const foreignPreflight = await raw(port, 'OPTIONS', scalePath, {
+      origin: 'http://evil.example',
+      'access-control-request-method': 'PATCH',
+    });
     assert.equal(foreignPreflight.status, 403);
     assert.equal(foreignPreflight.headers['access-control-allow-origin'], undefined);
-    assert.equal(readFromPage.headers['access-control-allow-origin'], undefined, 'a foreign page may not read the answers');
+    assert.equal(
+      readFromPage.headers['access-control-allow-origin'],
+      undefined,
+      'a foreign page may not read the answers',
+    );
     const fromDashboard = await raw(port, 'PATCH', scalePath, { ...type, origin: dashboard }, patch);
     assert.equal(fromDashboard.status, 200);
     assert.equal(fromDashboard.headers['access-control-allow-origin'], dashboard);
-    const fromItself = await raw(port, 'PATCH', scalePath, { ...type, origin: `http://localhost:${port}` }, '{"spec":{"replicas":2}}');
+    const fromItself = await raw(
+      port,
+      'PATCH',
+      scalePath,
+      { ...type, origin: `http://localhost:${port}` },
+      '{"spec":{"replicas":2}}',
+    );
     assert.equal(fromItself.status, 200);
     assert.equal(replicas(), 2);
   });
 
   it('1000 random requests get answers (a Status for every error) and leave the API serving', async () => {
     let seed32 = 20260;
-    const random = () => ((seed32 = (seed32 * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+    const random = () => (seed32 = (seed32 * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-    const segments = ['api', 'apis', 'v1', 'v2', 'apps', 'discovery.k8s.io', 'namespaces', NS, 'default', 'pods', 'services', 'deployments', 'endpointslices', 'scale', 'log', 'status', 'addr-server', 'watch', '..', '%zz', '%2F', 'x'.repeat(300), ''];
-    const queries = ['', '?watch=1&timeoutSeconds=1', '?watch=true&resourceVersion=abc', '?labelSelector=a%20in%20(', '?fieldSelector=spec.x%3D1', '?limit=-1', '?includeObject=Object', '?follow=true&tailLines=-2', '?gracePeriodSeconds=x', '?dryRun=All'];
-    const contentTypes = ['application/json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json', 'application/apply-patch+yaml', 'text/plain', ''];
-    const accepts = ['application/json', 'application/json;as=Table;v=v1;g=meta.k8s.io', 'application/json;as=Table;v=v9;g=x', 'application/vnd.kubernetes.protobuf', '*/*', '', 'garbage;;;='];
-    const bodies = () => pick([undefined, '', '{}', '[]', 'null', '{"spec":{"replicas":3}}', '{"spec":{"replicas":-7}}', '[{"op":"remove","path":"/spec"}]', '{"metadata":{"name":"other"}}', '{"propagationPolicy":"Foreground"}', Buffer.from(Array.from({ length: 64 }, () => Math.floor(random() * 256))).toString('latin1')]);
+    const segments = [
+      'api',
+      'apis',
+      'v1',
+      'v2',
+      'apps',
+      'discovery.k8s.io',
+      'namespaces',
+      NS,
+      'default',
+      'pods',
+      'services',
+      'deployments',
+      'endpointslices',
+      'scale',
+      'log',
+      'status',
+      'addr-server',
+      'watch',
+      '..',
+      '%zz',
+      '%2F',
+      'x'.repeat(300),
+      '',
+    ];
+    const queries = [
+      '',
+      '?watch=1&timeoutSeconds=1',
+      '?watch=true&resourceVersion=abc',
+      '?labelSelector=a%20in%20(',
+      '?fieldSelector=spec.x%3D1',
+      '?limit=-1',
+      '?includeObject=Object',
+      '?follow=true&tailLines=-2',
+      '?gracePeriodSeconds=x',
+      '?dryRun=All',
+    ];
+    const contentTypes = [
+      'application/json',
+      'application/merge-patch+json',
+      'application/strategic-merge-patch+json',
+      'application/json-patch+json',
+      'application/apply-patch+yaml',
+      'text/plain',
+      '',
+    ];
+    const accepts = [
+      'application/json',
+      'application/json;as=Table;v=v1;g=meta.k8s.io',
+      'application/json;as=Table;v=v9;g=x',
+      'application/vnd.kubernetes.protobuf',
+      '*/*',
+      '',
+      'garbage;;;=',
+    ];
+    const bodies = () =>
+      pick([
+        undefined,
+        '',
+        '{}',
+        '[]',
+        'null',
+        '{"spec":{"replicas":3}}',
+        '{"spec":{"replicas":-7}}',
+        '[{"op":"remove","path":"/spec"}]',
+        '{"metadata":{"name":"other"}}',
+        '{"propagationPolicy":"Foreground"}',
+        Buffer.from(Array.from({ length: 64 }, () => Math.floor(random() * 256))).toString('latin1'),
+      ]);
     let sent = 0;
     let statuses = 0;
     const worker = async () => {
@@ -232,8 +448,15 @@ describe('the Kubernetes API, through the real kubectl', () => {
         if (random() < 0.05) {
           // Bytes that are not HTTP at all: the server answers 400 or closes, and goes on.
           await new Promise<void>((resolve) => {
-            const socket = connect(port, '127.0.0.1', () => socket.end(`${pick(['GET', 'PATCH', '\x00\x01'])} /${'a'.repeat(Math.floor(random() * 100))} HTTP/9.9\r\n\r\n`));
-            socket.on('data', () => {}).on('close', () => resolve()).on('error', () => resolve());
+            const socket = connect(port, '127.0.0.1', () =>
+              socket.end(
+                `${pick(['GET', 'PATCH', '\x00\x01'])} /${'a'.repeat(Math.floor(random() * 100))} HTTP/9.9\r\n\r\n`,
+              ),
+            );
+            socket
+              .on('data', () => {})
+              .on('close', () => resolve())
+              .on('error', () => resolve());
             socket.setTimeout(3000, () => socket.destroy());
           });
           continue;
@@ -243,8 +466,18 @@ describe('the Kubernetes API, through the real kubectl', () => {
         const headers: Record<string, string> = { 'content-type': pick(contentTypes), accept: pick(accepts) };
         if (random() < 0.1) headers.origin = pick(['http://evil.example', `http://127.0.0.1:${port}`, 'null']);
         if (random() < 0.1) headers.host = pick([`localhost:${port}`, `evil.example:${port}`, '127.0.0.1', '']);
-        if (random() < 0.2) headers[`x-${Math.floor(random() * 1e6)}`] = String.fromCharCode(...Array.from({ length: 20 }, () => 32 + Math.floor(random() * 95)));
-        const response = await raw(port, method, path, headers, method === 'GET' || method === 'HEAD' ? undefined : bodies(), 1500);
+        if (random() < 0.2)
+          headers[`x-${Math.floor(random() * 1e6)}`] = String.fromCharCode(
+            ...Array.from({ length: 20 }, () => 32 + Math.floor(random() * 95)),
+          );
+        const response = await raw(
+          port,
+          method,
+          path,
+          headers,
+          method === 'GET' || method === 'HEAD' ? undefined : bodies(),
+          1500,
+        );
         if (response.status >= 400 && method !== 'HEAD') {
           const status = response.json();
           assert.equal(status.kind, 'Status', `${method} ${path}: ${response.text}`);
@@ -264,7 +497,7 @@ describe('the Kubernetes API, through the real kubectl', () => {
 });
 
 describe('the Kubernetes API, through @kubernetes/client-node', () => {
-  it('an informer on the Service\'s EndpointSlices (by label) follows the slice as the Deployment scales, across cut watches and a 410', async () => {
+  it("an informer on the Service's EndpointSlices (by label) follows the slice as the Deployment scales, across cut watches and a 410", async () => {
     const store = new ObjectStore();
     seed(store);
     const cluster = new TinyCluster(store);
@@ -287,7 +520,8 @@ describe('the Kubernetes API, through @kubernetes/client-node', () => {
       selector,
     );
     const seen: string[][] = [];
-    const record = (slice: { endpoints?: Array<{ addresses: string[] }> }) => seen.push((slice.endpoints ?? []).flatMap((e) => e.addresses));
+    const record = (slice: { endpoints?: Array<{ addresses: string[] }> }) =>
+      seen.push((slice.endpoints ?? []).flatMap((e) => e.addresses));
     informer.on('add', record);
     informer.on('update', record);
     try {
@@ -295,10 +529,17 @@ describe('the Kubernetes API, through @kubernetes/client-node', () => {
       await waitUntil('the informer has the slice with the first pod', () => seen.at(-1)?.length === 1);
       // Scaled the way client-node's own typed API does it (a JSON patch on the scale subresource).
       const apps = kc.makeApiClient(k8s.AppsV1Api);
-      const scale = await apps.patchNamespacedDeploymentScale({ name: 'addr-server', namespace: NS, body: [{ op: 'replace', path: '/spec/replicas', value: 3 }] });
+      const scale = await apps.patchNamespacedDeploymentScale({
+        name: 'addr-server',
+        namespace: NS,
+        body: [{ op: 'replace', path: '/spec/replicas', value: 3 }],
+      });
       assert.equal(scale.spec?.replicas, 3);
       await waitUntil('the informer sees 3 endpoints', () => seen.at(-1)?.length === 3);
-      assert.deepEqual(informer.list(NS).map((slice) => slice.metadata?.name), ['addr-server-7x2kq']);
+      assert.deepEqual(
+        informer.list(NS).map((slice) => slice.metadata?.name),
+        ['addr-server-7x2kq'],
+      );
       assert.equal(lists, 1);
       // A cut watch is resumed from the last resourceVersion…
       assert.equal(api.endWatches(), 1);
@@ -328,7 +569,13 @@ describe('the object store and its watches', () => {
     const watcher = store.watch('pods', options, (event) => seen.push(`${event.type} ${event.object.metadata.name}`));
     return { seen, stop: () => watcher.stop() };
   };
-  const pod = (name: string, labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels }, spec: {}, status: {} });
+  const pod = (name: string, labels: Record<string, string>) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS, labels },
+    spec: {},
+    status: {},
+  });
   const settle = () => new Promise((resolve) => setImmediate(resolve));
 
   it('replays the changes after a resourceVersion, follows a selector in and out, and bumps generation on spec changes only', async () => {
@@ -349,7 +596,14 @@ describe('the object store and its watches', () => {
     assert.equal(store.read('deployments', NS, 'addr-server').metadata.generation, before);
     store.mutate('deployments', NS, 'addr-server', (d) => (d.spec = { ...d.spec, replicas: 4 }));
     assert.equal(store.read('deployments', NS, 'addr-server').metadata.generation, (before ?? 0) + 1);
-    assert.throws(() => store.update('deployments', { ...store.read('deployments', NS, 'addr-server'), metadata: { name: 'addr-server', namespace: NS, resourceVersion: '1' } }), { code: 409 });
+    assert.throws(
+      () =>
+        store.update('deployments', {
+          ...store.read('deployments', NS, 'addr-server'),
+          metadata: { name: 'addr-server', namespace: NS, resourceVersion: '1' },
+        }),
+      { code: 409 },
+    );
   });
 
   it('a watch from a resourceVersion older than the history is 410 Gone; over HTTP, an ERROR event as the API server sends it', async () => {
@@ -366,15 +620,47 @@ describe('the object store and its watches', () => {
       assert.deepEqual([error.type, error.object.code, error.object.reason], ['ERROR', 410, 'Expired']);
       const rv = store.resourceVersion;
       setTimeout(() => store.delete('pods', NS, 'p9'), 50);
-      const table = await raw(port, 'GET', `/api/v1/namespaces/${NS}/pods?watch=true&resourceVersion=${Number(rv) - 1}&allowWatchBookmarks=true&timeoutSeconds=1`, {
-        accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
-      });
-      const lines = table.text.trim().split('\n').map((line) => JSON.parse(line) as { type: string; object: { kind: string; columnDefinitions?: unknown[]; rows?: Array<{ cells: unknown[] }>; metadata: { resourceVersion: string } } });
-      assert.deepEqual(lines.slice(0, 2).map((line) => [line.type, line.object.kind, line.object.rows?.[0]?.cells[0], Boolean(line.object.columnDefinitions)]), [
-        ['ADDED', 'Table', 'p9', true],
-        ['DELETED', 'Table', 'p9', false],
-      ]);
-      assert.ok(lines.some((line) => line.type === 'BOOKMARK' && Number(line.object.metadata.resourceVersion) >= Number(rv)), 'a bookmark within the second');
+      const table = await raw(
+        port,
+        'GET',
+        `/api/v1/namespaces/${NS}/pods?watch=true&resourceVersion=${Number(rv) - 1}&allowWatchBookmarks=true&timeoutSeconds=1`,
+        {
+          accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
+        },
+      );
+      const lines = table.text
+        .trim()
+        .split('\n')
+        .map(
+          (line) =>
+            JSON.parse(line) as {
+              type: string;
+              object: {
+                kind: string;
+                columnDefinitions?: unknown[];
+                rows?: Array<{ cells: unknown[] }>;
+                metadata: { resourceVersion: string };
+              };
+            },
+        );
+      assert.deepEqual(
+        lines
+          .slice(0, 2)
+          .map((line) => [
+            line.type,
+            line.object.kind,
+            line.object.rows?.[0]?.cells[0],
+            Boolean(line.object.columnDefinitions),
+          ]),
+        [
+          ['ADDED', 'Table', 'p9', true],
+          ['DELETED', 'Table', 'p9', false],
+        ],
+      );
+      assert.ok(
+        lines.some((line) => line.type === 'BOOKMARK' && Number(line.object.metadata.resourceVersion) >= Number(rv)),
+        'a bookmark within the second',
+      );
     } finally {
       await api.close();
     }

@@ -16,8 +16,26 @@ describe('the real kubectl against lab up', () => {
   let apiPort: number;
   before(async () => {
     const kubeconfig = `${mkdtempSync(`${tmpdir()}/grpc-lb-kubeconfig-`)}/config`;
-    lab = start('lab', ['up', '--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0', '--api-port', '0', '--dashboard-port', '0',
-      '--no-mesh-client', '--no-service-clients', '--no-k8s-client', '--pod-cidr', `${PREFIX}0/24`, '--kubeconfig', kubeconfig]);
+    lab = start('lab', [
+      'up',
+      '--http-node-port',
+      '0',
+      '--grpc-node-port',
+      '0',
+      '--mesh-port',
+      '0',
+      '--api-port',
+      '0',
+      '--dashboard-port',
+      '0',
+      '--no-mesh-client',
+      '--no-service-clients',
+      '--no-k8s-client',
+      '--pod-cidr',
+      `${PREFIX}0/24`,
+      '--kubeconfig',
+      kubeconfig,
+    ]);
     const [, port] = await lab.waitFor(/ · API :(\d+)/);
     apiPort = Number(port);
     await lab.waitFor(new RegExp(`export KUBECONFIG=${kubeconfig.replaceAll('/', '\\/')}`));
@@ -28,7 +46,8 @@ describe('the real kubectl against lab up', () => {
     await exitWithin(lab, 20_000);
   });
 
-  const podLines = async () => (await kubectl(['get', 'pods', ...NS, '-o', 'wide', '--no-headers'])).stdout.trim().split('\n').filter(Boolean);
+  const podLines = async () =>
+    (await kubectl(['get', 'pods', ...NS, '-o', 'wide', '--no-headers'])).stdout.trim().split('\n').filter(Boolean);
 
   it('kubectl scale --replicas=5, then rollout status returns; get pods -o wide lists 5 Running pods and their IPs', async () => {
     const scaled = await kubectl(['scale', ...NS, '--replicas=5', 'deployment/addr-server']);
@@ -40,9 +59,18 @@ describe('the real kubectl against lab up', () => {
 
     const wide = await kubectl(['get', 'pods', ...NS, '-o', 'wide']);
     const [header, ...rows] = wide.stdout.trim().split('\n');
-    assert.match(header ?? '', /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/);
+    assert.match(
+      header ?? '',
+      /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/,
+    );
     assert.equal(rows.length, 5, wide.stdout);
-    for (const row of rows) assert.match(row, new RegExp(`^addr-server-\\S+\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+${PREFIX.replaceAll('.', '\\.')}\\d+\\s+lab\\s`));
+    for (const row of rows)
+      assert.match(
+        row,
+        new RegExp(
+          `^addr-server-\\S+\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+${PREFIX.replaceAll('.', '\\.')}\\d+\\s+lab\\s`,
+        ),
+      );
   });
 
   it('a pod IP answers /addr with itself, over HTTP', async () => {
@@ -56,10 +84,13 @@ describe('the real kubectl against lab up', () => {
     assert.equal(code, 0);
     assert.match(stdout, /deployment\.apps\/addr-server\s+5\/5\s+5\s+5\s/);
     assert.match(stdout, /service\/addr-server\s+NodePort\s+\S+\s+<none>\s+80:\d+\/TCP,30051:\d+\/TCP/);
-    assert.match(stdout, /endpointslice\.discovery\.k8s\.io\/addr-server-\S+\s+IPv4\s+8080,30051\s+\S+ \+ 2 more\.\.\./);
+    assert.match(
+      stdout,
+      /endpointslice\.discovery\.k8s\.io\/addr-server-\S+\s+IPv4\s+8080,30051\s+\S+ \+ 2 more\.\.\./,
+    );
   });
 
-  it('kubectl logs shows the pod\'s output; kubectl delete pod gets it replaced', async () => {
+  it("kubectl logs shows the pod's output; kubectl delete pod gets it replaced", async () => {
     const [first] = await podLines();
     const name = first?.split(/\s+/)[0] as string;
     const logs = await kubectl(['logs', ...NS, name]);
@@ -69,10 +100,18 @@ describe('the real kubectl against lab up', () => {
     const deleted = await kubectl(['delete', 'pod', ...NS, name], 60_000);
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.equal(deleted.stdout.trim(), `pod "${name}" deleted`);
-    await waitUntil('a replacement is ready', async () => {
-      const rows = await podLines();
-      return rows.length === 5 && rows.every((row) => / 1\/1 +Running /.test(row)) && !rows.some((row) => row.startsWith(`${name} `));
-    }, 30_000);
+    await waitUntil(
+      'a replacement is ready',
+      async () => {
+        const rows = await podLines();
+        return (
+          rows.length === 5 &&
+          rows.every((row) => / 1\/1 +Running /.test(row)) &&
+          !rows.some((row) => row.startsWith(`${name} `))
+        );
+      },
+      30_000,
+    );
   });
 
   it('kubectl scale to 2 leaves 2', async () => {
@@ -86,11 +125,26 @@ describe('the real kubectl against lab up', () => {
     const unknown = await kubectl(['get', 'foos', ...NS]);
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /the server doesn't have a resource type "foos"/);
-    const bad = await kubectl(['patch', 'deployment', 'addr-server', ...NS, '--type', 'merge', '-p', '{"spec":{"replicas":-1}}']);
+    const bad = await kubectl([
+      'patch',
+      'deployment',
+      'addr-server',
+      ...NS,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"replicas":-1}}',
+    ]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /spec\.replicas: Invalid value: -1/);
     for (let i = 0; i < 200; i++) {
-      const response = await raw(apiPort, ['GET', 'PUT', 'PATCH', 'DELETE', 'POST'][i % 5] as string, `/apis/apps/v1/namespaces/grpc-lb/${['deployments', 'pods', 'x', 'deployments/addr-server/scale'][i % 4]}/%zz${i}`, { 'content-type': 'application/json' }, '{"oops');
+      const response = await raw(
+        apiPort,
+        ['GET', 'PUT', 'PATCH', 'DELETE', 'POST'][i % 5] as string,
+        `/apis/apps/v1/namespaces/grpc-lb/${['deployments', 'pods', 'x', 'deployments/addr-server/scale'][i % 4]}/%zz${i}`,
+        { 'content-type': 'application/json' },
+        '{"oops',
+      );
       assert.ok(response.status >= 400 && response.status < 500, `${response.status} ${response.text.slice(0, 80)}`);
       assert.equal(response.json().kind, 'Status');
     }

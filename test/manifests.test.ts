@@ -69,7 +69,9 @@ describe('Kubernetes manifests', () => {
   it('ports agree: server defaults, container ports, env, probes and the Service', async () => {
     const containerPorts = Object.fromEntries(serverContainer.ports.map((p: Doc) => [p.name, p.containerPort]));
     assert.deepEqual(containerPorts, { http: 8080, grpc: 30051 });
-    const env = Object.fromEntries(serverContainer.env.filter((e: Doc) => 'value' in e).map((e: Doc) => [e.name, e.value]));
+    const env = Object.fromEntries(
+      serverContainer.env.filter((e: Doc) => 'value' in e).map((e: Doc) => [e.name, e.value]),
+    );
     assert.equal(env.ADDR_SERVER_HTTP_PORT, '8080');
     assert.equal(env.ADDR_SERVER_GRPC_PORT, '30051');
     const { output: help } = await run('server', ['--help']);
@@ -79,17 +81,26 @@ describe('Kubernetes manifests', () => {
     const probePort = (probe: Doc) => probe.grpc?.port ?? probe.httpGet?.port ?? probe.tcpSocket?.port;
     for (const probe of [serverContainer.readinessProbe, serverContainer.livenessProbe]) {
       const port = probePort(probe);
-      assert.ok(port === 'http' || port === 'grpc' || Object.values(containerPorts).includes(port), `probe port ${port}`);
+      assert.ok(
+        port === 'http' || port === 'grpc' || Object.values(containerPorts).includes(port),
+        `probe port ${port}`,
+      );
     }
     assert.equal(serverContainer.livenessProbe.httpGet?.path ?? '/health', '/health');
 
     const servicePorts = Object.fromEntries(service.spec.ports.map((p: Doc) => [p.name, p]));
     assert.equal(service.spec.type, 'NodePort');
-    assert.deepEqual([servicePorts.http.port, servicePorts.http.targetPort, servicePorts.http.nodePort], [80, 'http', 30080]);
-    assert.deepEqual([servicePorts.grpc.port, servicePorts.grpc.targetPort, servicePorts.grpc.nodePort], [30051, 'grpc', 30051]);
+    assert.deepEqual(
+      [servicePorts.http.port, servicePorts.http.targetPort, servicePorts.http.nodePort],
+      [80, 'http', 30080],
+    );
+    assert.deepEqual(
+      [servicePorts.grpc.port, servicePorts.grpc.targetPort, servicePorts.grpc.nodePort],
+      [30051, 'grpc', 30051],
+    );
   });
 
-  it('no pod gets service-link variables, and the server\'s heap fits its memory limit', () => {
+  it("no pod gets service-link variables, and the server's heap fits its memory limit", () => {
     for (const deployment of deployments) {
       assert.equal(deployment.spec.template.spec.enableServiceLinks, false, deployment.metadata.name);
     }
@@ -112,14 +123,20 @@ describe('Kubernetes manifests', () => {
   });
 
   it('the server drains within its termination grace period', () => {
-    const env = Object.fromEntries(serverContainer.env.filter((e: Doc) => 'value' in e).map((e: Doc) => [e.name, Number(e.value)]));
+    const env = Object.fromEntries(
+      serverContainer.env.filter((e: Doc) => 'value' in e).map((e: Doc) => [e.name, Number(e.value)]),
+    );
     const drainSeconds = (env.ADDR_SERVER_SHUTDOWN_DELAY_MS + env.ADDR_SERVER_GRACE_MS) / 1000;
     assert.ok(drainSeconds < server.spec.template.spec.terminationGracePeriodSeconds, `${drainSeconds} s`);
   });
 
   it('the in-cluster clients point at the Service', () => {
-    assert.deepEqual(find('Deployment', 'addr-client-grpc').spec.template.spec.containers[0].args, ['addr-server:30051']);
-    assert.deepEqual(find('Deployment', 'addr-client-http').spec.template.spec.containers[0].args, ['http://addr-server/addr']);
+    assert.deepEqual(find('Deployment', 'addr-client-grpc').spec.template.spec.containers[0].args, [
+      'addr-server:30051',
+    ]);
+    assert.deepEqual(find('Deployment', 'addr-client-http').spec.template.spec.containers[0].args, [
+      'http://addr-server/addr',
+    ]);
   });
 
   it('every pod passes the Pod Security "restricted" profile and sets resources', () => {
@@ -150,9 +167,14 @@ describe('Kubernetes manifests', () => {
   it('the kind cluster maps both NodePorts to the host', () => {
     const [kind] = load('k8s/kind-cluster.yml') as [Doc];
     assert.equal(kind.apiVersion, 'kind.x-k8s.io/v1alpha4');
-    const mapped = kind.nodes.flatMap((node: Doc) => node.extraPortMappings ?? []).map((m: Doc) => [m.containerPort, m.hostPort]);
+    const mapped = kind.nodes
+      .flatMap((node: Doc) => node.extraPortMappings ?? [])
+      .map((m: Doc) => [m.containerPort, m.hostPort]);
     for (const nodePort of service.spec.ports.map((p: Doc) => p.nodePort)) {
-      assert.ok(mapped.some(([c, h]: number[]) => c === nodePort && h === nodePort), `NodePort ${nodePort} not mapped`);
+      assert.ok(
+        mapped.some(([c, h]: number[]) => c === nodePort && h === nodePort),
+        `NodePort ${nodePort} not mapped`,
+      );
     }
   });
 
@@ -170,7 +192,10 @@ describe('Kubernetes manifests', () => {
   const nodeImageProblems = (config: Doc, { min, max }: { min: number; max: number }): string[] =>
     config.nodes.flatMap((node: Doc) => {
       const image = /^kindest\/node:v1\.(\d+)\.\d+@sha256:[0-9a-f]{64}$/.exec(node.image ?? '');
-      if (!image) return [`${node.role}: ${node.image ?? "no image, so kind's default"} is not a kindest/node image pinned by digest`];
+      if (!image)
+        return [
+          `${node.role}: ${node.image ?? "no image, so kind's default"} is not a kindest/node image pinned by digest`,
+        ];
       const minor = Number(image[1]);
       return minor >= min && minor <= max ? [] : [`${node.role}: Kubernetes 1.${minor} is outside 1.${min}-1.${max}`];
     });
@@ -222,7 +247,10 @@ describe('skaffold.yaml', () => {
   it('rejects a broken config (the schema check can fail)', () => {
     const schema = JSON.parse(readFileSync(`${root}test/schemas/skaffold-v4beta14.json`, 'utf8'));
     const ajv = new Ajv({ strict: false });
-    assert.equal(ajv.validate(schema, { ...skaffold, build: { artifacts: [{ image: 'x', docker: { dockerfile: 3 } }] } }), false);
+    assert.equal(
+      ajv.validate(schema, { ...skaffold, build: { artifacts: [{ image: 'x', docker: { dockerfile: 3 } }] } }),
+      false,
+    );
   });
 
   it('builds one artifact per image the manifests use, each from its Dockerfile', () => {
@@ -239,7 +267,11 @@ describe('skaffold.yaml', () => {
   it('deploys only the server by default; the clients profile adds the in-cluster clients', () => {
     assert.deepEqual(skaffold.manifests.rawYaml, ['k8s/server.yml']);
     const clients = skaffold.profiles.find((p: Doc) => p.name === 'clients');
-    assert.deepEqual(clients.manifests.rawYaml.sort(), ['k8s/client-grpc.yml', 'k8s/client-http.yml', 'k8s/server.yml']);
+    assert.deepEqual(clients.manifests.rawYaml.sort(), [
+      'k8s/client-grpc.yml',
+      'k8s/client-http.yml',
+      'k8s/server.yml',
+    ]);
   });
 });
 
@@ -259,7 +291,8 @@ describe('k8s/client-grpc-k8s.yml: client-grpc with the k8s:/// resolver', () =>
       'apps/v1/Deployment': Deployment,
     };
     assert.deepEqual(resolverDocs.map((doc) => `${doc.apiVersion}/${doc.kind}`).sort(), Object.keys(models).sort());
-    for (const doc of resolverDocs) new (models[`${doc.apiVersion}/${doc.kind}`] as (typeof models)[string])(doc).validate();
+    for (const doc of resolverDocs)
+      new (models[`${doc.apiVersion}/${doc.kind}`] as (typeof models)[string])(doc).validate();
     const broken = structuredClone(only('Role'));
     broken.rules[0].verbs = 'watch';
     assert.throws(() => new Role(broken).validate(), /verbs/);
@@ -267,8 +300,14 @@ describe('k8s/client-grpc-k8s.yml: client-grpc with the k8s:/// resolver', () =>
 
   it('may read EndpointSlices and nothing else, in its own namespace only', () => {
     const role = only('Role');
-    assert.deepEqual(role.rules, [{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] }]);
-    assert.equal(resolverDocs.some((doc) => /^Cluster/.test(doc.kind)), false, 'no ClusterRole or ClusterRoleBinding');
+    assert.deepEqual(role.rules, [
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    assert.equal(
+      resolverDocs.some((doc) => /^Cluster/.test(doc.kind)),
+      false,
+      'no ClusterRole or ClusterRoleBinding',
+    );
     for (const doc of resolverDocs) assert.equal(doc.metadata.namespace, undefined, 'the namespace comes from -n');
   });
 
@@ -276,7 +315,11 @@ describe('k8s/client-grpc-k8s.yml: client-grpc with the k8s:/// resolver', () =>
     const account = only('ServiceAccount');
     const binding = only('RoleBinding');
     const pod = only('Deployment').spec.template.spec;
-    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: only('Role').metadata.name });
+    assert.deepEqual(binding.roleRef, {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: only('Role').metadata.name,
+    });
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: account.metadata.name }]);
     assert.equal(pod.serviceAccountName, account.metadata.name);
     assert.equal(account.automountServiceAccountToken, false);
@@ -294,14 +337,22 @@ describe('k8s/client-grpc-k8s.yml: client-grpc with the k8s:/// resolver', () =>
     const [container] = pod.containers;
     assert.equal(pod.containers.length, 1);
     assert.equal(container.image, 'addr-client-grpc');
-    assert.ok(skaffold.build.artifacts.some((a: Doc) => a.image === container.image), 'Skaffold builds the image');
+    assert.ok(
+      skaffold.build.artifacts.some((a: Doc) => a.image === container.image),
+      'Skaffold builds the image',
+    );
     assert.deepEqual(container.securityContext, plain.containers[0].securityContext);
-    assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory);
+    assert.ok(
+      container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory,
+    );
     const target = parseK8sTarget(container.args[0]);
     assert.equal(container.args.length, 1);
     assert.equal(target.service, service.metadata.name);
-    assert.equal(target.namespace, undefined, 'the pod\'s own namespace');
-    assert.ok(service.spec.ports.some((p: Doc) => p.name === target.port || p.targetPort === target.port), `the Service has no port ${target.port}`);
+    assert.equal(target.namespace, undefined, "the pod's own namespace");
+    assert.ok(
+      service.spec.ports.some((p: Doc) => p.name === target.port || p.targetPort === target.port),
+      `the Service has no port ${target.port}`,
+    );
   });
 
   it('the k8s-resolver Skaffold profile deploys the server and this client', () => {

@@ -47,7 +47,9 @@ describe('the mesh proxy', () => {
 
   before(async () => {
     const port = await new Promise<number>((resolve, reject) =>
-      pod.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      pod.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
     );
     endpoints.add({ ip: '10.1.0.8', address: '127.0.0.1', httpPort: 0, grpcPort: port });
     client = new Addr(`127.0.0.1:${await mesh.listen(0)}`, grpc.credentials.createInsecure());
@@ -61,7 +63,9 @@ describe('the mesh proxy', () => {
   const call = (metadata: grpc.Metadata, deadline: number) =>
     new Promise<Outcome>((resolve) => {
       const outcome: Outcome = { error: null };
-      const unary = client.getAddr({}, metadata, { deadline }, (error, reply) => Object.assign(outcome, { error, reply }));
+      const unary = client.getAddr({}, metadata, { deadline }, (error, reply) =>
+        Object.assign(outcome, { error, reply }),
+      );
       unary.on('metadata', (headers: grpc.Metadata) => (outcome.headers = headers));
       unary.on('status', (status: grpc.StatusObject) => {
         outcome.trailers = status.metadata;
@@ -80,7 +84,10 @@ describe('the mesh proxy', () => {
     assert.deepEqual(trailers?.get('x-trailer'), ['from-the-pod']);
     const seen = Number(headers?.get('x-deadline-ms')[0]);
     // grpc-timeout carries the time left, so the pod's deadline lands within a few ms of the caller's
-    assert.ok(Number.isFinite(seen) && Math.abs(seen - deadline) < 1000, `the pod saw deadline ${seen}, the caller set ${deadline}`);
+    assert.ok(
+      Number.isFinite(seen) && Math.abs(seen - deadline) < 1000,
+      `the pod saw deadline ${seen}, the caller set ${deadline}`,
+    );
   });
 
   it('passes an error status, its details and trailers through', async () => {
@@ -105,10 +112,13 @@ describe('the mesh proxy balancers', () => {
   async function pod(addr: string, delayMs: number): Promise<{ server: grpc.Server; port: number }> {
     const server = new grpc.Server();
     server.addService(Addr.service, {
-      getAddr: (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) => setTimeout(callback, delayMs, null, { addr, pod: addr }),
+      getAddr: (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) =>
+        setTimeout(callback, delayMs, null, { addr, pod: addr }),
     });
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
     );
     return { server, port };
   }
@@ -142,8 +152,11 @@ describe('the mesh proxy balancers', () => {
     assert.deepEqual(await spread('round-robin', 20), { '10.1.0.8': 10, '10.1.0.9': 10 });
   });
 
-  it('p2c-ewma (Linkerd\'s way) sends most calls to the pod that answers faster', async () => {
+  it("p2c-ewma (Linkerd's way) sends most calls to the pod that answers faster", async () => {
     const counts = await spread('p2c-ewma', 20);
-    assert.ok((counts['10.1.0.8'] ?? 0) >= 15, `the fast pod got ${counts['10.1.0.8']} of 20: ${JSON.stringify(counts)}`);
+    assert.ok(
+      (counts['10.1.0.8'] ?? 0) >= 15,
+      `the fast pod got ${counts['10.1.0.8']} of 20: ${JSON.stringify(counts)}`,
+    );
   });
 });

@@ -15,10 +15,16 @@ const REQUESTS = 'addr_server_requests_total';
 function callUnknownMethod(port: number): Promise<number> {
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return new Promise((resolve) =>
-    client.makeUnaryRequest('/addr.Addr/NoSuchMethod', (value: Buffer) => value, (value: Buffer) => value, Buffer.alloc(0), (error) => {
-      client.close();
-      resolve(error?.code ?? 0);
-    }),
+    client.makeUnaryRequest(
+      '/addr.Addr/NoSuchMethod',
+      (value: Buffer) => value,
+      (value: Buffer) => value,
+      Buffer.alloc(0),
+      (error) => {
+        client.close();
+        resolve(error?.code ?? 0);
+      },
+    ),
   );
 }
 
@@ -32,7 +38,10 @@ describe('addr-server /metrics', () => {
       assert.equal(await callUnknownMethod(server.grpcPort), grpc.status.UNIMPLEMENTED);
       const first = await scrape(`${url}/metrics`);
       assert.equal(total(first, REQUESTS, { ...pod, protocol: 'grpc', method: 'addr.Addr/GetAddr', code: 'OK' }), 5);
-      assert.deepEqual(labelSets(first, REQUESTS).map((labels) => labels.method), ['addr.Addr/GetAddr']);
+      assert.deepEqual(
+        labelSets(first, REQUESTS).map((labels) => labels.method),
+        ['addr.Addr/GetAddr'],
+      );
       // +Inf counts them all; one series so far (the parser merges a histogram's label sets, and reads no _count with labels)
       const latency = family(first, 'addr_server_request_duration_seconds', 'HISTOGRAM');
       assert.equal(latency.metrics[0]?.buckets?.['+Inf'], '5');
@@ -43,13 +52,15 @@ describe('addr-server /metrics', () => {
       assert.equal((await fetch(`${url}/addr`, { method: 'POST' })).status, 405);
       for (const path of ['/no-such-page', '/another/one']) assert.equal((await fetch(`${url}${path}`)).status, 404);
       const second = await scrape(`${url}/metrics`);
-      const http = (method: string, code: string) => total(second, REQUESTS, { ...pod, protocol: 'http', method, code });
+      const http = (method: string, code: string) =>
+        total(second, REQUESTS, { ...pod, protocol: 'http', method, code });
       assert.equal(http('GET /addr', '200'), 3);
       assert.equal(http('POST /addr', '405'), 1);
       assert.equal(http('GET other', '404'), 2, 'unknown paths share one series');
       assert.equal(http('GET /metrics', '200'), 1, 'the first scrape');
       assert.equal(total(second, REQUESTS, { protocol: 'grpc' }), 5);
-      for (const labels of labelSets(second, REQUESTS)) assert.deepEqual({ pod: labels.pod, pod_ip: labels.pod_ip }, pod);
+      for (const labels of labelSets(second, REQUESTS))
+        assert.deepEqual({ pod: labels.pod, pod_ip: labels.pod_ip }, pod);
       family(second, 'process_cpu_seconds_total', 'COUNTER');
     } finally {
       await server.stop();
@@ -76,9 +87,13 @@ describe("the lab's /metrics", () => {
     try {
       await waitUntil('the pod is ready', async () => total(await scrape(labMetrics), 'lab_pods_ready') === 1);
       const pod = lab.ip(8);
-      const opened = async (port: string) => total(await scrape(labMetrics), 'lab_service_connections_opened_total', { port, pod_ip: pod });
+      const opened = async (port: string) =>
+        total(await scrape(labMetrics), 'lab_service_connections_opened_total', { port, pod_ip: pod });
       const before = { http: await opened('http'), grpc: await opened('grpc') };
-      assert.equal((await run('client-http', [`http://127.0.0.1:${lab.http}/addr`, '--count', '6', '--interval', '10'])).code, 0);
+      assert.equal(
+        (await run('client-http', [`http://127.0.0.1:${lab.http}/addr`, '--count', '6', '--interval', '10'])).code,
+        0,
+      );
       assert.equal(await opened('http'), before.http + 6, 'a connection per HTTP call');
 
       // A gRPC client through the Service: one connection for all its calls, open on the pod while it runs.
@@ -86,8 +101,15 @@ describe("the lab's /metrics", () => {
       try {
         await client.waitFor(/^#4: /);
         const during = await scrape(labMetrics);
-        assert.equal(total(during, 'lab_service_connections_opened_total', { port: 'grpc', pod_ip: pod }), before.grpc + 1, 'one connection for its calls');
-        assert.ok(total(during, 'lab_service_connections_open', { port: 'grpc', pod_ip: pod }) >= 1, 'open now, on the pod');
+        assert.equal(
+          total(during, 'lab_service_connections_opened_total', { port: 'grpc', pod_ip: pod }),
+          before.grpc + 1,
+          'one connection for its calls',
+        );
+        assert.ok(
+          total(during, 'lab_service_connections_open', { port: 'grpc', pod_ip: pod }) >= 1,
+          'open now, on the pod',
+        );
       } finally {
         assert.equal(await exitWithin(client, 20_000), 0, 'client-grpc ends at --count');
       }
@@ -97,17 +119,31 @@ describe("the lab's /metrics", () => {
 
       const scraped = await scrape(labMetrics);
       assert.equal(total(scraped, 'lab_mesh_requests_total', { pod_ip: pod }), 7, 'a request per call');
-      assert.equal(family(scraped, 'lab_mesh_request_duration_seconds', 'HISTOGRAM').metrics[0]?.buckets?.['+Inf'], '7');
+      assert.equal(
+        family(scraped, 'lab_mesh_request_duration_seconds', 'HISTOGRAM').metrics[0]?.buckets?.['+Inf'],
+        '7',
+      );
       assert.equal(total(scraped, 'lab_pods', { phase: 'Running' }), 1);
       assert.equal(total(scraped, 'lab_deployment_replicas'), 1);
 
       // The pod's own /metrics, at its pod IP, labelled with the name the API gives it.
-      const pods = (await (await fetch(`http://127.0.0.1:${lab.api}/api/v1/namespaces/grpc-lb/pods`)).json()) as { items: Array<{ metadata: { name: string } }> };
+      const pods = (await (await fetch(`http://127.0.0.1:${lab.api}/api/v1/namespaces/grpc-lb/pods`)).json()) as {
+        items: Array<{ metadata: { name: string } }>;
+      };
       const name = pods.items[0]?.metadata.name as string;
       const own = await scrape(`http://${pod}:8080/metrics`);
-      assert.equal(total(own, REQUESTS, { pod: name, pod_ip: pod, protocol: 'http', method: 'GET /addr', code: '200' }), 6);
-      assert.equal(total(own, REQUESTS, { pod: name, pod_ip: pod, protocol: 'grpc', method: 'addr.Addr/GetAddr', code: 'OK' }), grpcCalls + 7);
-      assert.ok(total(own, REQUESTS, { pod: name, method: 'grpc.health.v1.Health/Check' }) >= 1, "the kubelet's readiness probes");
+      assert.equal(
+        total(own, REQUESTS, { pod: name, pod_ip: pod, protocol: 'http', method: 'GET /addr', code: '200' }),
+        6,
+      );
+      assert.equal(
+        total(own, REQUESTS, { pod: name, pod_ip: pod, protocol: 'grpc', method: 'addr.Addr/GetAddr', code: 'OK' }),
+        grpcCalls + 7,
+      );
+      assert.ok(
+        total(own, REQUESTS, { pod: name, method: 'grpc.health.v1.Health/Check' }) >= 1,
+        "the kubelet's readiness probes",
+      );
     } finally {
       await lab.stop();
     }

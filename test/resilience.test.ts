@@ -20,9 +20,19 @@ async function survivesRestart(client: 'client-grpc' | 'client-http', args: (por
 
   assert.equal(code, 0, proc.lines.join('\n'));
   const got = replies(proc.lines);
-  assert.deepEqual(got.map(([n]) => n), [1, 2, 3, 4, 5, 6], 'numbering resumes after the errors');
-  assert.ok(got.some(([, ip]) => ip === '10.1.0.8'), 'the first server answered');
-  assert.ok(got.some(([, ip]) => ip === '10.1.0.9'), 'the restarted server answered');
+  assert.deepEqual(
+    got.map(([n]) => n),
+    [1, 2, 3, 4, 5, 6],
+    'numbering resumes after the errors',
+  );
+  assert.ok(
+    got.some(([, ip]) => ip === '10.1.0.8'),
+    'the first server answered',
+  );
+  assert.ok(
+    got.some(([, ip]) => ip === '10.1.0.9'),
+    'the restarted server answered',
+  );
   const firstError = proc.lines.findIndex((line) => line.startsWith('Error: '));
   const lastBefore = proc.lines.findIndex((line) => line.startsWith('#2: '));
   assert.ok(firstError > lastBefore, 'errors come between the replies of the two servers');
@@ -47,12 +57,26 @@ describe('client-grpc and a server that accepts the connection but never answers
     }).listen(0, '127.0.0.1');
     await once(front, 'listening');
     const { port } = front.address() as { port: number };
-    const client = start('client-grpc', [`127.0.0.1:${port}`, '--count', '2', '--interval', '500', '--deadline-ms', '1000']);
+    const client = start('client-grpc', [
+      `127.0.0.1:${port}`,
+      '--count',
+      '2',
+      '--interval',
+      '500',
+      '--deadline-ms',
+      '1000',
+    ]);
     try {
       // Bounded generously: the connection attempt is given 20 s, as gRPC's backoff spec says.
       assert.equal(await exitWithin(client, 60_000), 0, client.lines.join('\n'));
-      assert.deepEqual(replies(client.lines).map(([, ip]) => ip), ['10.1.0.9', '10.1.0.9']);
-      assert.ok(client.lines.some((line) => line.startsWith('Error: DEADLINE_EXCEEDED')), 'calls failed while it was stuck');
+      assert.deepEqual(
+        replies(client.lines).map(([, ip]) => ip),
+        ['10.1.0.9', '10.1.0.9'],
+      );
+      assert.ok(
+        client.lines.some((line) => line.startsWith('Error: DEADLINE_EXCEEDED')),
+        'calls failed while it was stuck',
+      );
     } finally {
       held.forEach((socket) => socket.destroy());
       front.close();

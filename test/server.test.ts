@@ -36,7 +36,11 @@ describe('addr-server', () => {
     const post = await fetch(`${base}/addr`, { method: 'POST', body: 'x' });
     assert.equal(post.status, 405);
     assert.equal(post.headers.get('allow'), 'GET, HEAD');
-    const broken = await fetch(`${base}/addr`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{oops' });
+    const broken = await fetch(`${base}/addr`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{oops',
+    });
     const text = await broken.text();
     assert.equal(broken.status, 405);
     assert.doesNotMatch(text, /at .*\(.*:\d+:\d+\)/);
@@ -64,9 +68,18 @@ describe('addr-server', () => {
     const collect = (bytes: Buffer[] = []) => {
       for (const file of bytes.map((b) => fromBinary(FileDescriptorProtoSchema, b))) files.set(file.name, file);
     };
-    collect((await reflect(server.grpcPort, { file_containing_symbol: 'addr.Addr' })).file_descriptor_response?.file_descriptor_proto);
-    for (let missing = [...files.values()].flatMap((f) => f.dependency).filter((d) => !files.has(d)); missing.length > 0; ) {
-      for (const name of missing) collect((await reflect(server.grpcPort, { file_by_filename: name })).file_descriptor_response?.file_descriptor_proto);
+    collect(
+      (await reflect(server.grpcPort, { file_containing_symbol: 'addr.Addr' })).file_descriptor_response
+        ?.file_descriptor_proto,
+    );
+    for (
+      let missing = [...files.values()].flatMap((f) => f.dependency).filter((d) => !files.has(d));
+      missing.length > 0;
+    ) {
+      for (const name of missing)
+        collect(
+          (await reflect(server.grpcPort, { file_by_filename: name })).file_descriptor_response?.file_descriptor_proto,
+        );
       missing = [...files.values()].flatMap((f) => f.dependency).filter((d) => !files.has(d));
     }
     const addrFile = files.get('addr.proto');
@@ -74,7 +87,10 @@ describe('addr-server', () => {
     const registry = createFileRegistry(addrFile, (name) => files.get(name));
     const method = registry.getService('addr.Addr')?.methods.find((m) => m.name === 'GetAddr');
     assert.equal(method?.input.typeName, 'google.protobuf.Empty');
-    assert.deepEqual(method?.output.fields.map((f) => f.name), ['addr', 'pod']);
+    assert.deepEqual(
+      method?.output.fields.map((f) => f.name),
+      ['addr', 'pod'],
+    );
   });
 
   it('starts under the variables a kubelet sets for a Service named addr-server (service links), and ignores them', async () => {
@@ -89,14 +105,23 @@ describe('addr-server', () => {
       ADDR_SERVER_PORT_80_TCP_PORT: '80',
       ADDR_SERVER_PORT_80_TCP_ADDR: '10.96.0.10',
     };
-    const withLinks = start('server', ['--host', '127.0.0.1', '--grpc-port', '0'], { ...serviceLinks, ADDR_SERVER_HTTP_PORT: '0', POD_IP: '10.1.0.78' });
+    const withLinks = start('server', ['--host', '127.0.0.1', '--grpc-port', '0'], {
+      ...serviceLinks,
+      ADDR_SERVER_HTTP_PORT: '0',
+      POD_IP: '10.1.0.78',
+    });
     const [, httpPort] = (await withLinks.waitFor(/http=127\.0\.0\.1:(\d+) grpc=127\.0\.0\.1:\d+/)) as RegExpMatchArray;
     assert.equal(await (await fetch(`http://127.0.0.1:${httpPort}/addr`)).text(), '10.1.0.78');
     await withLinks.stop();
   });
 
   it('takes its options from ADDR_SERVER_* environment variables', async () => {
-    const fromEnv = start('server', [], { ADDR_SERVER_HOST: '127.0.0.1', ADDR_SERVER_HTTP_PORT: '0', ADDR_SERVER_GRPC_PORT: '0', POD_IP: '10.1.0.77' });
+    const fromEnv = start('server', [], {
+      ADDR_SERVER_HOST: '127.0.0.1',
+      ADDR_SERVER_HTTP_PORT: '0',
+      ADDR_SERVER_GRPC_PORT: '0',
+      POD_IP: '10.1.0.77',
+    });
     const [, httpPort] = (await fromEnv.waitFor(/http=127\.0\.0\.1:(\d+) grpc=127\.0\.0\.1:\d+/)) as RegExpMatchArray;
     assert.equal(await (await fetch(`http://127.0.0.1:${httpPort}/addr`)).text(), '10.1.0.77');
     await fromEnv.stop();

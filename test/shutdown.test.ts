@@ -47,7 +47,10 @@ describe('addr-server on SIGTERM', () => {
     server.child.kill('SIGTERM');
     assert.equal(await exitWithin(server, 5000), 0);
     // Cut: reset by the server (CANCELLED) or, if the process was faster, the connection gone (UNAVAILABLE).
-    assert.ok([grpc.status.CANCELLED, grpc.status.UNAVAILABLE].includes(await inFlight as number), `the call ended with ${await inFlight}`);
+    assert.ok(
+      [grpc.status.CANCELLED, grpc.status.UNAVAILABLE].includes((await inFlight) as number),
+      `the call ended with ${await inFlight}`,
+    );
     assert.ok(server.lines.some((line) => /grace period over/.test(line)));
   });
 

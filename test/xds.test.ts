@@ -21,12 +21,19 @@ describe('xds:/// against the lab control plane', () => {
     await xds.close();
     await Promise.all(servers.map((s) => s.stop()));
   });
-  const endpoint = (i: number) => ({ ip: `10.2.0.${i + 1}`, address: '127.0.0.1', httpPort: servers[i]?.httpPort ?? 0, grpcPort: servers[i]?.grpcPort ?? 0 });
+  const endpoint = (i: number) => ({
+    ip: `10.2.0.${i + 1}`,
+    address: '127.0.0.1',
+    httpPort: servers[i]?.httpPort ?? 0,
+    grpcPort: servers[i]?.grpcPort ?? 0,
+  });
 
   it('balances each call over the endpoints it was told, and follows changes', async () => {
     endpoints.add(endpoint(0));
     endpoints.add(endpoint(1));
-    const client = start('client-grpc', ['xds:///addr-server', '--interval', '20'], { GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap });
+    const client = start('client-grpc', ['xds:///addr-server', '--interval', '20'], {
+      GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap,
+    });
     try {
       await client.waitFor(/^#\d+: 10\.2\.0\.2$/, 15_000);
       await client.waitFor(/^#\d+: 10\.2\.0\.1$/, 5_000);

@@ -2,7 +2,9 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
-const definition = protoLoader.loadSync(new URL('../../proto/addr.proto', import.meta.url).pathname, { keepCase: true });
+const definition = protoLoader.loadSync(new URL('../../proto/addr.proto', import.meta.url).pathname, {
+  keepCase: true,
+});
 const { addr } = grpc.loadPackageDefinition(definition);
 const server = new grpc.Server();
 server.addService(addr.Addr.service, { getAddr: (_call, callback) => callback(null, { addr: '10.1.0.8' }) });

@@ -36,12 +36,20 @@ const target = String(args._[0]);
 // grpc-js would take an unknown scheme for a DNS name and fail on every call; say so now instead.
 const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1]?.toLowerCase();
 if (scheme !== undefined && !['dns', 'ipv4', 'ipv6', 'unix', 'unix-abstract', 'k8s', 'xds'].includes(scheme)) {
-  usageError(parser, 'client-grpc', `unknown scheme "${scheme}:" in TARGET ${target} (use dns:, ipv4:, ipv6:, unix:, k8s: or xds:)`);
+  usageError(
+    parser,
+    'client-grpc',
+    `unknown scheme "${scheme}:" in TARGET ${target} (use dns:, ipv4:, ipv6:, unix:, k8s: or xds:)`,
+  );
 }
 // xds: — proxyless gRPC. The plugin is loaded only for such targets, and needs its bootstrap.
 if (scheme === 'xds') {
   if (!process.env.GRPC_XDS_BOOTSTRAP && !process.env.GRPC_XDS_BOOTSTRAP_CONFIG) {
-    usageError(parser, 'client-grpc', 'an xds: TARGET needs GRPC_XDS_BOOTSTRAP (a file) or GRPC_XDS_BOOTSTRAP_CONFIG (JSON) naming the control plane');
+    usageError(
+      parser,
+      'client-grpc',
+      'an xds: TARGET needs GRPC_XDS_BOOTSTRAP (a file) or GRPC_XDS_BOOTSTRAP_CONFIG (JSON) naming the control plane',
+    );
   }
   (await import('@grpc/grpc-js-xds')).register();
 }
@@ -64,7 +72,9 @@ const newChannel = () =>
     'grpc.max_reconnect_backoff_ms': 5000,
     // A pod that hangs without closing its connection (stopped, partitioned) is noticed by its
     // silence on pings, not only when each call's deadline passes; the channel then reconnects.
-    ...(args['keepalive-ms'] > 0 ? { 'grpc.keepalive_time_ms': args['keepalive-ms'], 'grpc.keepalive_timeout_ms': 5000 } : {}),
+    ...(args['keepalive-ms'] > 0
+      ? { 'grpc.keepalive_time_ms': args['keepalive-ms'], 'grpc.keepalive_timeout_ms': 5000 }
+      : {}),
   });
 let client: InstanceType<typeof Addr>;
 try {
@@ -99,7 +109,10 @@ const ask: Ask = (stop) =>
     const call = client.getAddr({}, { deadline: Date.now() + args['deadline-ms'] }, (error, reply) => {
       stop.removeEventListener('abort', cancel);
       replaceStuckChannel();
-      if (error) reject(new Error(`${grpc.status[error.code] ?? error.code}: ${error.details.replace(/ Resolution note: *$/, '')}`));
+      if (error)
+        reject(
+          new Error(`${grpc.status[error.code] ?? error.code}: ${error.details.replace(/ Resolution note: *$/, '')}`),
+        );
       else resolve(reply?.addr ?? '');
     });
     const cancel = () => call.cancel();

@@ -38,17 +38,23 @@ const agent = args.keepalive ? new (secure ? HttpsAgent : HttpAgent)({ keepAlive
 const ask: Ask = (stop) =>
   new Promise((resolve, reject) => {
     const timeout = AbortSignal.timeout(TIMEOUT_MS);
-    const request = (secure ? httpsGet : httpGet)(url, { agent, signal: AbortSignal.any([stop, timeout]) }, (response: IncomingMessage) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('error', reject);
-      response.on('end', () => {
-        if (response.statusCode === 200) resolve(body.trim());
-        else reject(new Error(`HTTP ${response.statusCode} ${response.statusMessage ?? ''}`.trim()));
-      });
-    });
-    request.on('error', (error) => reject(timeout.aborted ? new Error(`no reply within ${TIMEOUT_MS / 1000} s`) : readable(error)));
+    const request = (secure ? httpsGet : httpGet)(
+      url,
+      { agent, signal: AbortSignal.any([stop, timeout]) },
+      (response: IncomingMessage) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          if (response.statusCode === 200) resolve(body.trim());
+          else reject(new Error(`HTTP ${response.statusCode} ${response.statusMessage ?? ''}`.trim()));
+        });
+      },
+    );
+    request.on('error', (error) =>
+      reject(timeout.aborted ? new Error(`no reply within ${TIMEOUT_MS / 1000} s`) : readable(error)),
+    );
   });
 
 /** OpenSSL's own words ("…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number") tell a

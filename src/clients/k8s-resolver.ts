@@ -155,7 +155,9 @@ function loadKubeConfig(k8s: ClientNode): K8s.KubeConfig {
   kubeConfig.loadFromDefault();
   // loadFromDefault's last resort is an unauthenticated http://localhost:8080.
   if (kubeConfig.getCurrentContext() === 'loaded-context') {
-    throw new Error('no kubeconfig: set KUBECONFIG or write ~/.kube/config, or run in a pod with a service account token');
+    throw new Error(
+      'no kubeconfig: set KUBECONFIG or write ~/.kube/config, or run in a pod with a service account token',
+    );
   }
   if (kubeConfig.getCurrentCluster() === null) {
     throw new Error(`the kubeconfig's current context "${kubeConfig.getCurrentContext()}" names no cluster`);
@@ -168,7 +170,9 @@ function apiErrorText(error: unknown): string {
   const apiError = error as { code?: unknown; body?: unknown; cause?: { code?: string; message?: string } };
   if (typeof apiError.code === 'number') {
     try {
-      const status = (typeof apiError.body === 'string' ? JSON.parse(apiError.body) : apiError.body) as { message?: string };
+      const status = (typeof apiError.body === 'string' ? JSON.parse(apiError.body) : apiError.body) as {
+        message?: string;
+      };
       if (status?.message) return `HTTP ${apiError.code}: ${status.message}`;
     } catch {
       // not a Status: fall through
@@ -176,5 +180,5 @@ function apiErrorText(error: unknown): string {
     return `HTTP ${apiError.code}`;
   }
   const cause = apiError.cause?.code ?? apiError.cause?.message;
-  return cause ? `${errorText(error)} (${cause})` : errorText(error).split('\n')[0] ?? '';
+  return cause ? `${errorText(error)} (${cause})` : (errorText(error).split('\n')[0] ?? '');
 }

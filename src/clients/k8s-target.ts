@@ -34,8 +34,10 @@ export function parseK8sPath(path: string): K8sTarget {
   const portText = path.slice(colon + 1);
   // service.namespace, or a cluster DNS name: service.namespace.svc[.cluster.local]
   const [service = '', namespace, svc, ...domain] = host.split('.');
-  if (!serviceName.test(service)) throw new Error(`"${service}" is not a Service name (lowercase letters, digits and "-", at most 63)`);
-  if (namespace !== undefined && !namespaceName.test(namespace)) throw new Error(`"${namespace}" is not a namespace name`);
+  if (!serviceName.test(service))
+    throw new Error(`"${service}" is not a Service name (lowercase letters, digits and "-", at most 63)`);
+  if (namespace !== undefined && !namespaceName.test(namespace))
+    throw new Error(`"${namespace}" is not a namespace name`);
   if ((svc !== undefined && svc !== 'svc') || domain.some((label) => label === '')) {
     throw new Error(`"${host}" is neither SERVICE.NAMESPACE nor SERVICE.NAMESPACE.svc.DOMAIN`);
   }

@@ -17,7 +17,9 @@ export function command(name: string, usage: string): Argv {
     .help('help')
     .alias('help', 'h')
     .wrap(Math.min(100, process.stdout.columns || 80))
-    .check(() => checkBooleans(commandLine, (parser as unknown as { getOptions(): { boolean: string[] } }).getOptions().boolean))
+    .check(() =>
+      checkBooleans(commandLine, (parser as unknown as { getOptions(): { boolean: string[] } }).getOptions().boolean),
+    )
     .fail((message, error, parser) => {
       parser.showHelp('error');
       console.error(`\n${name}: ${message ?? error?.message ?? 'invalid arguments'}`);
@@ -79,13 +81,20 @@ export function parseNumber(value: unknown, kind: NumberKind, label: string): nu
 function labelOf(option: string, envPrefix: string | undefined): string {
   const flag = `--${option}`;
   if (commandLine.some((arg) => arg === flag || arg.startsWith(`${flag}=`))) return flag;
-  if (envPrefix !== undefined && process.env[envName(envPrefix, option)] !== undefined) return envName(envPrefix, option);
+  if (envPrefix !== undefined && process.env[envName(envPrefix, option)] !== undefined)
+    return envName(envPrefix, option);
   return flag;
 }
 
 /** A yargs option for a number of `kind`, checked by parseNumber whether it came from the command
  *  line, the environment (envPrefix) or the default. */
-export function numberOption<D extends number | undefined>(option: string, kind: NumberKind, describe: string, defaultValue: D, envPrefix?: string) {
+export function numberOption<D extends number | undefined>(
+  option: string,
+  kind: NumberKind,
+  describe: string,
+  defaultValue: D,
+  envPrefix?: string,
+) {
   return {
     type: 'string',
     requiresArg: true,
@@ -93,7 +102,9 @@ export function numberOption<D extends number | undefined>(option: string, kind:
     default: defaultValue,
     // yargs also coerces an absent option that has no default: it stays absent.
     coerce: (value: unknown): D extends number ? number : number | undefined =>
-      (value === undefined && defaultValue === undefined ? undefined : parseNumber(value, kind, labelOf(option, envPrefix))) as never,
+      (value === undefined && defaultValue === undefined
+        ? undefined
+        : parseNumber(value, kind, labelOf(option, envPrefix))) as never,
   } as const;
 }
 
@@ -106,7 +117,11 @@ export const envName = (prefix: string, option: string) => `${prefix}_${option.t
  * sets with the same prefix (Kubernetes' service links: ADDR_SERVER_SERVICE_HOST, ADDR_SERVER_PORT, …)
  * are left alone rather than taken for typos.
  */
-export function optionsFromEnv(prefix: string, options: Record<string, unknown>, env = process.env): Record<string, string> {
+export function optionsFromEnv(
+  prefix: string,
+  options: Record<string, unknown>,
+  env = process.env,
+): Record<string, string> {
   const values: Record<string, string> = {};
   for (const option of Object.keys(options)) {
     const value = env[envName(prefix, option)];

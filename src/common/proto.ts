@@ -12,7 +12,12 @@ type AddrCallback = (error: grpc.ServiceError | null, reply?: AddrReply) => void
 
 export type AddrClient = grpc.Client & {
   getAddr(request: Record<string, never>, options: grpc.CallOptions, callback: AddrCallback): grpc.ClientUnaryCall;
-  getAddr(request: Record<string, never>, metadata: grpc.Metadata, options: grpc.CallOptions, callback: AddrCallback): grpc.ClientUnaryCall;
+  getAddr(
+    request: Record<string, never>,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: AddrCallback,
+  ): grpc.ClientUnaryCall;
 };
 
 interface AddrPackage {

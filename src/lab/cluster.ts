@@ -56,12 +56,25 @@ export class Cluster {
   ownPodAddresses = true;
   ports: ClusterPorts = { http: 0, grpc: 0, mesh: 0, api: 0 };
 
-  constructor({ serverBin, manifest, meshBalancer = 'round-robin', podCidr = DEFAULT_POD_CIDR, allowedOrigins }: ClusterOptions) {
+  constructor({
+    serverBin,
+    manifest,
+    meshBalancer = 'round-robin',
+    podCidr = DEFAULT_POD_CIDR,
+    allowedOrigins,
+  }: ClusterOptions) {
     this.#manifest = manifest;
     this.#podPrefix = podCidr.replace(/\.0\/24$/, '.');
     // ClusterIPs from kind's service range, as labels: the lab's Services are reached on their NodePorts.
-    const services: ClusterService[] = manifest.services.map((service, i) => ({ ...service, clusterIp: `10.96.0.${10 + i}` }));
-    const apiServer: ClusterService = { name: 'kubernetes', clusterIp: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP' }] };
+    const services: ClusterService[] = manifest.services.map((service, i) => ({
+      ...service,
+      clusterIp: `10.96.0.${10 + i}`,
+    }));
+    const apiServer: ClusterService = {
+      name: 'kubernetes',
+      clusterIp: '10.96.0.1',
+      ports: [{ name: 'https', port: 443, protocol: 'TCP' }],
+    };
     const facts = { namespace: NAMESPACE, nodeName: 'lab', hostIp: '127.0.0.1' };
     const templateHash = podTemplateHash(manifest.objects.deployment.spec);
     this.deployment = new Deployment({
@@ -100,15 +113,28 @@ export class Cluster {
       } catch (error) {
         await this.stop();
         if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-          throw new ClusterError(`port ${port} (${what}) is already in use on 127.0.0.1 — another lab? Change it with ${flag}`, { cause: error });
+          throw new ClusterError(
+            `port ${port} (${what}) is already in use on 127.0.0.1 — another lab? Change it with ${flag}`,
+            { cause: error },
+          );
         }
         throw error;
       }
     };
     this.ports = {
       api: await open('the Kubernetes API', '--api-port', () => this.api.listen(ports.api), ports.api),
-      http: await open("the Service's HTTP NodePort", '--http-node-port', () => this.http.listen(ports.http), ports.http),
-      grpc: await open("the Service's gRPC NodePort", '--grpc-node-port', () => this.grpc.listen(ports.grpc), ports.grpc),
+      http: await open(
+        "the Service's HTTP NodePort",
+        '--http-node-port',
+        () => this.http.listen(ports.http),
+        ports.http,
+      ),
+      grpc: await open(
+        "the Service's gRPC NodePort",
+        '--grpc-node-port',
+        () => this.grpc.listen(ports.grpc),
+        ports.grpc,
+      ),
       mesh: await open('the mesh proxy', '--mesh-port', () => this.mesh.listen(ports.mesh), ports.mesh),
     };
     this.ownPodAddresses = await canBind(`${this.#podPrefix}1`);

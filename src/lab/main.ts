@@ -18,26 +18,47 @@ import { DEFAULT_DASHBOARD_PORT, up, type UpOptions } from './commands/up.js';
 
 const beside = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
 /** The executables the lab runs: the ones built beside it in out/. */
-const bins = { server: beside('server'), clientHttp: beside('client-http'), clientGrpc: beside('client-grpc'), lab: beside('lab') };
+const bins = {
+  server: beside('server'),
+  clientHttp: beside('client-http'),
+  clientGrpc: beside('client-grpc'),
+  lab: beside('lab'),
+};
 
 const portOptions = {
   'http-node-port': numberOption('http-node-port', kinds.port, "the Service's HTTP NodePort (0: any free port)", 30080),
   'grpc-node-port': numberOption('grpc-node-port', kinds.port, "the Service's gRPC NodePort (0: any free port)", 30051),
-  'mesh-port': numberOption('mesh-port', kinds.port, "the mesh sidecar's port for in-mesh clients (0: any free port)", 4140),
+  'mesh-port': numberOption(
+    'mesh-port',
+    kinds.port,
+    "the mesh sidecar's port for in-mesh clients (0: any free port)",
+    4140,
+  ),
 } as const;
 const apiPortOption = (defaultPort: number) =>
   ({
-    'api-port': numberOption('api-port', kinds.port, "the lab's Kubernetes API, which kubectl and `lab scale` talk to (0: any free port)", defaultPort),
+    'api-port': numberOption(
+      'api-port',
+      kinds.port,
+      "the lab's Kubernetes API, which kubectl and `lab scale` talk to (0: any free port)",
+      defaultPort,
+    ),
   }) as const;
 const clusterOptions = {
-  manifest: { type: 'string', default: beside('k8s/server.yml'), describe: 'the Deployment addr-server and its Services, as Skaffold deploys them' },
+  manifest: {
+    type: 'string',
+    default: beside('k8s/server.yml'),
+    describe: 'the Deployment addr-server and its Services, as Skaffold deploys them',
+  },
   'pod-cidr': {
     type: 'string',
     default: DEFAULT_POD_CIDR,
-    describe: 'the pods\' addresses: a /24 in 127.0.0.0/8, all local on Linux (pods get .8, .9, …)',
+    describe: "the pods' addresses: a /24 in 127.0.0.0/8, all local on Linux (pods get .8, .9, …)",
     coerce: (value: string) => {
       if (!/^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)\.0\/24$/.test(value)) {
-        throw new Error(`--pod-cidr must be a /24 inside 127.0.0.0/8 such as ${DEFAULT_POD_CIDR}, got ${JSON.stringify(value)}`);
+        throw new Error(
+          `--pod-cidr must be a /24 inside 127.0.0.0/8 such as ${DEFAULT_POD_CIDR}, got ${JSON.stringify(value)}`,
+        );
       }
       return value;
     },
@@ -76,11 +97,17 @@ type Selected =
 const cidrOption = (describe: string, fallback: string) =>
   ({ ...clusterOptions['pod-cidr'], default: fallback, describe }) as const;
 const writableFile = (flag: string, file: string | undefined) => {
-  if (file !== undefined && (file === '' || !existsSync(dirname(resolve(file))))) throw new Error(`--${flag}: no such folder for ${file}`);
+  if (file !== undefined && (file === '' || !existsSync(dirname(resolve(file)))))
+    throw new Error(`--${flag}: no such folder for ${file}`);
 };
 let selected: Selected | undefined;
 
-const portsOf = (argv: { 'http-node-port': number; 'grpc-node-port': number; 'mesh-port': number; 'api-port': number }): ClusterPorts => ({
+const portsOf = (argv: {
+  'http-node-port': number;
+  'grpc-node-port': number;
+  'mesh-port': number;
+  'api-port': number;
+}): ClusterPorts => ({
   http: argv['http-node-port'],
   grpc: argv['grpc-node-port'],
   mesh: argv['mesh-port'],
@@ -98,7 +125,12 @@ const parser: Argv = command(
     (y) =>
       y
         .options({
-          'phase-seconds': numberOption('phase-seconds', { min: 1, max: 600, noun: 'a whole number of seconds' }, 'length of each of the three phases', 15),
+          'phase-seconds': numberOption(
+            'phase-seconds',
+            { min: 1, max: 600, noun: 'a whole number of seconds' },
+            'length of each of the three phases',
+            15,
+          ),
           ...intervalOption,
           json: { type: 'string', describe: 'also write the report as JSON to this file' },
           ...meshBalancerOption,
@@ -127,22 +159,41 @@ const parser: Argv = command(
   )
   .command(
     'up',
-    'keep the emulated cluster running with a live per-pod tally and a dashboard; run the post\'s client commands from other terminals',
+    "keep the emulated cluster running with a live per-pod tally and a dashboard; run the post's client commands from other terminals",
     (y) =>
-      y
-        .options({
-          replicas: numberOption('replicas', replicaKind, 'replicas to start with (default: the manifest\'s)', undefined),
-          'mesh-client': { type: 'boolean', default: true, describe: 'run an in-mesh client-grpc, like the post\'s in-cluster client' },
-          'service-clients': { type: 'boolean', default: true, describe: 'run client-http and client-grpc through the Service, like the post\'s two terminals' },
-          'k8s-client': { type: 'boolean', default: true, describe: 'run client-grpc on k8s:///, which balances by itself over the endpoints it watches' },
-          'dashboard-port': numberOption('dashboard-port', kinds.port, 'the dashboard (live charts, scale and delete buttons) and the lab\'s /metrics, on 127.0.0.1 (0: any free port)', DEFAULT_DASHBOARD_PORT),
-          ...intervalOption,
-          ...meshBalancerOption,
-          ...portOptions,
-          ...apiPortOption(DEFAULT_API_PORT),
-          ...clusterOptions,
-          kubeconfig: { type: 'string', describe: 'where to write the kubeconfig for kubectl (default: a file in the temporary folder)' },
-        }),
+      y.options({
+        replicas: numberOption('replicas', replicaKind, "replicas to start with (default: the manifest's)", undefined),
+        'mesh-client': {
+          type: 'boolean',
+          default: true,
+          describe: "run an in-mesh client-grpc, like the post's in-cluster client",
+        },
+        'service-clients': {
+          type: 'boolean',
+          default: true,
+          describe: "run client-http and client-grpc through the Service, like the post's two terminals",
+        },
+        'k8s-client': {
+          type: 'boolean',
+          default: true,
+          describe: 'run client-grpc on k8s:///, which balances by itself over the endpoints it watches',
+        },
+        'dashboard-port': numberOption(
+          'dashboard-port',
+          kinds.port,
+          "the dashboard (live charts, scale and delete buttons) and the lab's /metrics, on 127.0.0.1 (0: any free port)",
+          DEFAULT_DASHBOARD_PORT,
+        ),
+        ...intervalOption,
+        ...meshBalancerOption,
+        ...portOptions,
+        ...apiPortOption(DEFAULT_API_PORT),
+        ...clusterOptions,
+        kubeconfig: {
+          type: 'string',
+          describe: 'where to write the kubeconfig for kubectl (default: a file in the temporary folder)',
+        },
+      }),
     (argv) => {
       selected = {
         cmd: 'up',
@@ -187,23 +238,57 @@ parser
             default: STRATEGY_NAMES.join(','),
             describe: 'which strategies to run, comma-separated',
             coerce: (value: string) => {
-              const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+              const names = value
+                .split(',')
+                .map((name) => name.trim())
+                .filter(Boolean);
               const unknown = names.filter((name) => !STRATEGY_NAMES.includes(name));
-              if (names.length === 0 || unknown.length > 0) throw new Error(`--strategies: unknown ${unknown.join(', ') || '(none given)'}; choose from ${STRATEGY_NAMES.join(', ')}`);
+              if (names.length === 0 || unknown.length > 0)
+                throw new Error(
+                  `--strategies: unknown ${unknown.join(', ') || '(none given)'}; choose from ${STRATEGY_NAMES.join(', ')}`,
+                );
               return names;
             },
           },
-          'phase-seconds': numberOption('phase-seconds', { min: 1, max: 600, noun: 'a whole number of seconds' }, 'length of each of the four counting phases', 20),
+          'phase-seconds': numberOption(
+            'phase-seconds',
+            { min: 1, max: 600, noun: 'a whole number of seconds' },
+            'length of each of the four counting phases',
+            20,
+          ),
           interval: numberOption('interval', { ...kinds.ms, min: 10 }, "milliseconds between each client's calls", 100),
-          'connection-age-ms': numberOption('connection-age-ms', { ...kinds.ms, min: 100 }, 'the +age Deployment\'s max connection age (ADDR_SERVER_MAX_CONNECTION_AGE_MS)', 5000),
-          'latency-seconds': numberOption('latency-seconds', { min: 0, max: 120, noun: 'a whole number of seconds' }, 'length of each latency probe (0: none)', 2),
-          'latency-rounds': numberOption('latency-rounds', { min: 1, max: 20, noun: 'a whole number of rounds' }, 'latency probes per strategy, taking turns (the median is kept)', 3),
-          'latency-rate': numberOption('latency-rate', { min: 1, max: 2000, noun: 'a whole number of calls per second' }, 'calls per second of the latency probes', 200),
+          'connection-age-ms': numberOption(
+            'connection-age-ms',
+            { ...kinds.ms, min: 100 },
+            "the +age Deployment's max connection age (ADDR_SERVER_MAX_CONNECTION_AGE_MS)",
+            5000,
+          ),
+          'latency-seconds': numberOption(
+            'latency-seconds',
+            { min: 0, max: 120, noun: 'a whole number of seconds' },
+            'length of each latency probe (0: none)',
+            2,
+          ),
+          'latency-rounds': numberOption(
+            'latency-rounds',
+            { min: 1, max: 20, noun: 'a whole number of rounds' },
+            'latency probes per strategy, taking turns (the median is kept)',
+            3,
+          ),
+          'latency-rate': numberOption(
+            'latency-rate',
+            { min: 1, max: 2000, noun: 'a whole number of calls per second' },
+            'calls per second of the latency probes',
+            200,
+          ),
           json: { type: 'string', describe: 'also write the figures as JSON to this file' },
           html: { type: 'string', describe: 'also write a page with a chart per strategy to this file' },
           manifest: clusterOptions.manifest,
           'pod-cidr': cidrOption("the plain Deployment's pods: a /24 in 127.0.0.0/8", DEFAULT_POD_CIDR),
-          'aged-pod-cidr': cidrOption("the pods of the Deployment with a max connection age: another /24", '127.245.0.0/24'),
+          'aged-pod-cidr': cidrOption(
+            'the pods of the Deployment with a max connection age: another /24',
+            '127.245.0.0/24',
+          ),
         })
         .check((argv) => {
           writableFile('json', argv.json);

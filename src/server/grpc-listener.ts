@@ -26,7 +26,12 @@ export interface GrpcListener {
   destroyAll(): void;
 }
 
-export async function listenGrpc(server: grpc.Server, host: string, port: number, limits: ListenerLimits): Promise<GrpcListener> {
+export async function listenGrpc(
+  server: grpc.Server,
+  host: string,
+  port: number,
+  limits: ListenerLimits,
+): Promise<GrpcListener> {
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const sockets = new Set<Socket>();
   let allClosed: (() => void) | undefined;

@@ -36,9 +36,10 @@ export function createGrpcServer(options: GrpcOptions): AddrGrpcServer {
 
   const server = new grpc.Server(serverOptions(options));
   server.addService(Addr.service, {
-    getAddr: delayMs > 0
-      ? (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) => setTimeout(callback, delayMs, null, reply)
-      : (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) => callback(null, reply),
+    getAddr:
+      delayMs > 0
+        ? (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) => setTimeout(callback, delayMs, null, reply)
+        : (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) => callback(null, reply),
   });
 
   const health = new HealthImplementation({ '': 'SERVING', [ADDR_SERVICE]: 'SERVING' });

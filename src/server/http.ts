@@ -44,7 +44,10 @@ export function createHttpServer({ pod, delayMs, serving, metrics }: HttpOptions
   });
   const onError: ErrorRequestHandler = (error: { status?: number }, _req, res, _next) => {
     const status = typeof error.status === 'number' && error.status >= 400 && error.status < 600 ? error.status : 500;
-    res.status(status).type('text/plain').send(status < 500 ? 'Bad Request' : 'Internal Server Error');
+    res
+      .status(status)
+      .type('text/plain')
+      .send(status < 500 ? 'Bad Request' : 'Internal Server Error');
   };
   app.use(onError);
 

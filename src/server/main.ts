@@ -25,7 +25,12 @@ const options = {
     'on SIGTERM, first keep serving this long while health says not-serving, so endpoints can drop the pod',
     0,
   ),
-  'grace-ms': number('grace-ms', kinds.ms, 'on SIGTERM, then wait at most this long for calls in flight; exit by then whatever peers do', 20_000),
+  'grace-ms': number(
+    'grace-ms',
+    kinds.ms,
+    'on SIGTERM, then wait at most this long for calls in flight; exit by then whatever peers do',
+    20_000,
+  ),
   'max-connection-age-ms': number(
     'max-connection-age-ms',
     kinds.ms,
@@ -39,8 +44,18 @@ const options = {
     60_000,
   ),
   'keepalive-ms': number('keepalive-ms', kinds.ms, 'ping each gRPC peer this often (0: never)…', 30_000),
-  'keepalive-timeout-ms': number('keepalive-timeout-ms', kinds.positiveMs, '…and close its connection when a ping is not answered within this', 10_000),
-  'max-connections': number('max-connections', kinds.count, 'gRPC connections open at once; more are refused (each idle one holds about 30 KiB)', 1000),
+  'keepalive-timeout-ms': number(
+    'keepalive-timeout-ms',
+    kinds.positiveMs,
+    '…and close its connection when a ping is not answered within this',
+    10_000,
+  ),
+  'max-connections': number(
+    'max-connections',
+    kinds.count,
+    'gRPC connections open at once; more are refused (each idle one holds about 30 KiB)',
+    1000,
+  ),
   'max-streams': number('max-streams', kinds.count, 'gRPC calls in flight at once on one connection', 100),
 } as const;
 
@@ -85,7 +100,8 @@ function bindFailure(what: string, port: number, error: unknown): string {
   const text = errorText(error);
   if (/EADDRINUSE/.test(text)) return `${what} port ${port} is already in use on ${args.host}`;
   if (/EACCES/.test(text)) return `${what} port ${port}: permission denied (ports below 1024 need privileges)`;
-  if (/EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/.test(text)) return `cannot bind ${what} to host ${args.host}: no such address here`;
+  if (/EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/.test(text))
+    return `cannot bind ${what} to host ${args.host}: no such address here`;
   return `cannot listen for ${what} on ${hostPort(args.host, port)}: ${text}`;
 }
 

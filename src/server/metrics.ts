@@ -12,7 +12,11 @@ export type Protocol = 'http' | 'grpc';
 
 // Calls here take well under a millisecond; the buckets reach the grace period's seconds.
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-const STATUS_NAMES = Object.fromEntries(Object.entries(grpc.status).filter(([, code]) => typeof code === 'number').map(([name, code]) => [code, name]));
+const STATUS_NAMES = Object.fromEntries(
+  Object.entries(grpc.status)
+    .filter(([, code]) => typeof code === 'number')
+    .map(([name, code]) => [code, name]),
+);
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -52,9 +56,22 @@ export class ServerMetrics {
         for (const protocol of ['http', 'grpc'] as const) this.set({ protocol }, inFlight[protocol]);
       },
     });
-    this.#duration = new Histogram({ name: 'addr_server_request_duration_seconds', help: 'Time from a request to its answer', labelNames: ['protocol', 'method'], buckets: BUCKETS, registers });
+    this.#duration = new Histogram({
+      name: 'addr_server_request_duration_seconds',
+      help: 'Time from a request to its answer',
+      labelNames: ['protocol', 'method'],
+      buckets: BUCKETS,
+      registers,
+    });
     const serving = () => this.#serving;
-    new Gauge({ name: 'addr_server_serving', help: '1 while serving, 0 while draining after SIGTERM (health says not serving)', registers, collect() { this.set(serving() ? 1 : 0); } });
+    new Gauge({
+      name: 'addr_server_serving',
+      help: '1 while serving, 0 while draining after SIGTERM (health says not serving)',
+      registers,
+      collect() {
+        this.set(serving() ? 1 : 0);
+      },
+    });
     collectDefaultMetrics({ register: this.registry });
   }
 

@@ -34,14 +34,20 @@ function withDependencies(definition: PackageDefinition): PackageDefinition {
 
   // Which file defines each fully qualified type name (".addr.AddrReply", ".google.protobuf.Empty").
   const owner = new Map<string, string>();
-  const index = (scope: string, messages: IDescriptorProto[] | undefined, enums: Array<{ name?: string }> | undefined, file: string) => {
+  const index = (
+    scope: string,
+    messages: IDescriptorProto[] | undefined,
+    enums: Array<{ name?: string }> | undefined,
+    file: string,
+  ) => {
     for (const e of enums ?? []) owner.set(`${scope}.${e.name}`, file);
     for (const m of messages ?? []) {
       owner.set(`${scope}.${m.name}`, file);
       index(`${scope}.${m.name}`, m.nestedType, m.enumType, file);
     }
   };
-  for (const file of files.values()) index(file.package ? `.${file.package}` : '', file.messageType, file.enumType, file.name);
+  for (const file of files.values())
+    index(file.package ? `.${file.package}` : '', file.messageType, file.enumType, file.name);
 
   const references = (messages: IDescriptorProto[] | undefined): string[] =>
     (messages ?? []).flatMap((m) => [...(m.field ?? []).map((f) => f.typeName ?? ''), ...references(m.nestedType)]);
@@ -51,7 +57,9 @@ function withDependencies(definition: PackageDefinition): PackageDefinition {
       ...references(file.messageType),
       ...(file.service ?? []).flatMap((s) => (s.method ?? []).flatMap((m) => [m.inputType ?? '', m.outputType ?? ''])),
     ];
-    const dependencies = new Set(used.map((name) => owner.get(name)).filter((name): name is string => !!name && name !== file.name));
+    const dependencies = new Set(
+      used.map((name) => owner.get(name)).filter((name): name is string => !!name && name !== file.name),
+    );
     file.dependency = [...new Set([...(file.dependency ?? []), ...dependencies])];
     encoded.set(file.name, descriptor.FileDescriptorProto.encode(file).finish());
   }
@@ -61,7 +69,14 @@ function withDependencies(definition: PackageDefinition): PackageDefinition {
       const bytesList = filesOf(entry);
       return [
         name,
-        bytesList ? { ...entry, fileDescriptorProtos: bytesList.map((bytes) => Buffer.from(encoded.get(nameOf.get(bytes) ?? '') ?? bytes)) } : entry,
+        bytesList
+          ? {
+              ...entry,
+              fileDescriptorProtos: bytesList.map((bytes) =>
+                Buffer.from(encoded.get(nameOf.get(bytes) ?? '') ?? bytes),
+              ),
+            }
+          : entry,
       ];
     }),
   ) as PackageDefinition;

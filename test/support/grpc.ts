@@ -32,11 +32,15 @@ export function healthCheck(port: number, service = ''): Promise<string> {
     check: (...args: unknown[]) => void;
   };
   return new Promise((resolve, reject) =>
-    client.check({ service }, { deadline: Date.now() + 5000 }, (error: grpc.ServiceError | null, reply?: { status: string }) => {
-      client.close();
-      if (error || !reply) reject(error ?? new Error('no reply'));
-      else resolve(reply.status);
-    }),
+    client.check(
+      { service },
+      { deadline: Date.now() + 5000 },
+      (error: grpc.ServiceError | null, reply?: { status: string }) => {
+        client.close();
+        if (error || !reply) reject(error ?? new Error('no reply'));
+        else resolve(reply.status);
+      },
+    ),
   );
 }
 
@@ -56,7 +60,10 @@ export function reflect(port: number, request: ReflectionRequest): Promise<Refle
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {
     grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
   };
-  const client = new pkg.grpc.reflection.v1.ServerReflection(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+  const client = new pkg.grpc.reflection.v1.ServerReflection(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  ) as unknown as grpc.Client & {
     serverReflectionInfo: (options: grpc.CallOptions) => grpc.ClientDuplexStream<ReflectionRequest, ReflectionResponse>;
   };
   return new Promise<ReflectionResponse>((resolve, reject) => {

@@ -7,7 +7,13 @@ export const NS = 'grpc-lb';
 const APP = { app: 'addr-server' };
 
 export function seed(store: ObjectStore): void {
-  for (const name of ['default', NS]) store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } });
+  for (const name of ['default', NS])
+    store.create('namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name },
+      status: { phase: 'Active' },
+    });
   store.create('deployments', {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -17,7 +23,11 @@ export function seed(store: ObjectStore): void {
       selector: { matchLabels: APP },
       template: {
         metadata: { labels: APP },
-        spec: { containers: [{ name: 'addr-server', image: 'addr-server', ports: [{ containerPort: 8080 }, { containerPort: 30051 }] }] },
+        spec: {
+          containers: [
+            { name: 'addr-server', image: 'addr-server', ports: [{ containerPort: 8080 }, { containerPort: 30051 }] },
+          ],
+        },
       },
     },
     status: {},
@@ -51,7 +61,10 @@ export function seed(store: ObjectStore): void {
 }
 
 const isReady = (pod: KubeObject) =>
-  !pod.metadata.deletionTimestamp && (pod.status as { conditions?: Array<{ type: string; status: string }> }).conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+  !pod.metadata.deletionTimestamp &&
+  (pod.status as { conditions?: Array<{ type: string; status: string }> }).conditions?.some(
+    (c) => c.type === 'Ready' && c.status === 'True',
+  );
 
 /** The deployment controller, kubelet and endpoints controller in one, at a test's pace. */
 export class TinyCluster {
@@ -100,7 +113,11 @@ export class TinyCluster {
     const live = this.pods().filter((pod) => !pod.metadata.deletionTimestamp);
     for (let i = live.length; i < wanted; i++) this.createPod();
     // Scale-down removes the newest pods first, as a ReplicaSet does with equal pods.
-    for (const pod of live.slice().reverse().slice(0, Math.max(0, live.length - wanted))) this.store.delete('pods', NS, pod.metadata.name);
+    for (const pod of live
+      .slice()
+      .reverse()
+      .slice(0, Math.max(0, live.length - wanted)))
+      this.store.delete('pods', NS, pod.metadata.name);
     this.publish();
   }
 
@@ -112,13 +129,19 @@ export class TinyCluster {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name, namespace: NS, labels: APP },
-      spec: { nodeName: 'lab', terminationGracePeriodSeconds: 1, containers: [{ name: 'addr-server', image: 'addr-server' }] },
+      spec: {
+        nodeName: 'lab',
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'addr-server', image: 'addr-server' }],
+      },
       status: {
         phase: 'Running',
         podIP: ip,
         podIPs: [{ ip }],
         conditions: [{ type: 'Ready', status: 'False' }],
-        containerStatuses: [{ name: 'addr-server', ready: false, restartCount: 0, state: { running: { startedAt: now } } }],
+        containerStatuses: [
+          { name: 'addr-server', ready: false, restartCount: 0, state: { running: { startedAt: now } } },
+        ],
       },
     });
     this.later(this.readyAfterMs, () => {
@@ -133,7 +156,8 @@ export class TinyCluster {
 
   private terminate(pod: KubeObject): void {
     this.later(this.terminateAfterMs, () => {
-      if (this.store.get('pods', NS, pod.metadata.name)) this.store.delete('pods', NS, pod.metadata.name, { gracePeriodSeconds: 0 });
+      if (this.store.get('pods', NS, pod.metadata.name))
+        this.store.delete('pods', NS, pod.metadata.name, { gracePeriodSeconds: 0 });
       this.reconcile();
     });
   }
@@ -153,17 +177,23 @@ export class TinyCluster {
       availableReplicas: ready.length,
       ...(ready.length < live.length && { unavailableReplicas: live.length - ready.length }),
       conditions: [
-        { type: 'Available', status: ready.length >= Number(deployment.spec?.replicas) ? 'True' : 'False', reason: 'MinimumReplicasAvailable' },
+        {
+          type: 'Available',
+          status: ready.length >= Number(deployment.spec?.replicas) ? 'True' : 'False',
+          reason: 'MinimumReplicasAvailable',
+        },
         { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
       ],
     };
-    if (JSON.stringify(status) !== JSON.stringify(deployment.status)) this.store.mutate('deployments', NS, 'addr-server', (d) => (d.status = status));
+    if (JSON.stringify(status) !== JSON.stringify(deployment.status))
+      this.store.mutate('deployments', NS, 'addr-server', (d) => (d.status = status));
     const endpoints = ready.map((pod) => ({
       addresses: [(pod.status as { podIP: string }).podIP],
       conditions: { ready: true, serving: true, terminating: false },
       targetRef: { kind: 'Pod', name: pod.metadata.name, namespace: NS },
     }));
     const slice = this.store.get('endpointslices', NS, 'addr-server-7x2kq');
-    if (slice && JSON.stringify(slice.endpoints) !== JSON.stringify(endpoints)) this.store.mutate('endpointslices', NS, 'addr-server-7x2kq', (s) => (s.endpoints = endpoints));
+    if (slice && JSON.stringify(slice.endpoints) !== JSON.stringify(endpoints))
+      this.store.mutate('endpointslices', NS, 'addr-server-7x2kq', (s) => (s.endpoints = endpoints));
   }
 }

@@ -40,13 +40,26 @@ export interface RawResponse {
 }
 
 /** One HTTP request, any method, headers and body; the body read for at most `readMs` (watches go on). */
-export function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string, readMs = 3000): Promise<RawResponse> {
+export function raw(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Buffer | string,
+  readMs = 3000,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, setHost: !('host' in headers) }, (res) => {
       let text = '';
       const done = () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown> });
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers['content-type'] ?? ''),
+          headers: res.headers,
+          text,
+          json: () => JSON.parse(text) as Record<string, unknown>,
+        });
       };
       const timer = setTimeout(() => {
         res.destroy();
@@ -62,7 +75,11 @@ export function raw(port: number, method: string, path: string, headers: Record<
 }
 
 /** Polls until `check` holds, for at most timeoutMs. */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);

@@ -19,8 +19,20 @@ export interface RunningLab {
 export async function labUp(network: number, extra: string[] = []): Promise<RunningLab> {
   const prefix = `127.248.${network}.`;
   const lab = start('lab', [
-    'up', '--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0', '--api-port', '0', '--dashboard-port', '0',
-    '--pod-cidr', `${prefix}0/24`, ...extra,
+    'up',
+    '--http-node-port',
+    '0',
+    '--grpc-node-port',
+    '0',
+    '--mesh-port',
+    '0',
+    '--api-port',
+    '0',
+    '--dashboard-port',
+    '0',
+    '--pod-cidr',
+    `${prefix}0/24`,
+    ...extra,
   ]);
   const ports = await lab.waitFor(/HTTP 127\.0\.0\.1:(\d+), gRPC :(\d+) · mesh :(\d+) · API :(\d+)/);
   const dashboard = await lab.waitFor(/dashboard: http:\/\/127\.0\.0\.1:(\d+)\//);

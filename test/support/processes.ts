@@ -72,7 +72,10 @@ export function start(name: string, args: string[], env: Record<string, string> 
 /** The exit code, or 'timeout' (and the process killed) when it has not exited within timeoutMs. */
 export async function exitWithin(proc: Running, timeoutMs: number): Promise<number | string> {
   let timer: NodeJS.Timeout | undefined;
-  const code = await Promise.race([proc.exited, new Promise<string>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout')))]);
+  const code = await Promise.race([
+    proc.exited,
+    new Promise<string>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout'))),
+  ]);
   clearTimeout(timer);
   if (code === 'timeout') await proc.stop('SIGKILL');
   return code;
@@ -92,7 +95,11 @@ export interface ServerProcess extends Running {
 }
 
 /** Starts out/server on loopback (ephemeral ports unless given) and waits until it listens. */
-export async function startServer(podIp: string, extra: string[] = [], ports = { http: 0, grpc: 0 }): Promise<ServerProcess> {
+export async function startServer(
+  podIp: string,
+  extra: string[] = [],
+  ports = { http: 0, grpc: 0 },
+): Promise<ServerProcess> {
   const proc = start(
     'server',
     ['--host', '127.0.0.1', '--http-port', String(ports.http), '--grpc-port', String(ports.grpc), ...extra],

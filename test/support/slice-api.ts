@@ -25,7 +25,8 @@ export class SliceApi {
 
   /** `port`: where the API will listen (it may start later: a client that finds no API at first). */
   constructor(readonly port: number) {
-    for (const name of ['default', NS]) this.store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    for (const name of ['default', NS])
+      this.store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     this.kubeconfig = writeKubeconfig(`http://127.0.0.1:${port}`, `${mkdtempSync(`${tmpdir()}/grpc-lb-k8s-`)}/config`);
   }
 
@@ -48,7 +49,12 @@ export class SliceApi {
       this.store.mutate('endpointslices', NS, name, (slice) => Object.assign(slice, content));
     } else {
       const metadata = { name, namespace: NS, labels: { 'kubernetes.io/service-name': service } };
-      this.store.create('endpointslices', { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata, ...content });
+      this.store.create('endpointslices', {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata,
+        ...content,
+      });
     }
   }
 
@@ -61,13 +67,25 @@ export class SliceApi {
  * A kubeconfig for `api` through a proxy that holds each watch request `delayMs` before passing it on:
  * a watch still being opened when the client wants to stop.
  */
-export async function slowWatchKubeconfig(api: SliceApi, delayMs: number): Promise<{ kubeconfig: string; close(): void }> {
+export async function slowWatchKubeconfig(
+  api: SliceApi,
+  delayMs: number,
+): Promise<{ kubeconfig: string; close(): void }> {
   const proxy: Server = createServer((req, res) => {
     const forward = () => {
-      const upstream = request({ host: '127.0.0.1', port: api.port, path: req.url, method: req.method, headers: { ...req.headers, host: `127.0.0.1:${api.port}` } }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers).flushHeaders(); // a watch's headers come at once
-        answer.pipe(res);
-      });
+      const upstream = request(
+        {
+          host: '127.0.0.1',
+          port: api.port,
+          path: req.url,
+          method: req.method,
+          headers: { ...req.headers, host: `127.0.0.1:${api.port}` },
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers).flushHeaders(); // a watch's headers come at once
+          answer.pipe(res);
+        },
+      );
       upstream.on('error', () => res.destroy());
       res.on('close', () => upstream.destroy());
       req.pipe(upstream);
@@ -76,7 +94,10 @@ export async function slowWatchKubeconfig(api: SliceApi, delayMs: number): Promi
     else forward();
   });
   const port = await listen(proxy, 0, '127.0.0.1');
-  const kubeconfig = await writeKubeconfig(`http://127.0.0.1:${port}`, `${mkdtempSync(`${tmpdir()}/grpc-lb-k8s-`)}/config`);
+  const kubeconfig = await writeKubeconfig(
+    `http://127.0.0.1:${port}`,
+    `${mkdtempSync(`${tmpdir()}/grpc-lb-k8s-`)}/config`,
+  );
   return {
     kubeconfig,
     close: () => {

@@ -5,7 +5,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { listen } from '../../common/listen.js';
 import { DeploymentWrites } from './deployment-writes.js';
 import { apiGroup, coreVersions, groupList, resourceList, version } from './discovery.js';
-import { boolParam, intParam, mediaType, negotiate, readBody, parseJson, sendJson, sendStatus, tableContentType, type Representation } from './http-io.js';
+import {
+  boolParam,
+  intParam,
+  mediaType,
+  negotiate,
+  readBody,
+  parseJson,
+  sendJson,
+  sendStatus,
+  tableContentType,
+  type Representation,
+} from './http-io.js';
 import { OriginPolicy } from './origins.js';
 import { PATCH_TYPES, type PatchType } from './patch.js';
 import { deletePod, servePodLog, type PodLogs } from './pod-requests.js';
@@ -32,7 +43,8 @@ export interface KubeApiOptions {
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const notServed = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-const methodNotAllowed = () => new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+const methodNotAllowed = () =>
+  new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
 
 type ResourceRoute = Extract<Route, { to: 'resource' }>;
 
@@ -48,7 +60,10 @@ export class KubeApiServer {
     this.origins = new OriginPolicy(options.allowedOrigins);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
-        const status = error instanceof ApiError ? error.status : statusOf(500, 'InternalError', `internal error: ${(error as Error)?.message ?? String(error)}`);
+        const status =
+          error instanceof ApiError
+            ? error.status
+            : statusOf(500, 'InternalError', `internal error: ${(error as Error)?.message ?? String(error)}`);
         if (status.code === 413) res.setHeader('connection', 'close');
         if (!res.destroyed) sendStatus(res, status);
       });
@@ -56,8 +71,12 @@ export class KubeApiServer {
     // A request Node cannot parse still gets a Status, and the server goes on.
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       if (!socket.writable || error.code === 'ECONNRESET') return socket.destroy();
-      const body = JSON.stringify(statusOf(400, 'BadRequest', `malformed HTTP request: ${error.code ?? error.message}`));
-      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      const body = JSON.stringify(
+        statusOf(400, 'BadRequest', `malformed HTTP request: ${error.code ?? error.message}`),
+      );
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
     });
   }
 
@@ -120,16 +139,27 @@ export class KubeApiServer {
     }
   }
 
-  private async resource(req: IncomingMessage, res: ServerResponse, target: ResourceRoute, query: URLSearchParams): Promise<void> {
+  private async resource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: ResourceRoute,
+    query: URLSearchParams,
+  ): Promise<void> {
     const { store } = this.options;
     const { type, namespace, name, subresource } = target;
     const method = req.method ?? 'GET';
     if (method === 'GET' || method === 'HEAD') {
-      if (subresource === 'log') return servePodLog(res, store, this.options.podLogs, namespace as string, name as string, query);
+      if (subresource === 'log')
+        return servePodLog(res, store, this.options.podLogs, namespace as string, name as string, query);
       if (subresource === 'scale') return sendJson(res, 200, this.writes.getScale(namespace as string, name as string));
       const representation = negotiate(req.headers.accept, query.get('includeObject'));
-      if (!representation) throw new ApiError(406, 'NotAcceptable', 'only application/json and meta.k8s.io/v1 Table are served');
-      const selectors = { namespace, labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined };
+      if (!representation)
+        throw new ApiError(406, 'NotAcceptable', 'only application/json and meta.k8s.io/v1 Table are served');
+      const selectors = {
+        namespace,
+        labelSelector: query.get('labelSelector') ?? undefined,
+        fieldSelector: query.get('fieldSelector') ?? undefined,
+      };
       if (name === undefined && (target.watchPrefix || boolParam(query, 'watch'))) {
         if (method === 'HEAD') throw methodNotAllowed();
         const sendInitialEvents = query.get('sendInitialEvents');
@@ -145,7 +175,11 @@ export class KubeApiServer {
             allowWatchBookmarks: boolParam(query, 'allowWatchBookmarks'),
             sendInitialEvents: sendInitialEvents === null ? undefined : sendInitialEvents === 'true',
           },
-          { bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 10_000, maxBufferedBytes: 4 << 20, maxSeconds: 1800 },
+          {
+            bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 10_000,
+            maxBufferedBytes: 4 << 20,
+            maxSeconds: 1800,
+          },
           this.watches,
         );
       }
@@ -161,7 +195,12 @@ export class KubeApiServer {
     return this.write(req, res, target, query);
   }
 
-  private async write(req: IncomingMessage, res: ServerResponse, target: ResourceRoute, query: URLSearchParams): Promise<void> {
+  private async write(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: ResourceRoute,
+    query: URLSearchParams,
+  ): Promise<void> {
     const { store } = this.options;
     const { type, namespace, name, subresource } = target;
     const method = req.method ?? '';
@@ -169,7 +208,8 @@ export class KubeApiServer {
     if (method === 'DELETE' && type.name === 'pods' && name !== undefined && subresource === undefined) {
       return sendJson(res, 200, deletePod(store, namespace as string, name, query, body));
     }
-    if (type.name !== 'deployments' || name === undefined || (subresource !== undefined && subresource !== 'scale')) throw methodNotAllowed();
+    if (type.name !== 'deployments' || name === undefined || (subresource !== undefined && subresource !== 'scale'))
+      throw methodNotAllowed();
     if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed();
     if (query.has('dryRun')) throw badRequest('dryRun is not supported by this API');
     // A PUT without a Content-Type is JSON, as the API server reads it (kubectl's scale client sends none).
@@ -177,22 +217,41 @@ export class KubeApiServer {
     const contentType = mediaType(req.headers['content-type']);
     if (method === 'PATCH') {
       if (!(PATCH_TYPES as readonly string[]).includes(contentType)) {
-        throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
+        throw new ApiError(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`,
+        );
       }
       patchType = contentType as PatchType;
     } else if (contentType !== 'application/json' && contentType !== '') {
-      throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json');
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        'the body of the request was in an unknown format - accepted media types include: application/json',
+      );
     }
     const input = parseJson(body);
-    const result = subresource === 'scale'
-      ? this.writes.writeScale(namespace as string, name, input, patchType)
-      : this.writes.writeDeployment(namespace as string, name, input, patchType);
+    const result =
+      subresource === 'scale'
+        ? this.writes.writeScale(namespace as string, name, input, patchType)
+        : this.writes.writeDeployment(namespace as string, name, input, patchType);
     return sendJson(res, 200, result);
   }
 
-  private reply(res: ServerResponse, representation: Representation, resource: ResourceRoute['type']['name'], objects: Parameters<typeof toTable>[1], resourceVersion: string, json: unknown): void {
+  private reply(
+    res: ServerResponse,
+    representation: Representation,
+    resource: ResourceRoute['type']['name'],
+    objects: Parameters<typeof toTable>[1],
+    resourceVersion: string,
+    json: unknown,
+  ): void {
     if (representation.as === 'json') return sendJson(res, 200, json);
-    const table = toTable(resource, objects, resourceVersion, { apiVersion: representation.apiVersion, includeObject: representation.includeObject });
+    const table = toTable(resource, objects, resourceVersion, {
+      apiVersion: representation.apiVersion,
+      includeObject: representation.includeObject,
+    });
     sendJson(res, 200, table, tableContentType(representation.apiVersion));
   }
 }

@@ -10,7 +10,11 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, conte
     return;
   }
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'content-type': contentType, 'cache-control': 'no-cache, private', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(code, {
+    'content-type': contentType,
+    'cache-control': 'no-cache, private',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -66,7 +70,8 @@ export function negotiate(accept: string | undefined, includeObject: string | nu
   return undefined;
 }
 
-export const tableContentType = (apiVersion: string) => `application/json;as=Table;v=${apiVersion.split('/')[1]};g=meta.k8s.io`;
+export const tableContentType = (apiVersion: string) =>
+  `application/json;as=Table;v=${apiVersion.split('/')[1]};g=meta.k8s.io`;
 
 /** A whole number from a query parameter, or a 400 naming it. */
 export function intParam(query: URLSearchParams, name: string): number | undefined {

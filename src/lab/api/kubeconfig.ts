@@ -37,7 +37,10 @@ function kubeconfigText(server: string, namespace = LAB_NAMESPACE): string {
 }
 
 /** Writes the kubeconfig for the API at `server` (http://127.0.0.1:PORT) and resolves with its path. */
-export async function writeKubeconfig(server: string, path = defaultKubeconfigPath(Number(new URL(server).port))): Promise<string> {
+export async function writeKubeconfig(
+  server: string,
+  path = defaultKubeconfigPath(Number(new URL(server).port)),
+): Promise<string> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, kubeconfigText(server), { mode: 0o600 });
   return path;

@@ -21,12 +21,14 @@ export class OriginPolicy {
   admit(req: IncomingMessage, res: ServerResponse, port: number): boolean {
     const own = [`127.0.0.1:${port}`, `localhost:${port}`];
     const host = req.headers.host?.toLowerCase() ?? '';
-    if (!own.includes(host)) throw new ApiError(403, 'Forbidden', `host ${JSON.stringify(host)} is not this API's (${own.join(' or ')})`);
+    if (!own.includes(host))
+      throw new ApiError(403, 'Forbidden', `host ${JSON.stringify(host)} is not this API's (${own.join(' or ')})`);
     const origin = req.headers.origin?.toLowerCase();
     if (origin === undefined || own.some((h) => origin === `http://${h}`)) return false;
     const method = req.method ?? '';
     if (!this.trusted.has(origin)) {
-      if (STATE_CHANGING.has(method) || method === 'OPTIONS') throw new ApiError(403, 'Forbidden', `requests from origin ${origin} may not change the lab's state`);
+      if (STATE_CHANGING.has(method) || method === 'OPTIONS')
+        throw new ApiError(403, 'Forbidden', `requests from origin ${origin} may not change the lab's state`);
       return false;
     }
     res.setHeader('access-control-allow-origin', req.headers.origin as string);

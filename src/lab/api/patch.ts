@@ -5,11 +5,16 @@
 // so it is applied as a merge patch and a `$` directive is refused rather than misread.
 import { ApiError, badRequest } from './status.js';
 
-export const PATCH_TYPES = ['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json'] as const;
+export const PATCH_TYPES = [
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+  'application/json-patch+json',
+] as const;
 export type PatchType = (typeof PATCH_TYPES)[number];
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-const isObject = (value: unknown): value is Record<string, Json> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, Json> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function mergePatch(target: unknown, patch: Json): Json {
   if (!isObject(patch)) return patch;
@@ -25,7 +30,12 @@ function refuseDirectives(patch: Json, path = ''): void {
   if (Array.isArray(patch)) patch.forEach((item, i) => refuseDirectives(item, `${path}[${i}]`));
   else if (isObject(patch)) {
     for (const [key, value] of Object.entries(patch)) {
-      if (key.startsWith('$')) throw new ApiError(422, 'Invalid', `strategic merge patch directive ${path}${key} is not supported by this API`);
+      if (key.startsWith('$'))
+        throw new ApiError(
+          422,
+          'Invalid',
+          `strategic merge patch directive ${path}${key} is not supported by this API`,
+        );
       refuseDirectives(value, `${path}${key}.`);
     }
   }
@@ -33,8 +43,14 @@ function refuseDirectives(patch: Json, path = ''): void {
 
 /** RFC 6901: `/spec/replicas` → ['spec', 'replicas']. */
 function pointer(path: unknown): string[] {
-  if (typeof path !== 'string' || (path !== '' && !path.startsWith('/'))) throw badRequest(`invalid JSON pointer ${JSON.stringify(path)}`);
-  return path === '' ? [] : path.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (typeof path !== 'string' || (path !== '' && !path.startsWith('/')))
+    throw badRequest(`invalid JSON pointer ${JSON.stringify(path)}`);
+  return path === ''
+    ? []
+    : path
+        .slice(1)
+        .split('/')
+        .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function jsonPatch(target: Json, operations: Json): Json {
@@ -44,7 +60,8 @@ function jsonPatch(target: Json, operations: Json): Json {
     let node: Json = document;
     for (const part of path.slice(0, -1)) {
       node = Array.isArray(node) ? (node[Number(part)] as Json) : isObject(node) ? (node[part] as Json) : null;
-      if (node === undefined || node === null || typeof node !== 'object') throw new ApiError(422, 'Invalid', `path /${path.join('/')} does not exist`);
+      if (node === undefined || node === null || typeof node !== 'object')
+        throw new ApiError(422, 'Invalid', `path /${path.join('/')} does not exist`);
     }
     return node as Record<string, Json> | Json[];
   };
@@ -58,7 +75,8 @@ function jsonPatch(target: Json, operations: Json): Json {
     const last = path.at(-1) as string;
     if (Array.isArray(parent)) {
       const index = last === '-' ? parent.length : Number(last);
-      if (!Number.isInteger(index) || index < 0 || index > parent.length) throw new ApiError(422, 'Invalid', `index ${last} out of range`);
+      if (!Number.isInteger(index) || index < 0 || index > parent.length)
+        throw new ApiError(422, 'Invalid', `index ${last} out of range`);
       if (value === undefined) parent.splice(index, 1);
       else parent.splice(index, insert ? 0 : 1, value);
     } else if (value === undefined) delete parent[last];
@@ -83,7 +101,8 @@ function jsonPatch(target: Json, operations: Json): Json {
         write(path, undefined, false);
         break;
       case 'test':
-        if (JSON.stringify(read(path)) !== JSON.stringify(operation.value)) throw new ApiError(422, 'Invalid', `test operation on ${String(operation.path)} failed`);
+        if (JSON.stringify(read(path)) !== JSON.stringify(operation.value))
+          throw new ApiError(422, 'Invalid', `test operation on ${String(operation.path)} failed`);
         break;
       case 'copy':
       case 'move': {

@@ -24,32 +24,78 @@ const readOnly = ['get', 'list', 'watch'];
 
 export const RESOURCES: readonly ResourceType[] = [
   {
-    name: 'namespaces', singular: 'namespace', kind: 'Namespace', group: '', version: 'v1', namespaced: false,
-    shortNames: ['ns'], categories: [], verbs: readOnly, tracksGeneration: false, subresources: [],
+    name: 'namespaces',
+    singular: 'namespace',
+    kind: 'Namespace',
+    group: '',
+    version: 'v1',
+    namespaced: false,
+    shortNames: ['ns'],
+    categories: [],
+    verbs: readOnly,
+    tracksGeneration: false,
+    subresources: [],
   },
   {
-    name: 'pods', singular: 'pod', kind: 'Pod', group: '', version: 'v1', namespaced: true,
-    shortNames: ['po'], categories: ['all'], verbs: [...readOnly, 'delete'], tracksGeneration: false,
+    name: 'pods',
+    singular: 'pod',
+    kind: 'Pod',
+    group: '',
+    version: 'v1',
+    namespaced: true,
+    shortNames: ['po'],
+    categories: ['all'],
+    verbs: [...readOnly, 'delete'],
+    tracksGeneration: false,
     subresources: [{ name: 'log', kind: 'Pod', verbs: ['get'] }],
   },
   {
-    name: 'services', singular: 'service', kind: 'Service', group: '', version: 'v1', namespaced: true,
-    shortNames: ['svc'], categories: ['all'], verbs: readOnly, tracksGeneration: false, subresources: [],
+    name: 'services',
+    singular: 'service',
+    kind: 'Service',
+    group: '',
+    version: 'v1',
+    namespaced: true,
+    shortNames: ['svc'],
+    categories: ['all'],
+    verbs: readOnly,
+    tracksGeneration: false,
+    subresources: [],
   },
   {
-    name: 'deployments', singular: 'deployment', kind: 'Deployment', group: 'apps', version: 'v1', namespaced: true,
-    shortNames: ['deploy'], categories: ['all'], verbs: [...readOnly, 'patch', 'update'], tracksGeneration: true,
-    subresources: [{ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] }],
+    name: 'deployments',
+    singular: 'deployment',
+    kind: 'Deployment',
+    group: 'apps',
+    version: 'v1',
+    namespaced: true,
+    shortNames: ['deploy'],
+    categories: ['all'],
+    verbs: [...readOnly, 'patch', 'update'],
+    tracksGeneration: true,
+    subresources: [
+      { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
+    ],
   },
   {
-    name: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1',
-    namespaced: true, shortNames: [], categories: [], verbs: readOnly, tracksGeneration: false, subresources: [],
+    name: 'endpointslices',
+    singular: 'endpointslice',
+    kind: 'EndpointSlice',
+    group: 'discovery.k8s.io',
+    version: 'v1',
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    verbs: readOnly,
+    tracksGeneration: false,
+    subresources: [],
   },
 ];
 
 export const GROUPS = ['apps', 'discovery.k8s.io'] as const;
 
-export const apiVersionOf = (type: Pick<ResourceType, 'group' | 'version'>) => (type.group ? `${type.group}/${type.version}` : type.version);
+export const apiVersionOf = (type: Pick<ResourceType, 'group' | 'version'>) =>
+  type.group ? `${type.group}/${type.version}` : type.version;
 
 export function resourceType(name: ResourceName): ResourceType {
   const type = RESOURCES.find((candidate) => candidate.name === name);

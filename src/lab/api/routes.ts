@@ -6,7 +6,14 @@ export type Route =
   | { to: 'version' | 'core-versions' | 'groups' | 'health' }
   | { to: 'group'; group: string }
   | { to: 'resources'; group: string; version: string }
-  | { to: 'resource'; type: ResourceType; namespace?: string; name?: string; subresource?: string; watchPrefix: boolean }
+  | {
+      to: 'resource';
+      type: ResourceType;
+      namespace?: string;
+      name?: string;
+      subresource?: string;
+      watchPrefix: boolean;
+    }
   | { to: 'none' };
 
 function resourcePath(group: string, version: string, parts: string[]): Route {
@@ -18,7 +25,12 @@ function resourcePath(group: string, version: string, parts: string[]): Route {
   let type: ResourceType | undefined;
   let name: string | undefined;
   let subresource: string | undefined;
-  if (first === 'namespaces' && second !== undefined && third !== undefined && findResource(group, version, third)?.namespaced) {
+  if (
+    first === 'namespaces' &&
+    second !== undefined &&
+    third !== undefined &&
+    findResource(group, version, third)?.namespaced
+  ) {
     namespace = second;
     type = findResource(group, version, third);
     [name, subresource] = [fourth, fifth];

@@ -22,7 +22,8 @@ function tokenize(text: string): string[] {
   return tokens;
 }
 
-const isWord = (token: string | undefined): token is string => token !== undefined && !['!=', '==', '=', '(', ')', ',', '!'].includes(token);
+const isWord = (token: string | undefined): token is string =>
+  token !== undefined && !['!=', '==', '=', '(', ')', ',', '!'].includes(token);
 
 export function parseLabelSelector(text: string | undefined): Matcher<Labels> {
   if (!text || !text.trim()) return () => true;
@@ -59,7 +60,9 @@ export function parseLabelSelector(text: string | undefined): Matcher<Labels> {
       } else if (op === 'in' || op === 'notin') {
         i++;
         const set = values();
-        requirements.push(op === 'in' ? (labels) => set.has(labels?.[key] ?? '\0') : (labels) => !set.has(labels?.[key] ?? '\0'));
+        requirements.push(
+          op === 'in' ? (labels) => set.has(labels?.[key] ?? '\0') : (labels) => !set.has(labels?.[key] ?? '\0'),
+        );
       } else {
         requirements.push((labels) => labels?.[key] !== undefined);
       }

@@ -58,7 +58,16 @@ export class ApiError extends Error {
 }
 
 export function statusOf(code: number, reason: StatusReason, message: string, details?: StatusDetails): Status {
-  return { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Failure', message, reason, ...(details && { details }), code };
+  return {
+    apiVersion: 'v1',
+    kind: 'Status',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    ...(details && { details }),
+    code,
+  };
 }
 
 /** `pods "x" not found`, `deployments.apps "x" not found`: how the API server names a resource. */

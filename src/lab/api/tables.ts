@@ -22,7 +22,10 @@ const column = (name: string, description: string, priority = 0, type: Column['t
   priority,
 });
 const NAME = column('Name', 'Name must be unique within a namespace.');
-const AGE = column('Age', 'CreationTimestamp is a timestamp representing the server time when this object was created.');
+const AGE = column(
+  'Age',
+  'CreationTimestamp is a timestamp representing the server time when this object was created.',
+);
 
 /** Go's duration.HumanDuration, which kubectl's AGE column uses. */
 function humanDuration(ms: number): string {
@@ -31,7 +34,8 @@ function humanDuration(ms: number): string {
   if (seconds < 0) return '0s';
   if (seconds < 120) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);
-  const withUnit = (big: number, bigUnit: string, small: number, smallUnit: string) => (small ? `${big}${bigUnit}${small}${smallUnit}` : `${big}${bigUnit}`);
+  const withUnit = (big: number, bigUnit: string, small: number, smallUnit: string) =>
+    small ? `${big}${bigUnit}${small}${smallUnit}` : `${big}${bigUnit}`;
   if (minutes < 10) return withUnit(minutes, 'm', seconds % 60, 's');
   if (minutes < 180) return `${minutes}m`;
   const hours = Math.floor(minutes / 60);
@@ -50,7 +54,11 @@ const age = (object: KubeObject, now: number) =>
 interface ContainerStatus {
   ready?: boolean;
   restartCount?: number;
-  state?: { running?: object; waiting?: { reason?: string }; terminated?: { reason?: string; exitCode?: number; signal?: number } };
+  state?: {
+    running?: object;
+    waiting?: { reason?: string };
+    terminated?: { reason?: string; exitCode?: number; signal?: number };
+  };
   lastState?: { terminated?: { finishedAt?: string } };
 }
 interface Container {
@@ -59,7 +67,11 @@ interface Container {
 }
 
 function podCells(pod: KubeObject, now: number): Cell[] {
-  const spec = (pod.spec ?? {}) as { containers?: Container[]; nodeName?: string; readinessGates?: Array<{ conditionType: string }> };
+  const spec = (pod.spec ?? {}) as {
+    containers?: Container[];
+    nodeName?: string;
+    readinessGates?: Array<{ conditionType: string }>;
+  };
   const status = (pod.status ?? {}) as {
     phase?: string;
     reason?: string;
@@ -80,13 +92,18 @@ function podCells(pod: KubeObject, now: number): Cell[] {
     const { waiting, terminated, running } = container.state ?? {};
     if (waiting?.reason) reason = waiting.reason;
     else if (terminated?.reason) reason = terminated.reason;
-    else if (terminated) reason = terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${terminated.exitCode ?? 0}`;
+    else if (terminated)
+      reason = terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${terminated.exitCode ?? 0}`;
     else if (container.ready && running) ready++;
   }
-  if (pod.metadata.deletionTimestamp && status.phase !== 'Succeeded' && status.phase !== 'Failed') reason = 'Terminating';
-  const restartText = restarts && lastRestart ? `${restarts} (${humanDuration(now - lastRestart)} ago)` : String(restarts);
+  if (pod.metadata.deletionTimestamp && status.phase !== 'Succeeded' && status.phase !== 'Failed')
+    reason = 'Terminating';
+  const restartText =
+    restarts && lastRestart ? `${restarts} (${humanDuration(now - lastRestart)} ago)` : String(restarts);
   const gates = spec.readinessGates ?? [];
-  const passed = gates.filter((gate) => status.conditions?.some((c) => c.type === gate.conditionType && c.status === 'True')).length;
+  const passed = gates.filter((gate) =>
+    status.conditions?.some((c) => c.type === gate.conditionType && c.status === 'True'),
+  ).length;
   return [
     pod.metadata.name,
     `${ready}/${spec.containers?.length ?? 0}`,
@@ -101,8 +118,16 @@ function podCells(pod: KubeObject, now: number): Cell[] {
 }
 
 function deploymentCells(deployment: KubeObject, now: number): Cell[] {
-  const spec = (deployment.spec ?? {}) as { replicas?: number; selector?: LabelSelector; template?: { spec?: { containers?: Container[] } } };
-  const status = (deployment.status ?? {}) as { readyReplicas?: number; updatedReplicas?: number; availableReplicas?: number };
+  const spec = (deployment.spec ?? {}) as {
+    replicas?: number;
+    selector?: LabelSelector;
+    template?: { spec?: { containers?: Container[] } };
+  };
+  const status = (deployment.status ?? {}) as {
+    readyReplicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+  };
   const containers = spec.template?.spec?.containers ?? [];
   return [
     deployment.metadata.name,
@@ -124,11 +149,16 @@ function serviceCells(service: KubeObject, now: number): Cell[] {
     selector?: Record<string, string>;
     ports?: Array<{ port: number; nodePort?: number; protocol?: string }>;
   };
-  const ingress = ((service.status as { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } })?.loadBalancer?.ingress ?? [])
+  const ingress = (
+    (service.status as { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } })?.loadBalancer
+      ?.ingress ?? []
+  )
     .map((entry) => entry.ip || entry.hostname || '')
     .filter(Boolean);
   const external = [...(spec.type === 'LoadBalancer' ? ingress : []), ...(spec.externalIPs ?? [])];
-  const ports = (spec.ports ?? []).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
+  const ports = (spec.ports ?? [])
+    .map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`)
+    .join(',');
   return [
     service.metadata.name,
     spec.type ?? 'ClusterIP',
@@ -159,7 +189,11 @@ function endpointSliceCells(slice: KubeObject, now: number): Cell[] {
 }
 
 function namespaceCells(namespace: KubeObject, now: number): Cell[] {
-  return [namespace.metadata.name, String((namespace.status as { phase?: string } | undefined)?.phase ?? 'Active'), age(namespace, now)];
+  return [
+    namespace.metadata.name,
+    String((namespace.status as { phase?: string } | undefined)?.phase ?? 'Active'),
+    age(namespace, now),
+  ];
 }
 
 const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (object: KubeObject, now: number) => Cell[] }> = {
@@ -168,7 +202,10 @@ const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (object: KubeOb
       NAME,
       column('Ready', 'The aggregate readiness state of this pod for accepting traffic.'),
       column('Status', 'The aggregate status of the containers in this pod.'),
-      column('Restarts', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'),
+      column(
+        'Restarts',
+        'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+      ),
       AGE,
       column('IP', 'IP address allocated to the pod.', 1),
       column('Node', 'NodeName indicates in which node this pod is scheduled.', 1),
@@ -181,7 +218,10 @@ const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (object: KubeOb
     columns: [
       NAME,
       column('Ready', 'Number of the pod with ready state'),
-      column('Up-to-date', 'Total number of non-terminating pods targeted by this deployment that have the desired template spec.'),
+      column(
+        'Up-to-date',
+        'Total number of non-terminating pods targeted by this deployment that have the desired template spec.',
+      ),
       column('Available', 'Total number of available non-terminating pods targeted by this deployment.'),
       AGE,
       column('Containers', 'Names of each container in the template.', 1),
@@ -195,7 +235,10 @@ const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (object: KubeOb
       NAME,
       column('Type', 'type determines how the Service is exposed.'),
       column('Cluster-IP', 'clusterIP is the IP address of the service.'),
-      column('External-IP', 'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.'),
+      column(
+        'External-IP',
+        'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.',
+      ),
       column('Port(s)', 'The list of ports that are exposed by this service.'),
       AGE,
       column('Selector', 'Route service traffic to pods with label keys and values matching this selector.', 1),
@@ -243,6 +286,9 @@ export function toTable(resource: ResourceName, objects: KubeObject[], resourceV
     apiVersion: options.apiVersion,
     metadata: { resourceVersion },
     ...(options.withColumns !== false && { columnDefinitions: printer.columns }),
-    rows: objects.map((object) => ({ cells: printer.cells(object, now), object: rowObject(object, options.includeObject, options.apiVersion) })),
+    rows: objects.map((object) => ({
+      cells: printer.cells(object, now),
+      object: rowObject(object, options.includeObject, options.apiVersion),
+    })),
   };
 }

@@ -28,7 +28,13 @@ export interface WatchLimits {
 }
 
 /** Streams the watch until its timeout, the client's close, or a call of the `end` it adds to `stopAll`. */
-export function serveWatch(res: ServerResponse, store: ObjectStore, request: WatchRequest, limits: WatchLimits, stopAll: Set<() => void>): void {
+export function serveWatch(
+  res: ServerResponse,
+  store: ObjectStore,
+  request: WatchRequest,
+  limits: WatchLimits,
+  stopAll: Set<() => void>,
+): void {
   const { representation } = request;
   let first = true;
   const line = (event: WatchEvent) => {
@@ -58,7 +64,11 @@ export function serveWatch(res: ServerResponse, store: ObjectStore, request: Wat
   };
   let watcher;
   try {
-    watcher = store.watch(request.resource, { ...request, resourceVersion: request.sendInitialEvents ? undefined : resourceVersion }, write);
+    watcher = store.watch(
+      request.resource,
+      { ...request, resourceVersion: request.sendInitialEvents ? undefined : resourceVersion },
+      write,
+    );
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     if (error.code !== 410) return sendStatus(res, error.status);
@@ -68,9 +78,14 @@ export function serveWatch(res: ServerResponse, store: ObjectStore, request: Wat
   }
   writeHead();
   if (request.sendInitialEvents) watcher.bookmark({ 'k8s.io/initial-events-end': 'true' });
-  const seconds = Math.min(request.timeoutSeconds && request.timeoutSeconds > 0 ? request.timeoutSeconds : limits.maxSeconds, limits.maxSeconds);
+  const seconds = Math.min(
+    request.timeoutSeconds && request.timeoutSeconds > 0 ? request.timeoutSeconds : limits.maxSeconds,
+    limits.maxSeconds,
+  );
   const timeout = setTimeout(() => end(), seconds * 1000);
-  const bookmarks = request.allowWatchBookmarks ? setInterval(() => watcher.bookmark(), limits.bookmarkIntervalMs) : undefined;
+  const bookmarks = request.allowWatchBookmarks
+    ? setInterval(() => watcher.bookmark(), limits.bookmarkIntervalMs)
+    : undefined;
   const stopped = watcher;
   end = () => {
     clearTimeout(timeout);

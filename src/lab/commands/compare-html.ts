@@ -3,16 +3,33 @@
 // with the scale and kill events marked.
 import type { Recording, StrategyResult } from '../compare/summary.js';
 
-const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#59a14f',
+  '#e15759',
+  '#76b7b2',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 const WIDTH = 880;
 const HEIGHT = 150;
 const LEFT = 36;
 const BOTTOM = 20;
 const TOP = 14;
 
-const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+const escape = (text: string) =>
+  text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 
-function chart(result: StrategyResult, record: Recording['strategies'][number], recording: Recording, colours: Map<string, string>): string {
+function chart(
+  result: StrategyResult,
+  record: Recording['strategies'][number],
+  recording: Recording,
+  colours: Map<string, string>,
+): string {
   const end = Math.max(...recording.phases.map((p) => p.to), 1000);
   const seconds = Math.ceil(end / 1000);
   const bins: Array<Map<string, number>> = Array.from({ length: seconds }, () => new Map());
@@ -21,7 +38,9 @@ function chart(result: StrategyResult, record: Recording['strategies'][number], 
     bin?.set(ip, (bin.get(ip) ?? 0) + 1);
   }
   const failures = Array.from({ length: seconds }, () => 0);
-  for (const t of record.failures) failures[Math.min(seconds - 1, Math.floor(t / 1000))] = (failures[Math.min(seconds - 1, Math.floor(t / 1000))] ?? 0) + 1;
+  for (const t of record.failures)
+    failures[Math.min(seconds - 1, Math.floor(t / 1000))] =
+      (failures[Math.min(seconds - 1, Math.floor(t / 1000))] ?? 0) + 1;
   const peak = Math.max(1, ...bins.map((bin) => [...bin.values()].reduce((a, b) => a + b, 0) + 0), ...failures);
   const plotW = WIDTH - LEFT - 8;
   const plotH = HEIGHT - TOP - BOTTOM;
@@ -32,28 +51,45 @@ function chart(result: StrategyResult, record: Recording['strategies'][number], 
   bins.forEach((bin, s) => {
     let stacked = 0;
     for (const [ip, n] of [...bin].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
-      parts.push(`<rect x="${x(s).toFixed(1)}" y="${y(stacked + n).toFixed(1)}" width="${barW.toFixed(1)}" height="${((n / peak) * plotH).toFixed(1)}" fill="${colours.get(ip) ?? '#999'}"><title>${ip}: ${n} calls in second ${s}</title></rect>`);
+      parts.push(
+        `<rect x="${x(s).toFixed(1)}" y="${y(stacked + n).toFixed(1)}" width="${barW.toFixed(1)}" height="${((n / peak) * plotH).toFixed(1)}" fill="${colours.get(ip) ?? '#999'}"><title>${ip}: ${n} calls in second ${s}</title></rect>`,
+      );
       stacked += n;
     }
     if ((failures[s] ?? 0) > 0) {
-      parts.push(`<rect x="${x(s).toFixed(1)}" y="${(TOP + plotH - 4).toFixed(1)}" width="${barW.toFixed(1)}" height="4" fill="#000"><title>${failures[s]} failed calls in second ${s}</title></rect>`);
+      parts.push(
+        `<rect x="${x(s).toFixed(1)}" y="${(TOP + plotH - 4).toFixed(1)}" width="${barW.toFixed(1)}" height="4" fill="#000"><title>${failures[s]} failed calls in second ${s}</title></rect>`,
+      );
     }
   });
   let last = { t: -Infinity, label: '' };
   for (const { t, text } of recording.events.filter((e) => /scaling|SIGKILL|rollout complete/.test(e.text))) {
-    const label = /SIGKILL/.test(text) ? 'kill' : /rollout/.test(text) ? 'ready' : `→ ${/to (\d+)/.exec(text)?.[1] ?? ''}`;
+    const label = /SIGKILL/.test(text)
+      ? 'kill'
+      : /rollout/.test(text)
+        ? 'ready'
+        : `→ ${/to (\d+)/.exec(text)?.[1] ?? ''}`;
     if (label === last.label && t - last.t < 1000) continue; // the same event in both Deployments
     last = { t, label };
     const ex = x(t / 1000).toFixed(1);
     // A scale command's label left of its line, the rollout's end right of its own: they come close together.
     const anchor = label === 'ready' ? 'start' : label === 'kill' ? 'middle' : 'end';
-    parts.push(`<line x1="${ex}" x2="${ex}" y1="${TOP - 4}" y2="${TOP + plotH}" stroke="#333" stroke-dasharray="3,3"/><text x="${ex}" y="${TOP - 5}" font-size="10" text-anchor="${anchor}">${escape(label)}</text>`);
+    parts.push(
+      `<line x1="${ex}" x2="${ex}" y1="${TOP - 4}" y2="${TOP + plotH}" stroke="#333" stroke-dasharray="3,3"/><text x="${ex}" y="${TOP - 5}" font-size="10" text-anchor="${anchor}">${escape(label)}</text>`,
+    );
   }
   parts.push(`<line x1="${LEFT}" x2="${LEFT + plotW}" y1="${TOP + plotH}" y2="${TOP + plotH}" stroke="#333"/>`);
-  for (let s = 0; s <= seconds; s += 10) parts.push(`<text x="${x(s).toFixed(1)}" y="${HEIGHT - 5}" font-size="10" text-anchor="middle">${s}s</text>`);
-  parts.push(`<text x="${LEFT - 4}" y="${TOP + 8}" font-size="10" text-anchor="end">${peak}</text><text x="${LEFT - 4}" y="${TOP + plotH}" font-size="10" text-anchor="end">0</text>`);
-  const pods = [...new Set(record.replies.map(([, ip]) => ip))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  const legend = pods.map((ip) => `<span class="pod"><i style="background:${colours.get(ip) ?? '#999'}"></i>${ip}</span>`).join(' ');
+  for (let s = 0; s <= seconds; s += 10)
+    parts.push(`<text x="${x(s).toFixed(1)}" y="${HEIGHT - 5}" font-size="10" text-anchor="middle">${s}s</text>`);
+  parts.push(
+    `<text x="${LEFT - 4}" y="${TOP + 8}" font-size="10" text-anchor="end">${peak}</text><text x="${LEFT - 4}" y="${TOP + plotH}" font-size="10" text-anchor="end">0</text>`,
+  );
+  const pods = [...new Set(record.replies.map(([, ip]) => ip))].sort((a, b) =>
+    a.localeCompare(b, 'en', { numeric: true }),
+  );
+  const legend = pods
+    .map((ip) => `<span class="pod"><i style="background:${colours.get(ip) ?? '#999'}"></i>${ip}</span>`)
+    .join(' ');
   const mark = result.ok === null ? '–' : result.ok ? '✓' : '✗';
   return `<section><h2>${mark} ${escape(result.name)} <small>${escape(result.how)}</small></h2>
 <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="calls per pod per second, ${escape(result.name)}">${parts.join('')}</svg>
@@ -76,7 +112,9 @@ export function comparePage(results: StrategyResult[], recording: Recording): st
   const charts = results
     .map((result) => {
       const record = recording.strategies.find((s) => s.strategy.name === result.name);
-      return record && !record.unavailable ? chart(result, record, recording, colours) : `<section><h2>– ${escape(result.name)}</h2><p>${escape(result.notes.join('; '))}</p></section>`;
+      return record && !record.unavailable
+        ? chart(result, record, recording, colours)
+        : `<section><h2>– ${escape(result.name)}</h2><p>${escape(result.notes.join('; '))}</p></section>`;
     })
     .join('\n');
   return `<!doctype html>

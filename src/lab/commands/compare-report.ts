@@ -3,11 +3,15 @@
 import type { Recording, StrategyResult } from '../compare/summary.js';
 import type { CompareOptions } from './compare.js';
 
-const fixed = (value: number | null | undefined, digits: number) => (value === null || value === undefined ? '—' : value.toFixed(digits));
+const fixed = (value: number | null | undefined, digits: number) =>
+  value === null || value === undefined ? '—' : value.toFixed(digits);
 
 const COLUMNS = ['strategy', '', 'pods', 'Jain', 'first call ms', 'failed', 'added ms', 'CPU ms', 'RSS MiB'];
 
-export function compareTable(results: StrategyResult[], options: Pick<CompareOptions, 'phaseSeconds' | 'latencyRate' | 'latencyRounds' | 'connectionAgeMs'>): string {
+export function compareTable(
+  results: StrategyResult[],
+  options: Pick<CompareOptions, 'phaseSeconds' | 'latencyRate' | 'latencyRounds' | 'connectionAgeMs'>,
+): string {
   const rows = results.map((r) => [
     r.name,
     r.ok === null ? '–' : r.ok ? '✓' : '✗',
@@ -21,7 +25,11 @@ export function compareTable(results: StrategyResult[], options: Pick<CompareOpt
   ]);
   const table = [COLUMNS, ...rows];
   const widths = COLUMNS.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
-  const line = (row: string[]) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   const notes = results.flatMap((r) => [
     `  ${r.ok === null ? '–' : r.ok ? '✓' : '✗'} ${r.name}: ${r.how}`,
     `      expected: ${r.expected}`,
@@ -51,7 +59,14 @@ export function compareTable(results: StrategyResult[], options: Pick<CompareOpt
 
 const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(2)}`;
 
-export function compareJson(results: StrategyResult[], recording: Recording, options: Pick<CompareOptions, 'phaseSeconds' | 'interval' | 'connectionAgeMs' | 'latencyRate' | 'latencySeconds' | 'latencyRounds'>) {
+export function compareJson(
+  results: StrategyResult[],
+  recording: Recording,
+  options: Pick<
+    CompareOptions,
+    'phaseSeconds' | 'interval' | 'connectionAgeMs' | 'latencyRate' | 'latencySeconds' | 'latencyRounds'
+  >,
+) {
   return {
     settings: {
       phaseSeconds: options.phaseSeconds,

@@ -53,13 +53,19 @@ export async function compare(options: CompareOptions, bins: CompareBins): Promi
   const strategies = STRATEGIES.filter((s) => options.strategies.includes(s.name));
 
   const fleets = new Fleets({
-    serverBin: bins.server, clientGrpc: bins.clientGrpc, manifest: options.manifest,
-    connectionAgeMs: options.connectionAgeMs, podCidrs: options.podCidrs,
+    serverBin: bins.server,
+    clientGrpc: bins.clientGrpc,
+    manifest: options.manifest,
+    connectionAgeMs: options.connectionAgeMs,
+    podCidrs: options.podCidrs,
   });
   const recording: Recording = {
     phases: [],
     events: [],
-    fleets: { plain: { readyAt: {}, scaledAt: 0, podsAfterRollout: [] }, aged: { readyAt: {}, scaledAt: 0, podsAfterRollout: [] } },
+    fleets: {
+      plain: { readyAt: {}, scaledAt: 0, podsAfterRollout: [] },
+      aged: { readyAt: {}, scaledAt: 0, podsAfterRollout: [] },
+    },
     strategies: [],
   };
   const event = (text: string) => {
@@ -79,9 +85,16 @@ export async function compare(options: CompareOptions, bins: CompareBins): Promi
   try {
     await fleets.start();
     const { plain, aged } = fleets.clusters;
-    progress.event(`compare: ${strategies.length} strategies; pods in ${options.podCidrs.plain} (plain) and ${options.podCidrs.aged} (connection age ${options.connectionAgeMs} ms)`);
+    progress.event(
+      `compare: ${strategies.length} strategies; pods in ${options.podCidrs.plain} (plain) and ${options.podCidrs.aged} (connection age ${options.connectionAgeMs} ms)`,
+    );
     progress.status('starting 1 pod in each Deployment …');
-    await bounded(Promise.all([plain.deployment.waitReady(1), aged.deployment.waitReady(1)]), abort.signal, STARTUP_TIMEOUT_MS, 'starting the first pods');
+    await bounded(
+      Promise.all([plain.deployment.waitReady(1), aged.deployment.waitReady(1)]),
+      abort.signal,
+      STARTUP_TIMEOUT_MS,
+      'starting the first pods',
+    );
 
     for (const strategy of strategies) {
       const client = fleets.client(strategy);
@@ -100,12 +113,18 @@ export async function compare(options: CompareOptions, bins: CompareBins): Promi
     }
     progress.status('waiting for the first replies …');
     const firstReplies = workloads.map(({ workload }) => new Promise((resolve) => workload.once('reply', resolve)));
-    await bounded(Promise.all(firstReplies), abort.signal, STARTUP_TIMEOUT_MS, "the clients' first replies").catch((error: unknown) => {
-      if (abort.signal.aborted) throw error;
-      const silent = workloads.filter(({ record }) => record.replies.length === 0).map(({ record }) => record.strategy.name);
-      event(`no reply yet from ${silent.join(', ')}: going on without waiting`);
-    });
-    event(`first replies from ${workloads.filter(({ record }) => record.replies.length > 0).length} of ${workloads.length} clients`);
+    await bounded(Promise.all(firstReplies), abort.signal, STARTUP_TIMEOUT_MS, "the clients' first replies").catch(
+      (error: unknown) => {
+        if (abort.signal.aborted) throw error;
+        const silent = workloads
+          .filter(({ record }) => record.replies.length === 0)
+          .map(({ record }) => record.strategy.name);
+        event(`no reply yet from ${silent.join(', ')}: going on without waiting`);
+      },
+    );
+    event(
+      `first replies from ${workloads.filter(({ record }) => record.replies.length > 0).length} of ${workloads.length} clients`,
+    );
 
     const count = async (name: PhaseName, index: number) => {
       const phase = { name, from: Math.round(now()), to: 0 };
@@ -127,7 +146,12 @@ export async function compare(options: CompareOptions, bins: CompareBins): Promi
     for (const fleet of ['plain', 'aged'] as const) recording.fleets[fleet].scaledAt = Math.round(now());
     scaleBoth(5);
     progress.status('waiting for the rollout (5 ready pods in each Deployment) …');
-    await bounded(Promise.all([plain.deployment.waitReady(5), aged.deployment.waitReady(5)]), abort.signal, ROLLOUT_TIMEOUT_MS, 'the rollout to 5');
+    await bounded(
+      Promise.all([plain.deployment.waitReady(5), aged.deployment.waitReady(5)]),
+      abort.signal,
+      ROLLOUT_TIMEOUT_MS,
+      'the rollout to 5',
+    );
     for (const fleet of ['plain', 'aged'] as const) {
       recording.fleets[fleet].podsAfterRollout = fleets.clusters[fleet].deployment.endpoints.list().map((e) => e.ip);
     }
@@ -148,21 +172,28 @@ export async function compare(options: CompareOptions, bins: CompareBins): Promi
     for (const { workload, record } of workloads) {
       const client = costOf(workload.pid);
       const edge = record.strategy.name === 'edge' ? costOf(fleets.edge?.pid) : undefined;
-      if (client) record.cost = { cpuMs: client.cpuMs + (edge?.cpuMs ?? 0), rssMiB: client.rssMiB + (edge?.rssMiB ?? 0) };
+      if (client)
+        record.cost = { cpuMs: client.cpuMs + (edge?.cpuMs ?? 0), rssMiB: client.rssMiB + (edge?.rssMiB ?? 0) };
     }
     progress.status('stopping the clients …');
     await Promise.all(workloads.map(({ workload }) => workload.stop()));
 
     if (options.latencySeconds > 0) {
       const directPod = plain.deployment.endpoints.list()[0];
-      const paths: LatencyPath[] = directPod ? [{ name: DIRECT, target: `${directPod.address}:${directPod.grpcPort}`, lb: 'pick_first' }] : [];
+      const paths: LatencyPath[] = directPod
+        ? [{ name: DIRECT, target: `${directPod.address}:${directPod.grpcPort}`, lb: 'pick_first' }]
+        : [];
       for (const { record, spec } of workloads) {
         const lb = spec.args?.includes('round_robin') || spec.target.startsWith('k8s:') ? 'round_robin' : 'pick_first';
         paths.push({ name: record.strategy.name, target: spec.target, lb, env: spec.env });
       }
       const latency = await measureLatency(paths, {
-        lab: bins.lab, rate: options.latencyRate, seconds: options.latencySeconds, rounds: options.latencyRounds,
-        signal: abort.signal, progress: (line) => progress.status(line),
+        lab: bins.lab,
+        rate: options.latencyRate,
+        seconds: options.latencySeconds,
+        rounds: options.latencyRounds,
+        signal: abort.signal,
+        progress: (line) => progress.status(line),
       });
       const direct = latency.get(DIRECT);
       if (direct && 'p50' in direct) recording.direct = direct;
@@ -190,7 +221,8 @@ export async function compare(options: CompareOptions, bins: CompareBins): Promi
   const results = summarize(recording);
   console.log(compareTable(results, options));
   try {
-    if (options.json) writeFileSync(options.json, `${JSON.stringify(compareJson(results, recording, options), null, 2)}\n`);
+    if (options.json)
+      writeFileSync(options.json, `${JSON.stringify(compareJson(results, recording, options), null, 2)}\n`);
     if (options.html) writeFileSync(options.html, comparePage(results, recording));
   } catch (error) {
     console.error(`lab compare: cannot write the report: ${errorText(error)}`);

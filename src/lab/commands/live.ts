@@ -6,7 +6,8 @@ import type { Cluster } from '../cluster.js';
 
 const columns = ['pod', 'state', 'HTTP conns', 'gRPC conns', 'mesh requests'] as const;
 const widths = [16, 13, 16, 16, 15];
-const row = (cells: readonly string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('');
+const row = (cells: readonly string[]) =>
+  cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('');
 
 export class LiveView {
   #timer: NodeJS.Timeout | undefined;
@@ -50,7 +51,8 @@ export class LiveView {
       row(['', '', '(Service, L4)', '(Service, L4)', '(L7)']),
       ...rows.map(row),
     ];
-    if (this.#tty) process.stdout.write(`\x1b[H\x1b[J${this.#header}\n\n${table.join('\n')}\n\n${this.#events.join('\n')}\n`);
+    if (this.#tty)
+      process.stdout.write(`\x1b[H\x1b[J${this.#header}\n\n${table.join('\n')}\n\n${this.#events.join('\n')}\n`);
     else {
       const pods = rows.map(([ip, state, h, g, m]) => `${ip} ${state} http ${h} grpc ${g} mesh ${m}`);
       process.stdout.write(`${table[0]} | ${pods.join(' | ')}\n`);

@@ -33,13 +33,27 @@ function phaseTable(phase: PhaseTally, index: number, of: number): string {
   }));
   const rowNames = [...ips, 'errors'];
   const firstWidth = Math.max('pod'.length, ...rowNames.map((name) => name.length));
-  const widths = columns.map(({ head, cells }) => GAP + Math.max(...head.map((h) => h.length), ...cells.map((c) => c.length)));
-  const row = (first: string, cells: string[]) => `${first.padEnd(firstWidth)}${cells.map((c, i) => c.padStart(widths[i] as number)).join('')}`;
+  const widths = columns.map(
+    ({ head, cells }) => GAP + Math.max(...head.map((h) => h.length), ...cells.map((c) => c.length)),
+  );
+  const row = (first: string, cells: string[]) =>
+    `${first.padEnd(firstWidth)}${cells.map((c, i) => c.padStart(widths[i] as number)).join('')}`;
   return [
-    `Phase ${index + 1}/${of}: ${phase.name} — ${plural(phase.replicas, 'replica')}, ${phase.seconds} s${phase.rolloutMs === undefined ? '' : ' from the rollout\'s end'}`,
-    row('', columns.map(({ head }) => head[0] as string)),
-    row('pod', columns.map(({ head }) => head[1] as string)),
-    ...rowNames.map((name, r) => row(name, columns.map(({ cells }) => cells[r] as string))),
+    `Phase ${index + 1}/${of}: ${phase.name} — ${plural(phase.replicas, 'replica')}, ${phase.seconds} s${phase.rolloutMs === undefined ? '' : " from the rollout's end"}`,
+    row(
+      '',
+      columns.map(({ head }) => head[0] as string),
+    ),
+    row(
+      'pod',
+      columns.map(({ head }) => head[1] as string),
+    ),
+    ...rowNames.map((name, r) =>
+      row(
+        name,
+        columns.map(({ cells }) => cells[r] as string),
+      ),
+    ),
   ].join('\n');
 }
 
@@ -49,8 +63,18 @@ export function firstCallFigures(firstCallMs: Record<string, number | null>) {
     .filter((ms) => ms !== null)
     .sort((a, b) => a - b);
   const middle = Math.floor(delays.length / 2);
-  const median = delays.length === 0 ? null : delays.length % 2 === 1 ? (delays[middle] as number) : Math.round(((delays[middle - 1] as number) + (delays[middle] as number)) / 2);
-  return { newPods: Object.keys(firstCallMs).length, reached: delays.length, medianMs: median, maxMs: delays.at(-1) ?? null };
+  const median =
+    delays.length === 0
+      ? null
+      : delays.length % 2 === 1
+        ? (delays[middle] as number)
+        : Math.round(((delays[middle - 1] as number) + (delays[middle] as number)) / 2);
+  return {
+    newPods: Object.keys(firstCallMs).length,
+    reached: delays.length,
+    medianMs: median,
+    maxMs: delays.at(-1) ?? null,
+  };
 }
 
 function firstCallLine(client: ClientTally, firstCallMs: Record<string, number | null>): string {
@@ -67,11 +91,22 @@ const verdictLines = (verdict: Verdict) => [`  ${verdict.line}`, ...verdict.note
 function summary(phases: readonly PhaseTally[], result: Verdicts): string {
   const up = phases.find((phase) => phase.name === 'scaled up');
   const rollout = up?.rolloutMs === undefined ? '' : ` (the rollout took ${seconds(up.rolloutMs)})`;
-  const lines = [`After scaling up${result.scaledUp.replicas === undefined ? '' : ` to ${result.scaledUp.replicas}`}${rollout}:`, ...result.scaledUp.verdicts.flatMap(verdictLines)];
-  const firstCalls = (up?.clients ?? []).flatMap((client) => (client.firstCallMs ? [`  ${firstCallLine(client, client.firstCallMs)}`] : []));
-  if (firstCalls.length > 0) lines.push('From a new pod\'s Ready to its first call:', ...firstCalls);
-  lines.push(`While scaling down${result.scaledDown.replicas === undefined ? '' : ` to ${result.scaledDown.replicas}`}:`, ...verdictLines(result.scaledDown.verdict));
-  lines.push('', result.ok ? 'The lab saw what the post saw.' : 'The lab did NOT see what the post saw (see the ✗ lines).');
+  const lines = [
+    `After scaling up${result.scaledUp.replicas === undefined ? '' : ` to ${result.scaledUp.replicas}`}${rollout}:`,
+    ...result.scaledUp.verdicts.flatMap(verdictLines),
+  ];
+  const firstCalls = (up?.clients ?? []).flatMap((client) =>
+    client.firstCallMs ? [`  ${firstCallLine(client, client.firstCallMs)}`] : [],
+  );
+  if (firstCalls.length > 0) lines.push("From a new pod's Ready to its first call:", ...firstCalls);
+  lines.push(
+    `While scaling down${result.scaledDown.replicas === undefined ? '' : ` to ${result.scaledDown.replicas}`}:`,
+    ...verdictLines(result.scaledDown.verdict),
+  );
+  lines.push(
+    '',
+    result.ok ? 'The lab saw what the post saw.' : 'The lab did NOT see what the post saw (see the ✗ lines).',
+  );
   return lines.join('\n');
 }
 
@@ -97,7 +132,9 @@ export function reportJson(phases: readonly PhaseTally[], result: Verdicts) {
         expect: client.expect.sees,
         counts: client.counts,
         errors: client.errors,
-        ...(client.firstCallMs === undefined ? {} : { firstCall: { ...firstCallFigures(client.firstCallMs), pods: client.firstCallMs } }),
+        ...(client.firstCallMs === undefined
+          ? {}
+          : { firstCall: { ...firstCallFigures(client.firstCallMs), pods: client.firstCallMs } }),
       })),
     })),
   };

@@ -28,20 +28,33 @@ export async function run(options: RunOptions, bins: Bins): Promise<number> {
   const abort = new AbortController();
   onShutdown(() => abort.abort());
   const cluster = await startCluster(
-    { serverBin: bins.server, manifest: options.manifest, meshBalancer: options.meshBalancer, podCidr: options.podCidr },
+    {
+      serverBin: bins.server,
+      manifest: options.manifest,
+      meshBalancer: options.meshBalancer,
+      podCidr: options.podCidr,
+    },
     options.ports,
     0,
   );
   cluster.deployment.on('event', (message) => progress.event(`  ${message}`));
   const { http, grpc, mesh } = cluster.ports;
-  progress.event(`lab: Service addr-server on 127.0.0.1:${http} (HTTP), :${grpc} (gRPC); mesh :${mesh}; API :${cluster.ports.api}`);
+  progress.event(
+    `lab: Service addr-server on 127.0.0.1:${http} (HTTP), :${grpc} (gRPC); mesh :${mesh}; API :${cluster.ports.api}`,
+  );
   cluster.deployment.scale(PHASES[0].replicas);
   let phases;
   let failure: unknown;
   let kubeconfig: string | undefined;
   try {
     kubeconfig = await writeKubeconfig(cluster.api.url);
-    phases = await runScenario(cluster, progress, { phaseSeconds: options.phaseSeconds, intervalMs: options.interval, bins, signal: abort.signal, kubeconfig });
+    phases = await runScenario(cluster, progress, {
+      phaseSeconds: options.phaseSeconds,
+      intervalMs: options.interval,
+      bins,
+      signal: abort.signal,
+      kubeconfig,
+    });
   } catch (error) {
     failure = error;
   } finally {

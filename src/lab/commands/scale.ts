@@ -24,7 +24,11 @@ export async function scale({ replicas, apiPort }: ScaleOptions): Promise<number
     return 0;
   } catch (error) {
     const refused = (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-    console.error(refused ? `lab scale: no lab is running on 127.0.0.1:${apiPort} — start one with \`out/lab up\`` : `lab scale: ${errorText(error)}`);
+    console.error(
+      refused
+        ? `lab scale: no lab is running on 127.0.0.1:${apiPort} — start one with \`out/lab up\``
+        : `lab scale: ${errorText(error)}`,
+    );
     return 1;
   }
 }
@@ -32,7 +36,14 @@ export async function scale({ replicas, apiPort }: ScaleOptions): Promise<number
 function patch(port: number, body: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method: 'PATCH', path: PATH, timeout: 5000, headers: { 'content-type': 'application/merge-patch+json' } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'PATCH',
+        path: PATH,
+        timeout: 5000,
+        headers: { 'content-type': 'application/merge-patch+json' },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));

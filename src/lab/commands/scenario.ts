@@ -36,9 +36,33 @@ const AS_IN_THE_POST = 'in the post';
 function clientsFor(cluster: Cluster, bins: ScenarioOptions['bins'], kubeconfig: string): CheckedClient[] {
   const { http, grpc, mesh } = cluster.ports;
   return [
-    { name: 'client-http', via: 'L4', protocol: 'http', path: 'l4', bin: bins.clientHttp, target: `http://127.0.0.1:${http}/addr`, expect: { sees: 'spread', as: AS_IN_THE_POST } },
-    { name: 'client-grpc', via: 'L4', protocol: 'grpc', path: 'l4', bin: bins.clientGrpc, target: `127.0.0.1:${grpc}`, expect: { sees: 'stuck', as: AS_IN_THE_POST } },
-    { name: 'client-grpc', via: 'mesh', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `127.0.0.1:${mesh}`, expect: { sees: 'every-pod', as: AS_IN_THE_POST } },
+    {
+      name: 'client-http',
+      via: 'L4',
+      protocol: 'http',
+      path: 'l4',
+      bin: bins.clientHttp,
+      target: `http://127.0.0.1:${http}/addr`,
+      expect: { sees: 'spread', as: AS_IN_THE_POST },
+    },
+    {
+      name: 'client-grpc',
+      via: 'L4',
+      protocol: 'grpc',
+      path: 'l4',
+      bin: bins.clientGrpc,
+      target: `127.0.0.1:${grpc}`,
+      expect: { sees: 'stuck', as: AS_IN_THE_POST },
+    },
+    {
+      name: 'client-grpc',
+      via: 'mesh',
+      protocol: 'grpc',
+      path: 'l7',
+      bin: bins.clientGrpc,
+      target: `127.0.0.1:${mesh}`,
+      expect: { sees: 'every-pod', as: AS_IN_THE_POST },
+    },
     // Not in the post: the client balances itself, over the endpoints it watches through the API.
     {
       name: 'client-grpc',
@@ -70,43 +94,62 @@ export function bounded<T>(promise: Promise<T>, signal: AbortSignal, ms: number,
 }
 
 /** Runs the phases and returns what the clients saw in each. Stops early (returns what it has) on abort. */
-export async function runScenario(cluster: Cluster, progress: Progress, options: ScenarioOptions): Promise<PhaseTally[]> {
+export async function runScenario(
+  cluster: Cluster,
+  progress: Progress,
+  options: ScenarioOptions,
+): Promise<PhaseTally[]> {
   const { deployment } = cluster;
   progress.status('starting 1 pod …');
   await bounded(deployment.waitReady(1), options.signal, STARTUP_TIMEOUT_MS, 'starting the first pod');
 
   const readyPods = () => deployment.endpoints.list().map((endpoint) => endpoint.ip);
-  const workloads = clientsFor(cluster, options.bins, options.kubeconfig).map((spec) => new Workload(spec, options.intervalMs));
+  const workloads = clientsFor(cluster, options.bins, options.kubeconfig).map(
+    (spec) => new Workload(spec, options.intervalMs),
+  );
   const tally = new Tally(workloads, readyPods());
   const onReady = () => tally.podsReady(readyPods());
   deployment.endpoints.on('change', onReady);
   try {
     progress.status('waiting for the first replies …');
     const firstReplies = Promise.all(workloads.map((w) => new Promise((resolve) => w.once('reply', resolve))));
-    await bounded(firstReplies, options.signal, STARTUP_TIMEOUT_MS, 'the clients\' first replies');
+    await bounded(firstReplies, options.signal, STARTUP_TIMEOUT_MS, "the clients' first replies");
     progress.event(`first replies from all ${workloads.length} clients`);
 
     for (const [index, phase] of PHASES.entries()) {
       if (options.signal.aborted) break;
       const start: PhaseStart = { pods: [] };
       if (phase.replicas !== deployment.replicas) {
-        progress.event(`scaling addr-server to ${phase.replicas} replicas (kubectl scale --replicas=${phase.replicas})`);
+        progress.event(
+          `scaling addr-server to ${phase.replicas} replicas (kubectl scale --replicas=${phase.replicas})`,
+        );
         const startedAt = performance.now();
         const up = phase.replicas > deployment.replicas;
         deployment.scale(phase.replicas);
         if (up) {
           progress.status(`rolling out ${phase.replicas} replicas: waiting until every new pod is ready …`);
-          await bounded(deployment.waitReady(phase.replicas), options.signal, ROLLOUT_TIMEOUT_MS, `the rollout to ${phase.replicas} replicas`);
+          await bounded(
+            deployment.waitReady(phase.replicas),
+            options.signal,
+            ROLLOUT_TIMEOUT_MS,
+            `the rollout to ${phase.replicas} replicas`,
+          );
           start.rollout = { startedAt, ms: performance.now() - startedAt };
-          progress.event(`rollout complete: ${phase.replicas} of ${phase.replicas} pods ready after ${(start.rollout.ms / 1000).toFixed(1)} s (kubectl rollout status)`);
+          progress.event(
+            `rollout complete: ${phase.replicas} of ${phase.replicas} pods ready after ${(start.rollout.ms / 1000).toFixed(1)} s (kubectl rollout status)`,
+          );
         }
       }
       start.pods = readyPods();
       tally.begin(phase.name, phase.replicas, options.phaseSeconds, start);
-      progress.event(`phase ${index + 1}/${PHASES.length}: ${phase.name}, ${phase.replicas} replica${phase.replicas === 1 ? '' : 's'}, counting for ${options.phaseSeconds} s`);
+      progress.event(
+        `phase ${index + 1}/${PHASES.length}: ${phase.name}, ${phase.replicas} replica${phase.replicas === 1 ? '' : 's'}, counting for ${options.phaseSeconds} s`,
+      );
       for (let left = options.phaseSeconds; left > 0 && !options.signal.aborted; left--) {
         const ready = deployment.endpoints.list().length;
-        progress.status(`phase ${index + 1}/${PHASES.length} ${phase.name}: ${phase.replicas} replicas (${ready} ready) — ${left} s left`);
+        progress.status(
+          `phase ${index + 1}/${PHASES.length} ${phase.name}: ${phase.replicas} replicas (${ready} ready) — ${left} s left`,
+        );
         await sleep(1000, undefined, { signal: options.signal }).catch(() => undefined);
       }
       tally.end();

@@ -41,17 +41,49 @@ type LabClient = FeedClient & { spec: ClientSpec; via: Via };
 function clientsOf(cluster: Cluster, bins: Bins, options: UpOptions, kubeconfig: string): LabClient[] {
   const { http, grpc, mesh } = cluster.ports;
   const service: LabClient[] = [
-    { id: 'http-l4', via: 'service', label: 'client-http through the Service (L4)', spec: { name: 'client-http', protocol: 'http', path: 'l4', bin: bins.clientHttp, target: `http://127.0.0.1:${http}/addr` } },
-    { id: 'grpc-l4', via: 'service', label: 'client-grpc through the Service (L4)', spec: { name: 'client-grpc', protocol: 'grpc', path: 'l4', bin: bins.clientGrpc, target: `127.0.0.1:${grpc}` } },
+    {
+      id: 'http-l4',
+      via: 'service',
+      label: 'client-http through the Service (L4)',
+      spec: {
+        name: 'client-http',
+        protocol: 'http',
+        path: 'l4',
+        bin: bins.clientHttp,
+        target: `http://127.0.0.1:${http}/addr`,
+      },
+    },
+    {
+      id: 'grpc-l4',
+      via: 'service',
+      label: 'client-grpc through the Service (L4)',
+      spec: { name: 'client-grpc', protocol: 'grpc', path: 'l4', bin: bins.clientGrpc, target: `127.0.0.1:${grpc}` },
+    },
   ];
-  const inMesh: LabClient = { id: 'grpc-l7', via: 'mesh', label: 'client-grpc in the mesh (L7)', spec: { name: 'client-grpc', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `127.0.0.1:${mesh}` } };
+  const inMesh: LabClient = {
+    id: 'grpc-l7',
+    via: 'mesh',
+    label: 'client-grpc in the mesh (L7)',
+    spec: { name: 'client-grpc', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `127.0.0.1:${mesh}` },
+  };
   const selfBalancing: LabClient = {
     id: 'grpc-k8s',
     via: 'k8s',
     label: 'client-grpc on k8s:/// (balances by itself)',
-    spec: { name: 'client-grpc', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `k8s:///addr-server.${NAMESPACE}:grpc`, env: { KUBECONFIG: kubeconfig } },
+    spec: {
+      name: 'client-grpc',
+      protocol: 'grpc',
+      path: 'l7',
+      bin: bins.clientGrpc,
+      target: `k8s:///addr-server.${NAMESPACE}:grpc`,
+      env: { KUBECONFIG: kubeconfig },
+    },
   };
-  return [...(options.serviceClients ? service : []), ...(options.meshClient ? [inMesh] : []), ...(options.k8sClient ? [selfBalancing] : [])];
+  return [
+    ...(options.serviceClients ? service : []),
+    ...(options.meshClient ? [inMesh] : []),
+    ...(options.k8sClient ? [selfBalancing] : []),
+  ];
 }
 
 export async function up(options: UpOptions, bins: Bins & { dashboard: string }): Promise<void> {
@@ -62,20 +94,38 @@ export async function up(options: UpOptions, bins: Bins & { dashboard: string })
     await dashboard.listen(options.dashboardPort);
   } catch (error) {
     const taken = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
-    console.error(`lab: ${taken ? `port ${options.dashboardPort} (the dashboard) is already in use on 127.0.0.1 — another lab? Change it with --dashboard-port` : errorText(error)}`);
+    console.error(
+      `lab: ${taken ? `port ${options.dashboardPort} (the dashboard) is already in use on 127.0.0.1 — another lab? Change it with --dashboard-port` : errorText(error)}`,
+    );
     process.exit(1);
   }
   const cluster = await startCluster(
-    { serverBin: bins.server, manifest: options.manifest, meshBalancer: options.meshBalancer, podCidr: options.podCidr, allowedOrigins: dashboard.origins },
+    {
+      serverBin: bins.server,
+      manifest: options.manifest,
+      meshBalancer: options.meshBalancer,
+      podCidr: options.podCidr,
+      allowedOrigins: dashboard.origins,
+    },
     options.ports,
     options.replicas,
   );
   const kubeconfig = await writeKubeconfig(cluster.api.url, options.kubeconfig);
   const clients = clientsOf(cluster, bins, options, kubeconfig);
-  const feed = new LiveFeed(cluster, clients.map(({ id, label }) => ({ id, label })));
+  const feed = new LiveFeed(
+    cluster,
+    clients.map(({ id, label }) => ({ id, label })),
+  );
   const metrics = new LabMetrics(cluster);
   feed.start();
-  dashboard.show({ feed, metrics, apiPort: cluster.ports.api, namespace: NAMESPACE, deployment: options.manifest.deployment, maxReplicas: MAX_REPLICAS });
+  dashboard.show({
+    feed,
+    metrics,
+    apiPort: cluster.ports.api,
+    namespace: NAMESPACE,
+    deployment: options.manifest.deployment,
+    maxReplicas: MAX_REPLICAS,
+  });
 
   const live = new LiveView(cluster);
   const { http, grpc, mesh, api } = cluster.ports;

@@ -18,10 +18,15 @@ export interface Verdicts {
   ok: boolean;
 }
 
-const verdict = (ok: boolean, text: string, notes: string[] = []): Verdict => ({ ok, line: `${ok ? '✓' : '✗'} ${text}`, notes });
+const verdict = (ok: boolean, text: string, notes: string[] = []): Verdict => ({
+  ok,
+  line: `${ok ? '✓' : '✗'} ${text}`,
+  notes,
+});
 
 /** "10.1.0.11, 10.1.0.12", or "10.1.0.9, 10.1.0.10 and 2 more": a list that fits a line. */
-const some = (ips: string[]) => (ips.length <= 2 ? ips.join(', ') : `${ips.slice(0, 2).join(', ')} and ${ips.length - 2} more`);
+const some = (ips: string[]) =>
+  ips.length <= 2 ? ips.join(', ') : `${ips.slice(0, 2).join(', ')} and ${ips.length - 2} more`;
 
 const EXPECTED: Record<ClientTally['expect']['sees'], string> = {
   spread: 'spread over the pods',
@@ -42,7 +47,11 @@ function judge(client: ClientTally, phase: PhaseTally): Verdict {
     ranked.length === 1
       ? `stuck on ${topIp} (${Math.round((topCount / all) * 100)} %)`
       : `spread over ${ranked.length} of ${phase.replicas} pods`;
-  const ok = { spread: ranked.length > 1, stuck: ranked.length === 1, 'every-pod': missed.length === 0 && ranked.length >= phase.replicas }[client.expect.sees];
+  const ok = {
+    spread: ranked.length > 1,
+    stuck: ranked.length === 1,
+    'every-pod': missed.length === 0 && ranked.length >= phase.replicas,
+  }[client.expect.sees];
   if (ok) return verdict(true, `${label}: ${saw}, as ${client.expect.as}`);
   const notes = [expected];
   if (client.expect.sees === 'every-pod' && missed.length > 0) notes.push(`no reply from ${some(missed)}`);
@@ -52,14 +61,20 @@ function judge(client: ClientTally, phase: PhaseTally): Verdict {
 export function verdicts(phases: readonly PhaseTally[]): Verdicts {
   const up = phases.find((phase) => phase.name === 'scaled up');
   const down = phases.find((phase) => phase.name === 'scaled down');
-  const scaledUp = up ? up.clients.map((client) => judge(client, up)) : [verdict(false, 'the run ended before the scale-up was counted')];
+  const scaledUp = up
+    ? up.clients.map((client) => judge(client, up))
+    : [verdict(false, 'the run ended before the scale-up was counted')];
   const failed = down?.clients.filter((client) => client.errors > 0) ?? [];
   const lost = failed.reduce((sum, client) => sum + client.errors, 0);
   const scaledDown = !down
     ? verdict(false, 'the run ended before the scale-down was counted')
     : failed.length === 0
       ? verdict(true, 'no client lost a call')
-      : verdict(false, `${lost} call${lost === 1 ? '' : 's'} failed`, failed.map((client) => `${clientLabel(client)}: ${client.errors}`));
+      : verdict(
+          false,
+          `${lost} call${lost === 1 ? '' : 's'} failed`,
+          failed.map((client) => `${clientLabel(client)}: ${client.errors}`),
+        );
   return {
     scaledUp: { replicas: up?.replicas, verdicts: scaledUp },
     scaledDown: { replicas: down?.replicas, verdict: scaledDown },

@@ -20,10 +20,16 @@ const EPHEMERAL = { http: 0, grpc: 0, mesh: 0, api: 0 };
 /** The manifest with the server's max connection age set, as one would set it in its env. */
 export function agedManifest(manifest: Manifest, ageMs: number): Manifest {
   const variable = { name: 'ADDR_SERVER_MAX_CONNECTION_AGE_MS', value: String(ageMs) };
-  const deployment = structuredClone(manifest.objects.deployment) as { spec: { template: { spec: { containers: Array<{ env?: unknown[] }> } } } };
+  const deployment = structuredClone(manifest.objects.deployment) as {
+    spec: { template: { spec: { containers: Array<{ env?: unknown[] }> } } };
+  };
   const container = deployment.spec.template.spec.containers[0];
   if (container) container.env = [...(container.env ?? []), variable];
-  return { ...manifest, env: [...manifest.env, variable], objects: { ...manifest.objects, deployment: deployment as unknown as Manifest['objects']['deployment'] } };
+  return {
+    ...manifest,
+    env: [...manifest.env, variable],
+    objects: { ...manifest.objects, deployment: deployment as unknown as Manifest['objects']['deployment'] },
+  };
 }
 
 export interface FleetOptions {
@@ -51,10 +57,17 @@ export class Fleets {
     const { serverBin, manifest } = options;
     this.clusters = {
       plain: new Cluster({ serverBin, manifest, podCidr: options.podCidrs.plain }),
-      aged: new Cluster({ serverBin, manifest: agedManifest(manifest, options.connectionAgeMs), podCidr: options.podCidrs.aged }),
+      aged: new Cluster({
+        serverBin,
+        manifest: agedManifest(manifest, options.connectionAgeMs),
+        podCidr: options.podCidrs.aged,
+      }),
     };
     const endpoints = (fleet: Fleet) => this.clusters[fleet].deployment.endpoints;
-    this.dns = { plain: new DnsServer(HEADLESS_NAME, endpoints('plain')), aged: new DnsServer(HEADLESS_NAME, endpoints('aged')) };
+    this.dns = {
+      plain: new DnsServer(HEADLESS_NAME, endpoints('plain')),
+      aged: new DnsServer(HEADLESS_NAME, endpoints('aged')),
+    };
     this.xds = new XdsServer('addr-server', endpoints('plain'));
     this.meshP2c = new MeshProxy(endpoints('plain'), { balancer: 'p2c-ewma' });
     const nginx = findNginx();
@@ -84,7 +97,13 @@ export class Fleets {
 
   async stop(): Promise<void> {
     if (this.#kubeconfig) rmSync(this.#kubeconfig, { force: true });
-    await Promise.allSettled([this.edge?.close(), this.xds.close(), this.meshP2c.close(), this.dns.plain.close(), this.dns.aged.close()]);
+    await Promise.allSettled([
+      this.edge?.close(),
+      this.xds.close(),
+      this.meshP2c.close(),
+      this.dns.plain.close(),
+      this.dns.aged.close(),
+    ]);
     await Promise.allSettled([this.clusters.plain.stop(), this.clusters.aged.stop()]);
   }
 
@@ -93,13 +112,28 @@ export class Fleets {
     const { clusters } = this;
     const ports = this.#ports;
     const bin = this.#options.clientGrpc;
-    const spec = (target: string, more: Partial<ClientSpec> = {}): ClientSpec => ({ name: strategy.name, protocol: 'grpc', path: 'l7', bin, target, ...more });
+    const spec = (target: string, more: Partial<ClientSpec> = {}): ClientSpec => ({
+      name: strategy.name,
+      protocol: 'grpc',
+      path: 'l7',
+      bin,
+      target,
+      ...more,
+    });
     const grpcPort = this.#options.manifest.ports.grpc ?? 30051;
     const podAddresses = clusters.plain.ownPodAddresses;
-    const noPodAddresses = { unavailable: 'pods have no addresses of their own on this machine, so no client can dial them' };
+    const noPodAddresses = {
+      unavailable: 'pods have no addresses of their own on this machine, so no client can dial them',
+    };
     const dnsClient = (port: number) =>
       podAddresses
-        ? { spec: spec(`dns://127.0.0.1:${port}/${HEADLESS_NAME}:${grpcPort}`, { args: ['--lb', 'round_robin'], env: { GRPC_NODE_USE_ALTERNATIVE_RESOLVER: 'true' } }), shared: 'the DNS server' }
+        ? {
+            spec: spec(`dns://127.0.0.1:${port}/${HEADLESS_NAME}:${grpcPort}`, {
+              args: ['--lb', 'round_robin'],
+              env: { GRPC_NODE_USE_ALTERNATIVE_RESOLVER: 'true' },
+            }),
+            shared: 'the DNS server',
+          }
         : noPodAddresses;
     switch (strategy.name) {
       case 'l4':
@@ -112,10 +146,18 @@ export class Fleets {
         return dnsClient(ports.dnsAged);
       case 'k8s':
         if (!podAddresses) return noPodAddresses;
-        return { spec: spec(`k8s:///addr-server.${NAMESPACE}:grpc`, { env: { KUBECONFIG: this.#kubeconfig } }), shared: 'the Kubernetes API' };
+        return {
+          spec: spec(`k8s:///addr-server.${NAMESPACE}:grpc`, { env: { KUBECONFIG: this.#kubeconfig } }),
+          shared: 'the Kubernetes API',
+        };
       case 'xds':
         if (!podAddresses) return noPodAddresses;
-        return { spec: spec('xds:///addr-server', { env: { GRPC_XDS_BOOTSTRAP_CONFIG: this.xds.bootstrap(ports.xds, 'lab-compare') } }), shared: 'the xDS control plane' };
+        return {
+          spec: spec('xds:///addr-server', {
+            env: { GRPC_XDS_BOOTSTRAP_CONFIG: this.xds.bootstrap(ports.xds, 'lab-compare') },
+          }),
+          shared: 'the xDS control plane',
+        };
       case 'edge':
         return this.#edgeMissing ? { unavailable: this.#edgeMissing } : { spec: spec(`127.0.0.1:${ports.edge}`) };
       case 'mesh':

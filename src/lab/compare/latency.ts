@@ -40,7 +40,19 @@ export async function measureLatency(paths: LatencyPath[], options: LatencyOptio
     paths.map(({ name }): [string, Latency] => {
       const list = runs.get(name) ?? [];
       if (list.length === 0) return [name, { unavailable: failures.get(name) ?? 'not measured' }];
-      return [name, { p50: percentile(list.map((r) => r.p50), 50), p99: percentile(list.map((r) => r.p99), 50) }];
+      return [
+        name,
+        {
+          p50: percentile(
+            list.map((r) => r.p50),
+            50,
+          ),
+          p99: percentile(
+            list.map((r) => r.p99),
+            50,
+          ),
+        },
+      ];
     }),
   );
 }
@@ -48,7 +60,17 @@ export async function measureLatency(paths: LatencyPath[], options: LatencyOptio
 async function probe(path: LatencyPath, options: LatencyOptions): Promise<ProbeResult | { unavailable: string }> {
   const child = spawn(
     process.execPath,
-    [options.lab, 'probe', path.target, '--lb', path.lb, '--rate', String(options.rate), '--seconds', String(options.seconds)],
+    [
+      options.lab,
+      'probe',
+      path.target,
+      '--lb',
+      path.lb,
+      '--rate',
+      String(options.rate),
+      '--seconds',
+      String(options.seconds),
+    ],
     { env: { ...process.env, ...path.env }, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal },
   );
   let out = '';
@@ -57,7 +79,9 @@ async function probe(path: LatencyPath, options: LatencyOptions): Promise<ProbeR
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
   child.on('error', () => undefined); // aborted: the close below still comes
   const timer = setTimeout(() => child.kill('SIGKILL'), (options.seconds + 30) * 1000);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve)).finally(() => clearTimeout(timer));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve)).finally(() =>
+    clearTimeout(timer),
+  );
   try {
     if (code === 0) return JSON.parse(out) as ProbeResult;
   } catch {

@@ -37,7 +37,10 @@ export interface TimeToBalance {
  * From each new pod's Ready (ms, one clock) to the first reply the client got from it. A pod never
  * reached counts in `never`, not in the times. null when no new pod was reached.
  */
-export function timeToBalance(readyAt: Record<string, number>, firstReplyAt: Record<string, number>): TimeToBalance | null {
+export function timeToBalance(
+  readyAt: Record<string, number>,
+  firstReplyAt: Record<string, number>,
+): TimeToBalance | null {
   const delays: number[] = [];
   let never = 0;
   for (const [pod, ready] of Object.entries(readyAt)) {

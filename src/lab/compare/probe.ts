@@ -33,7 +33,9 @@ export async function probe({ target, lb, rate, seconds }: ProbeOptions): Promis
   const call = () =>
     new Promise<number>((resolve, reject) => {
       const started = performance.now();
-      client.getAddr({}, { deadline: Date.now() + 5000 }, (error) => (error ? reject(error) : resolve(performance.now() - started)));
+      client.getAddr({}, { deadline: Date.now() + 5000 }, (error) =>
+        error ? reject(error) : resolve(performance.now() - started),
+      );
     });
   try {
     // Warm up: connections open, the resolver (or control plane) has answered, every pod was dialled.
@@ -47,7 +49,12 @@ export async function probe({ target, lb, rate, seconds }: ProbeOptions): Promis
       const due = start + (i * 1000) / rate;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
-      pending.push(call().then((ms) => void latencies.push(ms), () => void (failed += 1)));
+      pending.push(
+        call().then(
+          (ms) => void latencies.push(ms),
+          () => void (failed += 1),
+        ),
+      );
     }
     await Promise.all(pending);
     if (latencies.length === 0) throw new Error(`no call succeeded (${failed} failed)`);

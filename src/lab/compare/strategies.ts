@@ -35,11 +35,26 @@ export const STRATEGIES: Strategy[] = [
   { name: 'l4+age', fleet: 'aged', expect: 'reaches-new', how: 'the same, against servers with a max connection age' },
   { name: 'dns', fleet: 'plain', expect: 'never-new', how: "round_robin over the headless Service's DNS" },
   { name: 'dns+age', fleet: 'aged', expect: 'reaches-new', how: 'the same, against servers with a max connection age' },
-  { name: 'k8s', fleet: 'plain', expect: 'every-pod', how: 'round_robin over the k8s:/// resolver (watches EndpointSlices)' },
+  {
+    name: 'k8s',
+    fleet: 'plain',
+    expect: 'every-pod',
+    how: 'round_robin over the k8s:/// resolver (watches EndpointSlices)',
+  },
   { name: 'xds', fleet: 'plain', expect: 'every-pod', how: 'proxyless gRPC: xds:/// fed by an ADS control plane' },
-  { name: 'edge', fleet: 'plain', expect: 'every-pod', how: 'nginx at the edge: grpc_pass to the pod IPs, reloaded on changes' },
+  {
+    name: 'edge',
+    fleet: 'plain',
+    expect: 'every-pod',
+    how: 'nginx at the edge: grpc_pass to the pod IPs, reloaded on changes',
+  },
   { name: 'mesh', fleet: 'plain', expect: 'every-pod', how: "the lab's sidecar (L7), round-robin per call" },
-  { name: 'mesh-p2c', fleet: 'plain', expect: 'every-pod', how: "the lab's sidecar, Linkerd's power of two choices over peak EWMA" },
+  {
+    name: 'mesh-p2c',
+    fleet: 'plain',
+    expect: 'every-pod',
+    how: "the lab's sidecar, Linkerd's power of two choices over peak EWMA",
+  },
 ];
 
 export const STRATEGY_NAMES = STRATEGIES.map((s) => s.name);

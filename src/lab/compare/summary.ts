@@ -68,8 +68,17 @@ export function summarize(recording: Recording): StrategyResult[] {
     const base = { name: strategy.name, how: strategy.how, expected: EXPECTED[strategy.expect] };
     if (record.unavailable) {
       return {
-        ...base, ok: null, notes: [record.unavailable], podsReached: null, jain: null, share: null,
-        firstCallMs: null, failed: null, addedMs: null, cpuMs: null, rssMiB: null,
+        ...base,
+        ok: null,
+        notes: [record.unavailable],
+        podsReached: null,
+        jain: null,
+        share: null,
+        firstCallMs: null,
+        failed: null,
+        addedMs: null,
+        cpuMs: null,
+        rssMiB: null,
       };
     }
     const notes: string[] = [];
@@ -79,11 +88,14 @@ export function summarize(recording: Recording): StrategyResult[] {
     const pods = fleet.podsAfterRollout;
     const reached = podsReached(counts);
 
-    const newPods = Object.fromEntries(Object.entries(fleet.readyAt).filter(([ip, at]) => at >= fleet.scaledAt && pods.includes(ip)));
+    const newPods = Object.fromEntries(
+      Object.entries(fleet.readyAt).filter(([ip, at]) => at >= fleet.scaledAt && pods.includes(ip)),
+    );
     // Until the kill: a client that reaches an added pod only because its own pod died did not balance.
     const until = scaledUp?.to ?? Infinity;
     const firstReply: Record<string, number> = {};
-    for (const [t, ip] of record.replies) if (t < until && newPods[ip] !== undefined && firstReply[ip] === undefined) firstReply[ip] = t;
+    for (const [t, ip] of record.replies)
+      if (t < until && newPods[ip] !== undefined && firstReply[ip] === undefined) firstReply[ip] = t;
     const balance = timeToBalance(newPods, firstReply);
     if (!balance) notes.push('no call to a pod added by the scale-up before the kill');
     else if (balance.never > 0) notes.push(`${balance.never} added pod${balance.never === 1 ? '' : 's'} never called`);
@@ -95,7 +107,10 @@ export function summarize(recording: Recording): StrategyResult[] {
 
     let addedMs: StrategyResult['addedMs'] = null;
     if (record.latency && 'p50' in record.latency && recording.direct) {
-      addedMs = { p50: round(record.latency.p50 - recording.direct.p50, 3), p99: round(record.latency.p99 - recording.direct.p99, 3) };
+      addedMs = {
+        p50: round(record.latency.p50 - recording.direct.p50, 3),
+        p99: round(record.latency.p99 - recording.direct.p99, 3),
+      };
     } else if (record.latency && 'unavailable' in record.latency) {
       notes.push(`latency: ${record.latency.unavailable}`);
     }
@@ -104,7 +119,10 @@ export function summarize(recording: Recording): StrategyResult[] {
 
     const reachedNew = Object.keys(newPods).filter((ip) => (counts[ip] ?? 0) > 0).length;
     const ok = meets(strategy, { reached, reachedNew, pods: pods.length, lostScalingDown: failed.scaleDown });
-    if (!ok) notes.unshift(`not as expected: saw ${reached} of ${pods.length} pods${failed.scaleDown ? `, ${failed.scaleDown} calls lost while scaling down` : ''}`);
+    if (!ok)
+      notes.unshift(
+        `not as expected: saw ${reached} of ${pods.length} pods${failed.scaleDown ? `, ${failed.scaleDown} calls lost while scaling down` : ''}`,
+      );
     const fairness = jain(counts, pods);
     return {
       ...base,
@@ -123,7 +141,10 @@ export function summarize(recording: Recording): StrategyResult[] {
 }
 
 /** Whether what a strategy's client saw after the scale-up (pods reached, added pods among them) is what it should. */
-function meets(strategy: Strategy, seen: { reached: number; reachedNew: number; pods: number; lostScalingDown: number }): boolean {
+function meets(
+  strategy: Strategy,
+  seen: { reached: number; reachedNew: number; pods: number; lostScalingDown: number },
+): boolean {
   switch (strategy.expect) {
     case 'stuck':
       return seen.reached === 1;

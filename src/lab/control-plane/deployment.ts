@@ -31,7 +31,8 @@ const encode = (bytes: Uint8Array) => [...bytes].map((byte) => NAME_ALPHABET[byt
 const suffix = () => encode(randomBytes(5));
 
 /** A ReplicaSet's pod-template-hash: a short digest of the pod template, stable for the same one. */
-export const podTemplateHash = (template: unknown) => encode(createHash('sha256').update(JSON.stringify(template)).digest().subarray(0, 10));
+export const podTemplateHash = (template: unknown) =>
+  encode(createHash('sha256').update(JSON.stringify(template)).digest().subarray(0, 10));
 
 export class Deployment extends EventEmitter<DeploymentEvents> {
   readonly endpoints = new Endpoints();

@@ -17,7 +17,12 @@ export interface ClusterService extends ServiceSpec {
   clusterIp: string;
 }
 
-export function kubeletEnv(manifest: Manifest, pod: PodFacts, services: ClusterService[], apiServer: ClusterService): Record<string, string> {
+export function kubeletEnv(
+  manifest: Manifest,
+  pod: PodFacts,
+  services: ClusterService[],
+  apiServer: ClusterService,
+): Record<string, string> {
   const env: Record<string, string> = { HOSTNAME: pod.name };
   Object.assign(env, serviceLinks(apiServer));
   if (manifest.enableServiceLinks) for (const service of services) Object.assign(env, serviceLinks(service));
@@ -39,7 +44,10 @@ function resolve(variable: EnvVar, pod: PodFacts, env: Record<string, string>): 
   const path = variable.valueFrom?.fieldRef?.fieldPath;
   if (path !== undefined) {
     const field = FIELDS[path];
-    if (!field) throw new Error(`env ${variable.name}: fieldRef ${path} is not one the lab knows (${Object.keys(FIELDS).join(', ')})`);
+    if (!field)
+      throw new Error(
+        `env ${variable.name}: fieldRef ${path} is not one the lab knows (${Object.keys(FIELDS).join(', ')})`,
+      );
     return field(pod);
   }
   // $(VAR) expands to an earlier variable, as the kubelet does; $$ escapes.

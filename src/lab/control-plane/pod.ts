@@ -30,7 +30,11 @@ export interface PodSpec {
 const LOG_LINES = 1000;
 const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health');
 type HealthCheck = grpc.Client & {
-  check(request: { service: string }, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, reply?: { status: string }) => void): void;
+  check(
+    request: { service: string },
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, reply?: { status: string }) => void,
+  ): void;
 };
 
 export class Pod extends EventEmitter<PodEvents> {
@@ -133,8 +137,13 @@ export class Pod extends EventEmitter<PodEvents> {
   }
 
   #probeGrpc(address: string, port: number, timeoutMs: number): void {
-    this.#health ??= new HealthClient(`${address}:${port}`, grpc.credentials.createInsecure()) as unknown as HealthCheck;
-    this.#health.check({ service: '' }, { deadline: Date.now() + timeoutMs }, (error, reply) => this.#probed(!error && reply?.status === 'SERVING'));
+    this.#health ??= new HealthClient(
+      `${address}:${port}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as HealthCheck;
+    this.#health.check({ service: '' }, { deadline: Date.now() + timeoutMs }, (error, reply) =>
+      this.#probed(!error && reply?.status === 'SERVING'),
+    );
   }
 
   #probeHttp(address: string, port: number, path: string, timeoutMs: number): void {

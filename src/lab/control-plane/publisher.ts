@@ -41,7 +41,13 @@ export class Publisher {
   start(addresses: ServiceAddresses): void {
     const { store, namespace, manifest } = this;
     for (const name of ['default', namespace]) {
-      if (!store.get('namespaces', undefined, name)) store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } });
+      if (!store.get('namespaces', undefined, name))
+        store.create('namespaces', {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name },
+          status: { phase: 'Active' },
+        });
     }
     const deployment = structuredClone(manifest.objects.deployment) as unknown as KubeObject;
     deployment.metadata = { ...deployment.metadata, namespace };
@@ -49,19 +55,29 @@ export class Publisher {
     store.create('deployments', { ...deployment, status: {} });
     for (const doc of manifest.objects.services) {
       const service = structuredClone(doc) as unknown as KubeObject;
-      const spec = service.spec as { clusterIP?: string; clusterIPs?: string[]; ports: Array<{ name?: string; nodePort?: number }> };
+      const spec = service.spec as {
+        clusterIP?: string;
+        clusterIPs?: string[];
+        ports: Array<{ name?: string; nodePort?: number }>;
+      };
       const clusterIp = addresses.clusterIp(service.metadata.name);
       Object.assign(spec, { clusterIP: clusterIp, clusterIPs: [clusterIp] });
-      for (const port of spec.ports) if (port.name && addresses.nodePorts[port.name]) port.nodePort = addresses.nodePorts[port.name];
+      for (const port of spec.ports)
+        if (port.name && addresses.nodePorts[port.name]) port.nodePort = addresses.nodePorts[port.name];
       store.create('services', { ...service, metadata: { ...service.metadata, namespace } });
     }
     this.#publish();
     this.deployment.on('change', () => this.#schedule());
     this.#watchers.push(
-      store.watch('deployments', { namespace, fieldSelector: `metadata.name=${manifest.deployment}` }, ({ type, object }) => {
-        const replicas = (object.spec as { replicas?: number } | undefined)?.replicas;
-        if (type === 'MODIFIED' && typeof replicas === 'number' && replicas !== this.deployment.replicas) this.deployment.scale(replicas);
-      }),
+      store.watch(
+        'deployments',
+        { namespace, fieldSelector: `metadata.name=${manifest.deployment}` },
+        ({ type, object }) => {
+          const replicas = (object.spec as { replicas?: number } | undefined)?.replicas;
+          if (type === 'MODIFIED' && typeof replicas === 'number' && replicas !== this.deployment.replicas)
+            this.deployment.scale(replicas);
+        },
+      ),
       store.watch('pods', { namespace }, ({ type, object }) => {
         const { name, deletionTimestamp, deletionGracePeriodSeconds } = object.metadata;
         if (type === 'DELETED') void this.deployment.delete(name, 0);
@@ -95,15 +111,19 @@ export class Publisher {
     const pods = this.deployment.allPods;
     const names = new Set(pods.map((pod) => pod.name));
     for (const object of store.list('pods', { namespace }).items) {
-      if (!names.has(object.metadata.name)) store.delete('pods', namespace, object.metadata.name, { gracePeriodSeconds: 0 });
+      if (!names.has(object.metadata.name))
+        store.delete('pods', namespace, object.metadata.name, { gracePeriodSeconds: 0 });
     }
     for (const pod of pods) {
       const stored = store.get('pods', namespace, pod.name);
       const status = this.#podStatus(pod);
       if (!stored) store.create('pods', this.#podObject(pod, status));
-      else if (!same(stored.status, status)) store.mutate('pods', namespace, pod.name, (object) => (object.status = status));
+      else if (!same(stored.status, status))
+        store.mutate('pods', namespace, pod.name, (object) => (object.status = status));
       if (pod.phase === 'Terminating' && !store.get('pods', namespace, pod.name)?.metadata.deletionTimestamp) {
-        store.delete('pods', namespace, pod.name, { gracePeriodSeconds: this.manifest.terminationGracePeriodMs / 1000 });
+        store.delete('pods', namespace, pod.name, {
+          gracePeriodSeconds: this.manifest.terminationGracePeriodMs / 1000,
+        });
       }
     }
     this.#publishDeployment();
@@ -119,7 +139,14 @@ export class Publisher {
         name: pod.name,
         namespace,
         labels: { ...this.#labels, 'pod-template-hash': templateHash },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${manifest.deployment}-${templateHash}`, controller: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: `${manifest.deployment}-${templateHash}`,
+            controller: true,
+          },
+        ],
       },
       spec: { ...structuredClone(this.#template.spec as Doc), nodeName: 'lab' },
       status,
@@ -137,7 +164,12 @@ export class Publisher {
       podIP: pod.ip,
       podIPs: [{ ip: pod.ip }],
       startTime: timestamp(pod.startedAt),
-      conditions: [condition('PodScheduled', true), condition('Initialized', true), condition('ContainersReady', ready), condition('Ready', ready)],
+      conditions: [
+        condition('PodScheduled', true),
+        condition('Initialized', true),
+        condition('ContainersReady', ready),
+        condition('Ready', ready),
+      ],
       containerStatuses: [
         {
           name: container?.name,
@@ -147,7 +179,9 @@ export class Publisher {
           restartCount: 0,
           // the container's process on this machine: `kill -STOP` it to hang the pod
           ...(pod.pid !== undefined && { containerID: `process://${pod.pid}` }),
-          state: running ? { running: { startedAt: timestamp(pod.startedAt) } } : { waiting: { reason: 'ContainerCreating' } },
+          state: running
+            ? { running: { startedAt: timestamp(pod.startedAt) } }
+            : { waiting: { reason: 'ContainerCreating' } },
         },
       ],
     };
@@ -158,7 +192,12 @@ export class Publisher {
     const stored = store.get('deployments', namespace, manifest.deployment);
     if (!stored) return;
     if ((stored.spec as { replicas?: number }).replicas !== deployment.replicas) {
-      store.mutate('deployments', namespace, manifest.deployment, (object) => ((object.spec as Doc).replicas = deployment.replicas));
+      store.mutate(
+        'deployments',
+        namespace,
+        manifest.deployment,
+        (object) => ((object.spec as Doc).replicas = deployment.replicas),
+      );
     }
     const live = deployment.pods; // not terminating
     const ready = live.filter((pod) => pod.ready).length;
@@ -172,11 +211,16 @@ export class Publisher {
       availableReplicas: ready,
       ...(live.length > ready && { unavailableReplicas: live.length - ready }),
       conditions: [
-        { type: 'Available', status: ready >= wanted ? 'True' : 'False', reason: ready >= wanted ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable' },
+        {
+          type: 'Available',
+          status: ready >= wanted ? 'True' : 'False',
+          reason: ready >= wanted ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+        },
         { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
       ],
     };
-    if (!same(current.status, status)) store.mutate('deployments', namespace, manifest.deployment, (object) => (object.status = status));
+    if (!same(current.status, status))
+      store.mutate('deployments', namespace, manifest.deployment, (object) => (object.status = status));
   }
 
   #publishSlice(): void {
@@ -205,7 +249,10 @@ export class Publisher {
       metadata: {
         name: this.#sliceName,
         namespace,
-        labels: { 'kubernetes.io/service-name': service.name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+        labels: {
+          'kubernetes.io/service-name': service.name,
+          'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+        },
       },
       addressType: 'IPv4',
       ports,
@@ -214,7 +261,9 @@ export class Publisher {
     const stored = store.get('endpointslices', namespace, this.#sliceName);
     if (!stored) store.create('endpointslices', slice);
     else if (!same(stored.endpoints, endpoints) || !same(stored.ports, ports)) {
-      store.mutate('endpointslices', namespace, this.#sliceName, (object) => Object.assign(object, { endpoints, ports }));
+      store.mutate('endpointslices', namespace, this.#sliceName, (object) =>
+        Object.assign(object, { endpoints, ports }),
+      );
     }
   }
 }

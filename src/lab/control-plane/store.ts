@@ -81,7 +81,8 @@ function deepFreeze<T>(value: T): T {
 }
 
 const timestamp = (date: Date) => date.toISOString().replace(/\.\d+Z$/, 'Z');
-const keyOf = (resource: string, namespace: string | undefined, name: string) => `${resource}/${namespace ?? ''}/${name}`;
+const keyOf = (resource: string, namespace: string | undefined, name: string) =>
+  `${resource}/${namespace ?? ''}/${name}`;
 
 export class ObjectStore {
   private readonly objects = new Map<string, KubeObject>();
@@ -110,8 +111,14 @@ export class ObjectStore {
 
   list(resource: ResourceName, options: ListOptions = {}): { items: KubeObject[]; resourceVersion: string } {
     const matches = this.matcher(resource, options);
-    const items = [...this.objects.values()].filter((object) => object.kind === resourceType(resource).kind && matches(object));
-    items.sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+    const items = [...this.objects.values()].filter(
+      (object) => object.kind === resourceType(resource).kind && matches(object),
+    );
+    items.sort(
+      (a, b) =>
+        (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') ||
+        a.metadata.name.localeCompare(b.metadata.name),
+    );
     return { items, resourceVersion: this.resourceVersion };
   }
 
@@ -136,7 +143,11 @@ export class ObjectStore {
     }
     const key = keyOf(resource, namespace, name);
     if (this.objects.has(key)) {
-      throw new ApiError(409, 'AlreadyExists', `${qualified(resource, type.group)} "${name}" already exists`, { name, group: type.group, kind: resource });
+      throw new ApiError(409, 'AlreadyExists', `${qualified(resource, type.group)} "${name}" already exists`, {
+        name,
+        group: type.group,
+        kind: resource,
+      });
     }
     const rv = this.rv + 1;
     const metadata: ObjectMeta = {
@@ -183,11 +194,22 @@ export class ObjectStore {
       deletionGracePeriodSeconds: current.metadata.deletionGracePeriodSeconds,
     };
     const updated = { ...structuredClone(object), apiVersion: current.apiVersion, kind: current.kind, metadata };
-    return this.commit(resource, 'MODIFIED', keyOf(resource, current.metadata.namespace, current.metadata.name), updated, current);
+    return this.commit(
+      resource,
+      'MODIFIED',
+      keyOf(resource, current.metadata.namespace, current.metadata.name),
+      updated,
+      current,
+    );
   }
 
   /** Read, change a copy, write back: the read-modify-write a controller does, without a conflict to retry. */
-  mutate(resource: ResourceName, namespace: string | undefined, name: string, change: (object: KubeObject) => void): KubeObject {
+  mutate(
+    resource: ResourceName,
+    namespace: string | undefined,
+    name: string,
+    change: (object: KubeObject) => void,
+  ): KubeObject {
     const copy = structuredClone(this.read(resource, namespace, name));
     change(copy);
     copy.metadata.resourceVersion = undefined;
@@ -199,7 +221,12 @@ export class ObjectStore {
    * does: it gets metadata.deletionTimestamp (now + the grace period) and stays until its kubelet, having
    * stopped the containers, deletes it again with gracePeriodSeconds 0. Returns the object as it is now.
    */
-  delete(resource: ResourceName, namespace: string | undefined, name: string, options: { gracePeriodSeconds?: number } = {}): KubeObject {
+  delete(
+    resource: ResourceName,
+    namespace: string | undefined,
+    name: string,
+    options: { gracePeriodSeconds?: number } = {},
+  ): KubeObject {
     const current = this.read(resource, namespace, name);
     const key = keyOf(resource, current.metadata.namespace, name);
     const spec = current.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
@@ -215,7 +242,10 @@ export class ObjectStore {
       };
       return this.commit(resource, 'MODIFIED', key, { ...structuredClone(current), metadata }, current);
     }
-    const last = { ...structuredClone(current), metadata: { ...current.metadata, resourceVersion: String(this.rv + 1) } };
+    const last = {
+      ...structuredClone(current),
+      metadata: { ...current.metadata, resourceVersion: String(this.rv + 1) },
+    };
     return this.commit(resource, 'DELETED', key, last, current);
   }
 
@@ -252,7 +282,8 @@ export class ObjectStore {
     } else {
       if (!/^\d+$/.test(since)) throw badRequest(`invalid resourceVersion "${since}": not a number`);
       const version = Number(since);
-      if (version < this.floor) throw new ApiError(410, 'Expired', `too old resource version: ${version} (${this.floor + 1})`);
+      if (version < this.floor)
+        throw new ApiError(410, 'Expired', `too old resource version: ${version} (${this.floor + 1})`);
       for (const change of this.history) if (change.rv > version) onChange(change);
     }
     this.listeners.add(onChange);
@@ -264,11 +295,24 @@ export class ObjectStore {
         this.listeners.delete(onChange);
       },
       bookmark: (annotations) =>
-        deliver({ type: 'BOOKMARK', object: { kind, apiVersion, metadata: { name: '', resourceVersion: this.resourceVersion, ...(annotations && { annotations }) } } }),
+        deliver({
+          type: 'BOOKMARK',
+          object: {
+            kind,
+            apiVersion,
+            metadata: { name: '', resourceVersion: this.resourceVersion, ...(annotations && { annotations }) },
+          },
+        }),
     };
   }
 
-  private commit(resource: ResourceName, type: Change['type'], key: string, object: KubeObject, previous: KubeObject | undefined): KubeObject {
+  private commit(
+    resource: ResourceName,
+    type: Change['type'],
+    key: string,
+    object: KubeObject,
+    previous: KubeObject | undefined,
+  ): KubeObject {
     this.rv += 1;
     const frozen = deepFreeze(object);
     if (type === 'DELETED') this.objects.delete(key);
@@ -289,6 +333,8 @@ export class ObjectStore {
     const fields = parseFieldSelector(options.fieldSelector, resource);
     const { namespace } = options;
     return (object) =>
-      (namespace === undefined || object.metadata.namespace === namespace) && labels(object.metadata.labels) && fields(object);
+      (namespace === undefined || object.metadata.namespace === namespace) &&
+      labels(object.metadata.labels) &&
+      fields(object);
   }
 }

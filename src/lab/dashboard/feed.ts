@@ -34,7 +34,9 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
   }
 
   get pods(): PodView[] {
-    return [...this.#pods.values()].sort((a, b) => Number(a.ip.split('.').at(-1)) - Number(b.ip.split('.').at(-1)) || a.name.localeCompare(b.name));
+    return [...this.#pods.values()].sort(
+      (a, b) => Number(a.ip.split('.').at(-1)) - Number(b.ip.split('.').at(-1)) || a.name.localeCompare(b.name),
+    );
   }
 
   get deployment(): DeploymentView {
@@ -84,14 +86,23 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
 
   #tick(): void {
     const { http, grpc, mesh } = this.cluster;
-    const tick: Tick = { t: Math.floor(Date.now() / 1000), calls: {}, errors: {}, service: {}, mesh: Object.fromEntries(mesh.requests) };
+    const tick: Tick = {
+      t: Math.floor(Date.now() / 1000),
+      calls: {},
+      errors: {},
+      service: {},
+      mesh: Object.fromEntries(mesh.requests),
+    };
     for (const [id, pending] of this.#pending) {
       tick.calls[id] = pending.calls;
       tick.errors[id] = pending.errors;
       pending.calls = {};
       pending.errors = 0;
     }
-    for (const [port, proxy] of [['http', http], ['grpc', grpc]] as const) {
+    for (const [port, proxy] of [
+      ['http', http],
+      ['grpc', grpc],
+    ] as const) {
       const pods: Record<string, [number, number]> = {};
       for (const [ip, opened] of proxy.connections) pods[ip] = [proxy.open.get(ip) ?? 0, opened];
       tick.service[port] = pods;
@@ -103,8 +114,23 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
 }
 
 function podView(object: KubeObject): PodView {
-  const status = (object.status ?? {}) as { phase?: string; podIP?: string; conditions?: Array<{ type: string; status: string }> };
+  const status = (object.status ?? {}) as {
+    phase?: string;
+    podIP?: string;
+    conditions?: Array<{ type: string; status: string }>;
+  };
   const ready = status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  const state = object.metadata.deletionTimestamp ? 'Terminating' : ready ? 'Ready' : status.phase === 'Running' ? 'Running' : 'Pending';
-  return { name: object.metadata.name, ip: status.podIP ?? '', state, created: object.metadata.creationTimestamp ?? '' };
+  const state = object.metadata.deletionTimestamp
+    ? 'Terminating'
+    : ready
+      ? 'Ready'
+      : status.phase === 'Running'
+        ? 'Running'
+        : 'Pending';
+  return {
+    name: object.metadata.name,
+    ip: status.podIP ?? '',
+    state,
+    created: object.metadata.creationTimestamp ?? '',
+  };
 }

@@ -19,10 +19,23 @@ export class LabMetrics {
 
   constructor(cluster: Cluster) {
     const registers = [this.registry];
-    this.#calls = new Counter({ name: 'lab_client_calls_total', help: "Calls answered, by the lab's client (via the Service, the mesh, or k8s:/// by itself) and the pod that answered", labelNames: ['client', 'via', 'pod_ip'], registers });
-    this.#errors = new Counter({ name: 'lab_client_errors_total', help: "Calls that failed, by the lab's client", labelNames: ['client', 'via'], registers });
+    this.#calls = new Counter({
+      name: 'lab_client_calls_total',
+      help: "Calls answered, by the lab's client (via the Service, the mesh, or k8s:/// by itself) and the pod that answered",
+      labelNames: ['client', 'via', 'pod_ip'],
+      registers,
+    });
+    this.#errors = new Counter({
+      name: 'lab_client_errors_total',
+      help: "Calls that failed, by the lab's client",
+      labelNames: ['client', 'via'],
+      registers,
+    });
 
-    const services: Array<[string, ServiceProxy]> = [['http', cluster.http], ['grpc', cluster.grpc]];
+    const services: Array<[string, ServiceProxy]> = [
+      ['http', cluster.http],
+      ['grpc', cluster.grpc],
+    ];
     const seen = new Map<string, number>(); // what the opened counter already counted, per port and pod
     new Counter({
       name: 'lab_service_connections_opened_total',
@@ -62,7 +75,13 @@ export class LabMetrics {
         }
       },
     });
-    const latency = new Histogram({ name: 'lab_mesh_request_duration_seconds', help: 'Time from the mesh proxy sending a request to a pod to the end of its answer', labelNames: ['pod_ip'], buckets: BUCKETS, registers });
+    const latency = new Histogram({
+      name: 'lab_mesh_request_duration_seconds',
+      help: 'Time from the mesh proxy sending a request to a pod to the end of its answer',
+      labelNames: ['pod_ip'],
+      buckets: BUCKETS,
+      registers,
+    });
     cluster.mesh.onRequest = (ip) => latency.startTimer({ pod_ip: ip });
     new Gauge({
       name: 'lab_pods',
@@ -71,11 +90,26 @@ export class LabMetrics {
       registers,
       collect() {
         const pods = cluster.deployment.allPods;
-        for (const phase of ['Pending', 'Running', 'Terminating'] as const) this.set({ phase }, pods.filter((pod) => pod.phase === phase).length);
+        for (const phase of ['Pending', 'Running', 'Terminating'] as const)
+          this.set({ phase }, pods.filter((pod) => pod.phase === phase).length);
       },
     });
-    new Gauge({ name: 'lab_pods_ready', help: "Pods in the Service's endpoints", registers, collect() { this.set(cluster.deployment.endpoints.list().length); } });
-    new Gauge({ name: 'lab_deployment_replicas', help: "The Deployment's spec.replicas", registers, collect() { this.set(cluster.deployment.replicas); } });
+    new Gauge({
+      name: 'lab_pods_ready',
+      help: "Pods in the Service's endpoints",
+      registers,
+      collect() {
+        this.set(cluster.deployment.endpoints.list().length);
+      },
+    });
+    new Gauge({
+      name: 'lab_deployment_replicas',
+      help: "The Deployment's spec.replicas",
+      registers,
+      collect() {
+        this.set(cluster.deployment.replicas);
+      },
+    });
     collectDefaultMetrics({ register: this.registry });
   }
 

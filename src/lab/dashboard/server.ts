@@ -39,7 +39,8 @@ export class Dashboard {
   #port = 0;
 
   constructor(staticDir: string) {
-    for (const [path, [file, type]] of Object.entries(FILES)) this.#files.set(path, { body: readFileSync(`${staticDir}/${file}`), type });
+    for (const [path, [file, type]] of Object.entries(FILES))
+      this.#files.set(path, { body: readFileSync(`${staticDir}/${file}`), type });
     const answered = new WeakSet<object>();
     this.#server = createServer((req, res) => {
       answered.add(req.socket);
@@ -84,15 +85,24 @@ export class Dashboard {
     req.resume(); // nothing here reads a body: drain it, so that the connection can carry the next request
     const host = req.headers.host?.toLowerCase() ?? '';
     if (host !== `127.0.0.1:${this.#port}` && host !== `localhost:${this.#port}`) {
-      return text(res, 403, `host ${JSON.stringify(host)} is not this dashboard's (127.0.0.1:${this.#port} or localhost:${this.#port})`);
+      return text(
+        res,
+        403,
+        `host ${JSON.stringify(host)} is not this dashboard's (127.0.0.1:${this.#port} or localhost:${this.#port})`,
+      );
     }
     const path = (req.url ?? '/').split('?')[0] as string;
     const known = path in FILES || path === '/events' || path === '/metrics';
-    if (!known) return text(res, 404, `no such page: ${path.slice(0, 100)} — the dashboard serves /, /events and /metrics`);
+    if (!known)
+      return text(res, 404, `no such page: ${path.slice(0, 100)} — the dashboard serves /, /events and /metrics`);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       res.setHeader('connection', 'close'); // a body may still be on its way
-      return text(res, 405, `${req.method} is not served here: the dashboard only reads (scale and delete go to the Kubernetes API)`);
+      return text(
+        res,
+        405,
+        `${req.method} is not served here: the dashboard only reads (scale and delete go to the Kubernetes API)`,
+      );
     }
     const file = this.#files.get(path);
     if (file) return this.#page(res, file);
@@ -109,7 +119,9 @@ export class Dashboard {
   }
 
   #page(res: ServerResponse, file: { body: Buffer; type: string }): void {
-    const api = this.#content ? ` http://127.0.0.1:${this.#content.apiPort} http://localhost:${this.#content.apiPort}` : '';
+    const api = this.#content
+      ? ` http://127.0.0.1:${this.#content.apiPort} http://localhost:${this.#content.apiPort}`
+      : '';
     res.writeHead(200, {
       'content-type': file.type,
       'cache-control': 'no-cache',
@@ -121,9 +133,14 @@ export class Dashboard {
   }
 
   #feed(req: IncomingMessage, res: ServerResponse, content: DashboardContent): void {
-    if (this.#feeds.size >= MAX_FEEDS) return text(res, 503, `too many live views open (${MAX_FEEDS}); close one and reload`);
+    if (this.#feeds.size >= MAX_FEEDS)
+      return text(res, 503, `too many live views open (${MAX_FEEDS}); close one and reload`);
     const { feed } = content;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+    });
     if (req.method === 'HEAD') return void res.end();
     this.#feeds.add(res);
     const send = (event: string, data: unknown) => {
@@ -154,5 +171,7 @@ export class Dashboard {
 }
 
 function text(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end(`${message}\n`);
+  res
+    .writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' })
+    .end(`${message}\n`);
 }

@@ -34,7 +34,9 @@ export class DnsServer {
       if (known) this.queries.set(question.type, (this.queries.get(question.type) ?? 0) + 1);
       const answers: packet.Answer[] =
         known && question.type === 'A'
-          ? endpoints.list().map((endpoint) => ({ type: 'A', name: question.name, ttl: TTL_SECONDS, data: endpoint.ip }))
+          ? endpoints
+              .list()
+              .map((endpoint) => ({ type: 'A', name: question.name, ttl: TTL_SECONDS, data: endpoint.ip }))
           : []; // AAAA and TXT (grpc-js asks for its service config there): the name exists, no such records
       const reply = packet.encode({
         type: 'response',

@@ -46,9 +46,22 @@ export class EdgeProxy {
     this.#port = port || (await freePort());
     for (const dir of ['logs', 'temp']) mkdirSync(join(this.#dir, dir), { recursive: true });
     this.#write(this.#endpoints.list());
-    const child = spawn(this.#nginx, ['-p', this.#dir, '-c', join(this.#dir, 'nginx.conf'), '-e', join(this.#dir, 'logs/error.log'), '-g', 'daemon off;'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      this.#nginx,
+      [
+        '-p',
+        this.#dir,
+        '-c',
+        join(this.#dir, 'nginx.conf'),
+        '-e',
+        join(this.#dir, 'logs/error.log'),
+        '-g',
+        'daemon off;',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     this.#child = child;
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -99,7 +112,8 @@ export class EdgeProxy {
     const temp = (name: string) => `${name}_temp_path ${join(this.#dir, 'temp', name)};`;
     // No ready pod: an upstream still needs a server; a `down` one makes nginx answer 502, which a
     // gRPC client sees as UNAVAILABLE.
-    const servers = ready.length > 0 ? ready.map((e) => `    server ${e.address}:${e.grpcPort};`) : ['    server 127.0.0.1:1 down;'];
+    const servers =
+      ready.length > 0 ? ready.map((e) => `    server ${e.address}:${e.grpcPort};`) : ['    server 127.0.0.1:1 down;'];
     writeFileSync(
       join(this.#dir, 'nginx.conf'),
       [

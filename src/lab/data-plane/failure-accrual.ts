@@ -79,7 +79,9 @@ export class FailureAccrual {
     if (state && tripped) return this.#trip(state, Math.min(this.#options.maxPenaltyMs, state.penaltyMs * 2), 'probe');
     const counted = this.#state(ip);
     counted.failures += 1;
-    return counted.failures >= this.#options.maxFailures ? this.#trip(counted, this.#options.minPenaltyMs, 'failures') : undefined;
+    return counted.failures >= this.#options.maxFailures
+      ? this.#trip(counted, this.#options.minPenaltyMs, 'failures')
+      : undefined;
   }
 
   /** Makes `ip` unavailable at once (its connection went silent): no need to wait for failures to accrue. */

@@ -29,14 +29,25 @@ import { grpcTimeoutMs } from './grpc-timeout.js';
 
 const { NGHTTP2_CANCEL } = constants;
 // Connection-specific headers may not be forwarded on HTTP/2; pseudo-headers are set by node.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
 /** The caller's own timer fires a little before ours (grpc-timeout is what it had left when it sent the call). */
 const DEADLINE_SLACK_MS = 100;
 
 function forwardable(headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name) && (!name.startsWith(':') || name === ':method' || name === ':path' || name === ':status')) {
+    if (
+      value !== undefined &&
+      !HOP_BY_HOP.has(name) &&
+      (!name.startsWith(':') || name === ':method' || name === ':path' || name === ':status')
+    ) {
       out[name] = value;
     }
   }
@@ -131,10 +142,16 @@ export class MeshProxy extends EventEmitter<{ event: [message: string] }> {
     const { intervalMs, timeoutMs } = this.#keepalive;
     let next: NodeJS.Timeout | undefined;
     // unref(): the PINGs watch a connection, they are no reason to keep a process alive
-    let deadline = setTimeout(() => this.#silent(session, ip, `no connection within ${timeoutMs} ms`), timeoutMs).unref();
+    let deadline = setTimeout(
+      () => this.#silent(session, ip, `no connection within ${timeoutMs} ms`),
+      timeoutMs,
+    ).unref();
     const ping = () => {
       if (session.destroyed) return; // destroyed, its 'close' still to come
-      deadline = setTimeout(() => this.#silent(session, ip, `no answer to a PING within ${timeoutMs} ms`), timeoutMs).unref();
+      deadline = setTimeout(
+        () => this.#silent(session, ip, `no answer to a PING within ${timeoutMs} ms`),
+        timeoutMs,
+      ).unref();
       const sent = session.ping((error) => {
         clearTimeout(deadline);
         if (!error) next = setTimeout(ping, intervalMs).unref();
@@ -162,7 +179,9 @@ export class MeshProxy extends EventEmitter<{ event: [message: string] }> {
   #report(ip: string, change: Change | undefined, why = ''): void {
     if (change?.state === 'tripped') {
       const unanswered = this.#unanswered.get(ip) ?? 0;
-      const cause = { silent: why, probe: 'failed its probe', failures: `failed ${change.failures} calls in a row` }[change.cause];
+      const cause = { silent: why, probe: 'failed its probe', failures: `failed ${change.failures} calls in a row` }[
+        change.cause
+      ];
       this.emit(
         'event',
         `mesh: ${ip} ${cause}: out of the balancer for ${(change.forMs / 1000).toFixed(1)} s ` +
@@ -178,7 +197,10 @@ export class MeshProxy extends EventEmitter<{ event: [message: string] }> {
     const ready = this.#endpoints.list();
     const endpoint = this.#balancer.pick(ready.filter((e) => this.#accrual.available(e.ip)));
     if (!endpoint) {
-      const why = ready.length === 0 ? 'no ready endpoints for the service' : `all ${ready.length} endpoints are failing (failure accrual)`;
+      const why =
+        ready.length === 0
+          ? 'no ready endpoints for the service'
+          : `all ${ready.length} endpoints are failing (failure accrual)`;
       answer(stream, status.UNAVAILABLE, why);
       return;
     }
@@ -247,7 +269,9 @@ export class MeshProxy extends EventEmitter<{ event: [message: string] }> {
       settle(answered(received) ? 'success' : 'failure');
     });
     stream.on('wantTrailers', () =>
-      stream.sendTrailers(trailers ?? { 'grpc-status': String(status.INTERNAL), 'grpc-message': 'upstream ended without trailers' }),
+      stream.sendTrailers(
+        trailers ?? { 'grpc-status': String(status.INTERNAL), 'grpc-message': 'upstream ended without trailers' },
+      ),
     );
     upstream.pipe(stream, { end: false }); // with backpressure; the end is ours to send, after the trailers
     upstream.on('end', () => {
@@ -279,7 +303,12 @@ export class MeshProxy extends EventEmitter<{ event: [message: string] }> {
 function answer(stream: ServerHttp2Stream, code: status, message: string): void {
   if (stream.destroyed || stream.headersSent) return;
   stream.respond(
-    { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': grpcMessage(message) },
+    {
+      ':status': 200,
+      'content-type': 'application/grpc',
+      'grpc-status': String(code),
+      'grpc-message': grpcMessage(message),
+    },
     { endStream: true },
   );
 }

@@ -29,7 +29,10 @@ export class ServiceProxy {
         else this.open.delete(endpoint.ip);
       });
       const upstream = connect(targetPort(endpoint), endpoint.address);
-      for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
+      for (const [socket, other] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
         this.#sockets.add(socket);
         socket.setNoDelay(true);
         socket.on('error', () => other.destroy());

@@ -16,7 +16,8 @@ const TYPE = {
   route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
   cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
   endpoints: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
-  connectionManager: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  connectionManager:
+    'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
   router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
 } as const;
 
@@ -68,7 +69,10 @@ export class XdsServer {
   /** Responses sent, by resource type: EDS pushes are the endpoint changes clients were told about. */
   readonly pushes = new Map<string, number>();
   readonly #server = new grpc.Server();
-  readonly #streams = new Set<{ call: grpc.ServerDuplexStream<DiscoveryRequest, unknown>; subscriptions: Map<string, Subscription> }>();
+  readonly #streams = new Set<{
+    call: grpc.ServerDuplexStream<DiscoveryRequest, unknown>;
+    subscriptions: Map<string, Subscription>;
+  }>();
   readonly #endpoints: Endpoints;
   #edsVersion = 1;
   #nonce = 0;
@@ -93,14 +97,18 @@ export class XdsServer {
   /** What a client's GRPC_XDS_BOOTSTRAP_CONFIG says: where the control plane is, and who the client is. */
   bootstrap(port: number, nodeId: string): string {
     return JSON.stringify({
-      xds_servers: [{ server_uri: `127.0.0.1:${port}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+      xds_servers: [
+        { server_uri: `127.0.0.1:${port}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] },
+      ],
       node: { id: nodeId, locality: { zone: 'lab' } },
     });
   }
 
   listen(port: number, host = '127.0.0.1'): Promise<number> {
     return new Promise((resolve, reject) =>
-      this.#server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      this.#server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
     );
   }
 
@@ -137,13 +145,21 @@ export class XdsServer {
     return typeUrl === TYPE.endpoints ? String(this.#edsVersion) : '1';
   }
 
-  #send(stream: { call: grpc.ServerDuplexStream<DiscoveryRequest, unknown>; subscriptions: Map<string, Subscription> }, typeUrl: string): void {
+  #send(
+    stream: { call: grpc.ServerDuplexStream<DiscoveryRequest, unknown>; subscriptions: Map<string, Subscription> },
+    typeUrl: string,
+  ): void {
     const subscription = stream.subscriptions.get(typeUrl);
     const resources = this.#resources(typeUrl).filter(
       ({ name }) => !subscription || subscription.names.length === 0 || subscription.names.includes(name),
     );
     this.pushes.set(typeUrl, (this.pushes.get(typeUrl) ?? 0) + 1);
-    stream.call.write({ version_info: this.#version(typeUrl), type_url: typeUrl, nonce: String(++this.#nonce), resources: resources.map((r) => r.resource) });
+    stream.call.write({
+      version_info: this.#version(typeUrl),
+      type_url: typeUrl,
+      nonce: String(++this.#nonce),
+      resources: resources.map((r) => r.resource),
+    });
   }
 
   #resources(typeUrl: string): Array<{ name: string; resource: Resource }> {
@@ -151,36 +167,53 @@ export class XdsServer {
     const route = `${name}-route`;
     switch (typeUrl) {
       case TYPE.listener:
-        return [{
-          name,
-          resource: {
-            '@type': TYPE.listener,
+        return [
+          {
             name,
-            api_listener: {
+            resource: {
+              '@type': TYPE.listener,
+              name,
               api_listener: {
-                '@type': TYPE.connectionManager,
-                rds: { route_config_name: route, config_source: { ads: {} } },
-                http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': TYPE.router } }],
+                api_listener: {
+                  '@type': TYPE.connectionManager,
+                  rds: { route_config_name: route, config_source: { ads: {} } },
+                  http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': TYPE.router } }],
+                },
               },
             },
           },
-        }];
+        ];
       case TYPE.route:
-        return [{
-          name: route,
-          resource: {
-            '@type': TYPE.route,
+        return [
+          {
             name: route,
-            virtual_hosts: [{ name, domains: ['*'], routes: [{ match: { prefix: '' }, route: { cluster: name } }] }],
+            resource: {
+              '@type': TYPE.route,
+              name: route,
+              virtual_hosts: [{ name, domains: ['*'], routes: [{ match: { prefix: '' }, route: { cluster: name } }] }],
+            },
           },
-        }];
+        ];
       case TYPE.cluster:
-        return [{
-          name,
-          resource: { '@type': TYPE.cluster, name, type: 'EDS', eds_cluster_config: { eds_config: { ads: {} }, service_name: name }, lb_policy: 'ROUND_ROBIN' },
-        }];
+        return [
+          {
+            name,
+            resource: {
+              '@type': TYPE.cluster,
+              name,
+              type: 'EDS',
+              eds_cluster_config: { eds_config: { ads: {} }, service_name: name },
+              lb_policy: 'ROUND_ROBIN',
+            },
+          },
+        ];
       case TYPE.endpoints:
-        return [{ name, resource: { '@type': TYPE.endpoints, cluster_name: name, endpoints: [locality(this.#endpoints.list())] } }];
+        return [
+          {
+            name,
+            resource: { '@type': TYPE.endpoints, cluster_name: name, endpoints: [locality(this.#endpoints.list())] },
+          },
+        ];
       default:
         return [];
     }

@@ -72,7 +72,15 @@ export class Tally {
       seconds,
       pods: start.pods,
       ...(start.rollout ? { rolloutMs: Math.round(start.rollout.ms) } : {}),
-      clients: this.workloads.map(({ spec: { name, via, protocol, path, expect } }) => ({ name, via, protocol, path, expect, counts: {}, errors: 0 })),
+      clients: this.workloads.map(({ spec: { name, via, protocol, path, expect } }) => ({
+        name,
+        via,
+        protocol,
+        path,
+        expect,
+        counts: {},
+        errors: 0,
+      })),
     };
     this.#current = { phase, start };
     this.phases.push(phase);

@@ -57,10 +57,14 @@ export class Workload<Spec extends ClientSpec = ClientSpec> extends EventEmitter
     intervalMs: number,
   ) {
     super();
-    this.#child = spawn(process.execPath, [spec.bin, spec.target, '--interval', String(intervalMs), '--exit-on-stdin-close', ...(spec.args ?? [])], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...spec.env },
-    });
+    this.#child = spawn(
+      process.execPath,
+      [spec.bin, spec.target, '--interval', String(intervalMs), '--exit-on-stdin-close', ...(spec.args ?? [])],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, ...spec.env },
+      },
+    );
     this.exited = new Promise((resolve) => this.#child.on('exit', () => resolve()));
     let rest = '';
     this.#child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {

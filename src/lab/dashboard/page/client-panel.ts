@@ -44,35 +44,39 @@ export class ClientPanel {
     const recent = ticks.slice(-RECENT);
     const ips = [...new Set(ticks.flatMap((tick) => Object.keys(tick.calls[id] ?? {})))].sort(byAddress);
     const counts = new Map<string, number>();
-    for (const tick of recent) for (const [ip, n] of Object.entries(tick.calls[id] ?? {})) counts.set(ip, (counts.get(ip) ?? 0) + n);
+    for (const tick of recent)
+      for (const [ip, n] of Object.entries(tick.calls[id] ?? {})) counts.set(ip, (counts.get(ip) ?? 0) + n);
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     const errors = recent.reduce((sum, tick) => sum + (tick.errors[id] ?? 0), 0);
     const answered = [...counts.values()].filter((n) => n > 0).length;
-    this.#summary.textContent = total === 0 && errors === 0
-      ? `last ${RECENT} s: no calls yet`
-      : `last ${RECENT} s: ${total} calls, ${answered} of ${readyPods} ready pods answered${errors ? `, ${errors} errors` : ''}`;
+    this.#summary.textContent =
+      total === 0 && errors === 0
+        ? `last ${RECENT} s: no calls yet`
+        : `last ${RECENT} s: ${total} calls, ${answered} of ${readyPods} ready pods answered${errors ? `, ${errors} errors` : ''}`;
     this.#drawShares(counts, total);
     this.#drawChart(ticks, ips);
   }
 
   #drawShares(counts: Map<string, number>, total: number): void {
-    const items = [...counts.entries()].sort(([a], [b]) => byAddress(a, b)).map(([ip, n]) => {
-      const share = total ? Math.round((100 * n) / total) : 0;
-      const li = document.createElement('li');
-      li.dataset.pod = ip;
-      const name = document.createElement('span');
-      name.className = 'ip';
-      name.textContent = ip;
-      const bar = document.createElement('span');
-      bar.className = 'bar';
-      bar.style.setProperty('--share', `${share}%`);
-      bar.style.setProperty('--color', colorOf(ip));
-      const figure = document.createElement('span');
-      figure.className = 'figure';
-      figure.textContent = `${share} % · ${n}`;
-      li.append(name, bar, figure);
-      return li;
-    });
+    const items = [...counts.entries()]
+      .sort(([a], [b]) => byAddress(a, b))
+      .map(([ip, n]) => {
+        const share = total ? Math.round((100 * n) / total) : 0;
+        const li = document.createElement('li');
+        li.dataset.pod = ip;
+        const name = document.createElement('span');
+        name.className = 'ip';
+        name.textContent = ip;
+        const bar = document.createElement('span');
+        bar.className = 'bar';
+        bar.style.setProperty('--share', `${share}%`);
+        bar.style.setProperty('--color', colorOf(ip));
+        const figure = document.createElement('span');
+        figure.className = 'figure';
+        figure.textContent = `${share} % · ${n}`;
+        li.append(name, bar, figure);
+        return li;
+      });
     this.#shares.replaceChildren(...items);
   }
 
@@ -87,7 +91,9 @@ export class ClientPanel {
     );
     // Stacked: the k-th line is the sum of the first k+1 pods' rates. Drawn from the top band down,
     // each filled to zero over the one before, so each pod's band shows between two lines.
-    const stacked = rates.map((_, k) => x.map((_, i) => rates.slice(0, k + 1).reduce((sum, rate) => sum + (rate[i] ?? 0), 0)));
+    const stacked = rates.map((_, k) =>
+      x.map((_, i) => rates.slice(0, k + 1).reduce((sum, rate) => sum + (rate[i] ?? 0), 0)),
+    );
     const data: uPlot.AlignedData = [x, ...stacked.reverse()];
     const series = ips.join(' ');
     if (this.#chart && series === this.#series) {
@@ -105,7 +111,12 @@ export class ClientPanel {
         cursor: { show: false },
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max))] } },
         axes: [{ stroke: '#444' }, { stroke: '#444', label: 'calls/s', size: 44 }],
-        series: [{}, ...[...ips].reverse().map((ip) => ({ label: ip, stroke: colorOf(ip), fill: colorOf(ip), width: 1, points: { show: false } }))],
+        series: [
+          {},
+          ...[...ips]
+            .reverse()
+            .map((ip) => ({ label: ip, stroke: colorOf(ip), fill: colorOf(ip), width: 1, points: { show: false } })),
+        ],
       },
       data,
       this.#chartBox,

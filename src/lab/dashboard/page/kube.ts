@@ -33,5 +33,7 @@ export function scale({ apiPort, namespace, deployment }: Target, replicas: numb
 
 /** kubectl delete pod NAME: a graceful delete; the Deployment replaces the pod. */
 export function deletePod({ apiPort, namespace }: Target, name: string) {
-  return send(`${apiBase(apiPort)}/api/v1/namespaces/${namespace}/pods/${encodeURIComponent(name)}`, { method: 'DELETE' });
+  return send(`${apiBase(apiPort)}/api/v1/namespaces/${namespace}/pods/${encodeURIComponent(name)}`, {
+    method: 'DELETE',
+  });
 }

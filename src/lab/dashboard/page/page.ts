@@ -23,7 +23,9 @@ const podsTable = new PodsTable(byId('pods'), (pod) => void remove(pod));
 
 function draw(): void {
   const ready = pods.filter((pod) => pod.state === 'Ready').length;
-  const text = target ? `Deployment ${target.deployment}: ${replicas.replicas} replica${replicas.replicas === 1 ? '' : 's'}, ${ready} ready` : 'connecting to the lab…';
+  const text = target
+    ? `Deployment ${target.deployment}: ${replicas.replicas} replica${replicas.replicas === 1 ? '' : 's'}, ${ready} ready`
+    : 'connecting to the lab…';
   if (summary.textContent !== text) summary.textContent = text; // a live region: announce changes only
   for (const panel of panels) panel.update(history, ready);
   podsTable.draw(pods, history.at(-1));
@@ -83,5 +85,6 @@ on<Tick>('tick', (tick) => {
   if (history.length > HISTORY) history = history.slice(-HISTORY);
 });
 events.addEventListener('error', () => {
-  summary.textContent = events.readyState === EventSource.CLOSED ? 'the lab has stopped' : 'lost the lab: reconnecting…';
+  summary.textContent =
+    events.readyState === EventSource.CLOSED ? 'the lab has stopped' : 'lost the lab: reconnecting…';
 });

@@ -33,7 +33,14 @@ export class PodsTable {
     }
     pods.forEach((pod, index) => {
       const row = this.#rows.get(pod.name) ?? this.#add(pod);
-      const texts = [pod.name, pod.ip, pod.state, conns('http', pod.ip), conns('grpc', pod.ip), String(last?.mesh[pod.ip] ?? 0)];
+      const texts = [
+        pod.name,
+        pod.ip,
+        pod.state,
+        conns('http', pod.ip),
+        conns('grpc', pod.ip),
+        String(last?.mesh[pod.ip] ?? 0),
+      ];
       texts.forEach((text, i) => {
         const cell = row.cells[i] as HTMLTableCellElement;
         if (cell.textContent !== text) cell.textContent = text;
@@ -41,7 +48,8 @@ export class PodsTable {
       (row.cells[2] as HTMLTableCellElement).className = `state ${pod.state.toLowerCase()}`;
       row.element.dataset.state = pod.state;
       row.button.disabled = pod.state === 'Terminating';
-      if (this.body.children[index] !== row.element) this.body.insertBefore(row.element, this.body.children[index] ?? null);
+      if (this.body.children[index] !== row.element)
+        this.body.insertBefore(row.element, this.body.children[index] ?? null);
     });
   }
 
