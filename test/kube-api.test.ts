@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { KubeApiServer } from '../src/lab/api/api-server.js';
 import { writeKubeconfig } from '../src/lab/api/kubeconfig.js';
-import { ObjectStore, type WatchEvent } from '../src/lab/control-plane/store.js';
+import { ObjectStore, type WatchEvent } from '../src/lab/api/store.js';
 import { NS, seed, TinyCluster } from './support/kube-fixtures.js';
 import { kubectlFor, raw, waitUntil, type Kubectl } from './support/kubectl.js';
 

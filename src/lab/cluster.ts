@@ -8,7 +8,7 @@ import { Deployment, podTemplateHash } from './control-plane/deployment.js';
 import { kubeletEnv, type ClusterService } from './control-plane/kubelet-env.js';
 import type { Manifest } from './control-plane/manifest.js';
 import { Publisher } from './control-plane/publisher.js';
-import { ObjectStore } from './control-plane/store.js';
+import { ObjectStore } from './api/store.js';
 import type { BalancerName } from './data-plane/balancer.js';
 import { MeshProxy } from './data-plane/mesh-proxy.js';
 import { ServiceProxy } from './data-plane/service-proxy.js';

@@ -1,7 +1,7 @@
 // A small cluster in the store for the API's tests: the kit's Deployment, Service and EndpointSlice, and
 // stand-ins for the controllers the lab runs (deployment, kubelet, endpoints), quick and in-process, so
 // that kubectl sees pods come, turn ready, terminate and go as it would on a cluster.
-import type { KubeObject, ObjectStore, Watcher } from '../../src/lab/control-plane/store.js';
+import type { KubeObject, ObjectStore, Watcher } from '../../src/lab/api/store.js';
 
 export const NS = 'grpc-lb';
 const APP = { app: 'addr-server' };

@@ -6,7 +6,7 @@ import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { KubeApiServer } from '../../src/lab/api/api-server.js';
 import { writeKubeconfig } from '../../src/lab/api/kubeconfig.js';
-import { ObjectStore } from '../../src/lab/control-plane/store.js';
+import { ObjectStore } from '../../src/lab/api/store.js';
 import { listen } from '../../src/common/listen.js';
 
 export const NS = 'grpc-lb';

@@ -22,7 +22,7 @@ import { PATCH_TYPES, type PatchType } from './patch.js';
 import { deletePod, servePodLog, type PodLogs } from './pod-requests.js';
 import { apiVersionOf } from './resources.js';
 import { route, type Route } from './routes.js';
-import type { ObjectStore } from '../control-plane/store.js';
+import type { ObjectStore } from './store.js';
 import { ApiError, badRequest, statusOf } from './status.js';
 import { toTable } from './tables.js';
 import { serveWatch } from './watch-stream.js';

@@ -4,7 +4,7 @@
 // a 422 naming what may change, not a silent success.
 import { applyPatch, type Json, type PatchType } from './patch.js';
 import { selectorText, type LabelSelector } from './selectors.js';
-import type { KubeObject, ObjectStore } from '../control-plane/store.js';
+import type { KubeObject, ObjectStore } from './store.js';
 import { ApiError, badRequest, invalid } from './status.js';
 
 export interface Scale {

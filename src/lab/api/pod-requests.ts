@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { boolParam, intParam, parseJson } from './http-io.js';
-import type { KubeObject, ObjectStore } from '../control-plane/store.js';
+import type { KubeObject, ObjectStore } from './store.js';
 import { ApiError, badRequest } from './status.js';
 
 export interface PodLogRequest {

@@ -3,7 +3,7 @@
 // Wide columns (priority 1) are always sent: kubectl shows them with `-o wide` only.
 import type { ResourceName } from './resources.js';
 import { formatLabels, selectorText, type LabelSelector } from './selectors.js';
-import type { KubeObject } from '../control-plane/store.js';
+import type { KubeObject } from './store.js';
 
 type Cell = string | number;
 interface Column {

@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import type { Representation } from './http-io.js';
 import { sendStatus, tableContentType } from './http-io.js';
 import type { ResourceName } from './resources.js';
-import type { ObjectStore, WatchEvent, WatchOptions } from '../control-plane/store.js';
+import type { ObjectStore, WatchEvent, WatchOptions } from './store.js';
 import { ApiError } from './status.js';
 import { toTable } from './tables.js';
 

@@ -7,7 +7,7 @@ import { ApiError } from '../api/status.js';
 import type { Deployment } from './deployment.js';
 import type { Doc, Manifest } from './manifest.js';
 import type { Pod } from './pod.js';
-import type { KubeObject, ObjectStore, Watcher } from './store.js';
+import type { KubeObject, ObjectStore, Watcher } from '../api/store.js';
 
 export interface ServiceAddresses {
   clusterIp: (service: string) => string;

@@ -3,7 +3,7 @@
 // tick with what each of the lab's clients got from each pod and what the proxies sent each pod.
 import { EventEmitter } from 'node:events';
 import { NAMESPACE, type Cluster } from '../cluster.js';
-import type { KubeObject, Watcher } from '../control-plane/store.js';
+import type { KubeObject, Watcher } from '../api/store.js';
 import type { Workload } from '../workloads/workload.js';
 import type { DeploymentView, FeedClient, PodView, Tick } from './wire.js';
 

@@ -2,9 +2,9 @@
 // bounded history of changes so that a watch can resume after the resourceVersion it last saw — or be
 // told 410 Gone when that version has left the history, as an etcd compaction tells a real client.
 import { randomUUID } from 'node:crypto';
-import { apiVersionOf, resourceType, type ResourceName } from '../api/resources.js';
-import { parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
-import { ApiError, badRequest, notFound, qualified } from '../api/status.js';
+import { apiVersionOf, resourceType, type ResourceName } from './resources.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { ApiError, badRequest, notFound, qualified } from './status.js';
 
 export interface ObjectMeta {
   name: string;
