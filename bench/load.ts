@@ -32,7 +32,7 @@ export async function missingTools(): Promise<string[]> {
 }
 
 /** The middle value (the upper one of the two middles for an even count). */
-export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+export { median } from '../src/common/statistics.js';
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;

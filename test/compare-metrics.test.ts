@@ -2,7 +2,8 @@
 // balance, and the verdict per strategy — failing cases included.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jain, percentile, podsReached, shares, timeToBalance } from '../src/lab/compare/metrics.js';
+import { percentile } from '../src/common/statistics.js';
+import { jain, podsReached, shares, timeToBalance } from '../src/lab/compare/metrics.js';
 import { STRATEGIES } from '../src/lab/compare/strategies.js';
 import { summarize, type Recording, type StrategyRecord } from '../src/lab/compare/summary.js';
 

@@ -2,6 +2,7 @@
 // until --count replies arrived or a signal stops it. An error never ends the loop.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorText, kinds, numberOption } from '../common/cli.js';
+import { formatFailure, formatReply } from '../common/output.js';
 import { onShutdown, stdinLifelineOption } from '../common/shutdown.js';
 
 export interface LoopOptions {
@@ -23,10 +24,10 @@ export async function askInALoop(ask: Ask, { intervalMs, count, stdinLifeline }:
     try {
       const ip = await ask(stop.signal);
       replies += 1;
-      console.log(`#${replies}: ${ip}`);
+      console.log(formatReply(replies, ip));
     } catch (error) {
       if (stop.signal.aborted) break;
-      console.log(`Error: ${errorText(error)}`);
+      console.log(formatFailure(errorText(error)));
     }
     if (count !== undefined && replies >= count) break;
     await sleep(intervalMs, undefined, { signal: stop.signal }).catch(() => undefined);

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { command, errorText, kinds, numberOption, optionsFromEnv } from '../common/cli.js';
 import { listen } from '../common/listen.js';
 import { log } from '../common/log.js';
+import { listeningFields } from '../common/output.js';
 import { onShutdown, stdinLifelineOption } from '../common/shutdown.js';
 import { createGrpcServer } from './grpc.js';
 import { listenGrpc, type GrpcListener } from './grpc-listener.js';
@@ -122,12 +123,15 @@ async function start(): Promise<void> {
     http.close();
     process.exit(1);
   }
-  log('listening', {
-    pod_ip: pod.ip,
-    pod: pod.name,
-    http: hostPort(args.host, httpPort),
-    grpc: hostPort(args.host, grpcListener.port),
-  });
+  log(
+    'listening',
+    listeningFields({
+      podIp: pod.ip,
+      pod: pod.name,
+      http: { host: args.host, port: httpPort },
+      grpc: { host: args.host, port: grpcListener.port },
+    }),
+  );
 }
 
 async function stop(signal: string): Promise<void> {

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { parseListening, parseReplyLine } from '../../src/common/output.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const bin = (name: string) => `${root}out/${name}`;
@@ -105,8 +106,10 @@ export async function startServer(
     ['--host', '127.0.0.1', '--http-port', String(ports.http), '--grpc-port', String(ports.grpc), ...extra],
     { POD_IP: podIp, POD_NAME: `pod-${podIp}` },
   );
-  const match = await proc.waitFor(/msg=listening .*http=127\.0\.0\.1:(\d+) grpc=127\.0\.0\.1:(\d+)/);
-  return { ...proc, httpPort: Number(match[1]), grpcPort: Number(match[2]) };
+  const match = await proc.waitFor(/msg=listening /);
+  const listening = parseListening(match.input ?? '');
+  if (!listening) throw new Error(`server: a listening line that does not parse: ${match.input}`);
+  return { ...proc, httpPort: listening.http.port, grpcPort: listening.grpc.port };
 }
 
 /** A port that was free a moment ago (for tests that must restart a server on the same port). */
@@ -122,7 +125,7 @@ export async function freePort(): Promise<number> {
 /** "#N: ip" lines → [N, ip] pairs. */
 export function replies(lines: string[]): Array<[number, string]> {
   return lines.flatMap((line) => {
-    const match = /^#(\d+): (\S+)$/.exec(line);
-    return match ? [[Number(match[1]), match[2] as string] as [number, string]] : [];
+    const reply = parseReplyLine(line);
+    return reply && 'ip' in reply ? [[reply.n, reply.ip] as [number, string]] : [];
   });
 }

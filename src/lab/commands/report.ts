@@ -1,5 +1,6 @@
 // Turns the tally into what the post's screenshots showed: per phase, a table of pods × clients with
 // reply counts and shares; then the verdicts, the rollout's length and how soon new pods got calls.
+import { percentile } from '../../common/statistics.js';
 import { clientLabel } from '../workloads/workload.js';
 import type { ClientTally, PhaseTally } from '../workloads/tally.js';
 import type { Verdict, Verdicts } from './verdicts.js';
@@ -62,13 +63,7 @@ export function firstCallFigures(firstCallMs: Record<string, number | null>) {
   const delays = Object.values(firstCallMs)
     .filter((ms) => ms !== null)
     .sort((a, b) => a - b);
-  const middle = Math.floor(delays.length / 2);
-  const median =
-    delays.length === 0
-      ? null
-      : delays.length % 2 === 1
-        ? (delays[middle] as number)
-        : Math.round(((delays[middle - 1] as number) + (delays[middle] as number)) / 2);
+  const median = delays.length === 0 ? null : percentile(delays, 50);
   return {
     newPods: Object.keys(firstCallMs).length,
     reached: delays.length,

@@ -3,7 +3,7 @@
 // something else the machine does at one moment spoils one round of one path, not a whole figure: the
 // median over the rounds of each round's p50 and p99.
 import { spawn } from 'node:child_process';
-import { percentile } from './metrics.js';
+import { percentile } from '../../common/statistics.js';
 import type { ProbeResult } from './probe.js';
 
 export interface LatencyPath {

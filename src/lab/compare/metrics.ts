@@ -1,5 +1,6 @@
 // The figures `lab compare` gives each strategy, from what its client saw. Pure functions of counts and
 // timelines, so that they can be checked on made-up data.
+import { percentile } from '../../common/statistics.js';
 
 /** Calls per pod IP. */
 export type Counts = Record<string, number>;
@@ -50,12 +51,4 @@ export function timeToBalance(
   }
   if (delays.length === 0) return null;
   return { median: percentile(delays, 50), max: Math.max(...delays), never };
-}
-
-/** The p-th percentile (nearest rank) of `values`; NaN for none. */
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] as number;
 }

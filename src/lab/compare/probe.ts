@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAddrProto } from '../../common/proto.js';
-import { percentile } from './metrics.js';
+import { percentile } from '../../common/statistics.js';
 
 export interface ProbeOptions {
   target: string;

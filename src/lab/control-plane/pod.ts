@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { get } from 'node:http';
 import { createInterface } from 'node:readline';
+import { parseListening } from '../../common/output.js';
 import type { Endpoint } from './endpoints.js';
 import type { Probe } from './manifest.js';
 
@@ -78,9 +79,14 @@ export class Pod extends EventEmitter<PodEvents> {
     createInterface({ input: this.#child.stdout! }).on('line', (line) => {
       this.#keep(line);
       if (this.endpoint) return;
-      const match = /msg=listening .*http=([\d.]+):(\d+) grpc=([\d.]+):(\d+)/.exec(line);
-      if (match) {
-        this.endpoint = { ip, address: match[1] as string, httpPort: Number(match[2]), grpcPort: Number(match[4]) };
+      const listening = parseListening(line);
+      if (listening) {
+        this.endpoint = {
+          ip,
+          address: listening.http.host,
+          httpPort: listening.http.port,
+          grpcPort: listening.grpc.port,
+        };
         this.phase = 'Running';
         this.#startProbing();
       }

@@ -2,6 +2,7 @@
 // they print ("#N: <ip>" or "Error: …") and hands each reply to whoever listens.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { parseReplyLine } from '../../common/output.js';
 
 export type Protocol = 'http' | 'grpc';
 /**
@@ -71,9 +72,9 @@ export class Workload<Spec extends ClientSpec = ClientSpec> extends EventEmitter
       const lines = (rest + chunk).split('\n');
       rest = lines.pop() ?? '';
       for (const line of lines) {
-        const reply = /^#\d+: (\S+)$/.exec(line);
-        if (reply) this.emit('reply', reply[1] as string);
-        else if (line.startsWith('Error: ')) this.emit('failure', line.slice('Error: '.length));
+        const reply = parseReplyLine(line);
+        if (reply && 'ip' in reply) this.emit('reply', reply.ip);
+        else if (reply) this.emit('failure', reply.error);
       }
     });
     this.#child.stderr?.resume();
