@@ -41,6 +41,7 @@ await build({
 });
 cpSync('src/lab/dashboard/page/index.html', 'out/dashboard/index.html');
 cpSync('proto', 'out/proto', { recursive: true });
+cpSync('scenarios', 'out/scenarios', { recursive: true }); // the built-in scenarios, beside the lab that runs them
 mkdirSync('out/k8s', { recursive: true });
 cpSync('k8s/server.yml', 'out/k8s/server.yml'); // the lab runs the manifest Skaffold deploys
 

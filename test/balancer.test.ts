@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_RTT_MS, PeakEwma, RoundRobin, type Sources } from '../src/lab/data-plane/balancer.js';
-import type { Endpoint } from '../src/lab/control-plane/endpoints.js';
+import type { Endpoint } from '../src/lab/data-plane/endpoints.js';
 
 const pod = (ip: string): Endpoint => ({ ip, address: '127.0.0.1', httpPort: 0, grpcPort: 0 });
 const [a, b, c] = [pod('10.1.0.8'), pod('10.1.0.9'), pod('10.1.0.10')];

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { promises as dns } from 'node:dns';
 import { after, before, describe, it } from 'node:test';
-import { Endpoints } from '../src/lab/control-plane/endpoints.js';
+import { Endpoints } from '../src/lab/data-plane/endpoints.js';
 import { DnsServer } from '../src/lab/data-plane/dns-server.js';
 import { freePort, replies, run, start, type Running } from './support/processes.js';
 

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { connect } from 'node:http2';
 import { after, describe, it } from 'node:test';
 import { BALANCERS } from '../src/lab/data-plane/balancer.js';
-import { Endpoints } from '../src/lab/control-plane/endpoints.js';
+import { Endpoints } from '../src/lab/data-plane/endpoints.js';
 import { MeshProxy, type MeshOptions } from '../src/lab/data-plane/mesh-proxy.js';
 import { addrClient } from './support/grpc.js';
 import { startServer, type ServerProcess } from './support/processes.js';

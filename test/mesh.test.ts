@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
 import { loadAddrProto, type AddrReply } from '../src/common/proto.js';
-import { Endpoints } from '../src/lab/control-plane/endpoints.js';
+import { Endpoints } from '../src/lab/data-plane/endpoints.js';
 import { MeshProxy } from '../src/lab/data-plane/mesh-proxy.js';
 import { addrProtoFile } from './support/grpc.js';
 

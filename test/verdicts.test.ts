@@ -2,17 +2,20 @@
 // expectation it carries, whatever its protocol or path, and each way of missing it gives a ✗.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { firstCallFigures, reportJson, reportText } from '../src/lab/commands/report.js';
-import { verdicts } from '../src/lab/commands/verdicts.js';
-import type { ClientTally, PhaseName, PhaseTally } from '../src/lab/workloads/tally.js';
-import type { Expectation } from '../src/lab/workloads/workload.js';
+import { firstCallFigures } from '../src/lab/experiment/analysis.js';
+import type { Expectation } from '../src/lab/experiment/clients.js';
+import { reportJson, reportText } from '../src/lab/run/report.js';
+import { verdicts } from '../src/lab/run/verdicts.js';
+import type { ClientTally, PhaseTally } from '../src/lab/run/view.js';
+
+type PhaseName = 'before scaling' | 'scaled up' | 'scaled down';
 
 const pods = (...hosts: number[]) => hosts.map((host) => `10.1.0.${host}`);
 const FIVE = pods(8, 9, 10, 11, 12);
 
 function client(
   via: string,
-  sees: Expectation['sees'],
+  sees: Expectation,
   counts: Record<string, number>,
   more: Partial<ClientTally> = {},
 ): ClientTally {

@@ -4,7 +4,7 @@
 // is a usage error.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Endpoints } from '../src/lab/control-plane/endpoints.js';
+import { Endpoints } from '../src/lab/data-plane/endpoints.js';
 import { XdsServer } from '../src/lab/data-plane/xds-server.js';
 import { exitWithin, replies, run, start, startServer, type ServerProcess } from './support/processes.js';
 

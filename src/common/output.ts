@@ -112,3 +112,36 @@ export function parseCall(line: string): CallRecord | undefined {
     ...(typeof call.error === 'string' && { error: call.error }),
   };
 }
+
+/** `lab up`'s ready line: where everything it started listens, for programs that drive it. */
+export interface LabReady {
+  api: number;
+  http: number;
+  grpc: number;
+  mesh: number;
+  dashboard: number;
+  kubeconfig: string;
+}
+
+/** The fields of the ready line (log() writes them as logfmt after msg=ready). */
+export function labReadyFields(ready: LabReady): Record<string, string> {
+  return {
+    api: String(ready.api),
+    http: String(ready.http),
+    grpc: String(ready.grpc),
+    mesh: String(ready.mesh),
+    dashboard: String(ready.dashboard),
+    kubeconfig: ready.kubeconfig,
+  };
+}
+
+export function parseLabReady(line: string): LabReady | undefined {
+  const fields = parseLogfmt(line);
+  if (fields.msg !== 'ready') return undefined;
+  const port = (key: string) => (/^\d+$/.test(fields[key] ?? '') ? Number(fields[key]) : undefined);
+  const [api, http, grpc, mesh, dashboard] = ['api', 'http', 'grpc', 'mesh', 'dashboard'].map(port);
+  if (api === undefined || http === undefined || grpc === undefined || mesh === undefined || dashboard === undefined) {
+    return undefined;
+  }
+  return { api, http, grpc, mesh, dashboard, kubeconfig: fields.kubeconfig ?? '' };
+}

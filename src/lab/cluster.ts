@@ -1,162 +1,210 @@
-// The emulated cluster: the Kubernetes API over a store of objects, a Deployment of addr-server pods
-// (each at its own loopback address, run from the kit's manifest), the Service addr-server (two L4
-// proxies on the NodePorts) and a mesh sidecar (an L7 proxy) for in-mesh clients. Data flows one way:
-// control plane → endpoints → proxies → pods; the API publishes the state and takes scale and delete.
-import { createServer } from 'node:net';
+// The emulated cluster, built as a cluster is: the Kubernetes API over a store of objects (api/), the
+// controllers that are its clients — Deployments → ReplicaSets → Pods, Services → EndpointSlices
+// (controllers/) — the kubelet of the lab's one node, which runs each pod as a real process at its own
+// pod IP (node/), and kube-proxy, which gives every NodePort Service its L4 proxy (data-plane/).
+// Manifests are applied to the API as kubectl applies them; everything else follows from the objects.
+// Data flows one way: API objects → controllers → pods → endpoints → proxies.
 import { KubeApiServer } from './api/api-server.js';
-import { Deployment, podTemplateHash } from './control-plane/deployment.js';
-import { kubeletEnv, type ClusterService } from './control-plane/kubelet-env.js';
-import type { Manifest } from './control-plane/manifest.js';
-import { Publisher } from './control-plane/publisher.js';
+import type { KubeObject } from './api/store.js';
 import { ObjectStore } from './api/store.js';
-import type { BalancerName } from './data-plane/balancer.js';
-import { MeshProxy } from './data-plane/mesh-proxy.js';
-import { ServiceProxy } from './data-plane/service-proxy.js';
+import { isAddressInUse, PortInUseError } from '../common/errors.js';
+import { DeploymentController } from './controllers/deployment.js';
+import { EndpointSliceController } from './controllers/endpointslice.js';
+import { ReplicaSetController } from './controllers/replicaset.js';
+import { ServiceEndpoints } from './data-plane/endpoints.js';
+import { KubeProxy } from './data-plane/kube-proxy.js';
+import type { Programs } from './node/images.js';
+import { Kubelet } from './node/kubelet.js';
+import type { LinkedService } from './node/kubelet-env.js';
+import { DEFAULT_POD_CIDR, PodNetwork } from './node/pod-network.js';
 
-export interface ClusterPorts {
-  /** The Service's HTTP NodePort (the post: 30080). 0: any free port. */
-  http: number;
-  /** The Service's gRPC NodePort (the post: 30051). */
-  grpc: number;
-  /** The mesh sidecar's outbound port for in-mesh clients (Linkerd's is 4140). */
-  mesh: number;
-  /** The Kubernetes API. */
-  api: number;
-}
+export { DEFAULT_POD_CIDR };
+export const NAMESPACE = 'grpc-lb';
+export const NODE_NAME = 'lab';
+export const MAX_REPLICAS = 20;
 
 export interface ClusterOptions {
-  serverBin: string;
-  manifest: Manifest;
-  meshBalancer?: BalancerName;
+  programs: Programs;
   /** the pod network, a /24 inside 127.0.0.0/8: pods get .8, .9, … (kind's pods are in 10.244.0.0/16) */
   podCidr?: string;
   /** origins besides the API's own that may change state (the dashboard's) */
   allowedOrigins?: string[];
+  /** told of what a controller or the kubelet could not do (they go on) */
+  onError?: (error: unknown) => void;
+  /** whether pods get addresses of their own; found out when absent (only 127.0.0.1 on macOS) */
+  ownPodAddresses?: boolean;
 }
 
-export const NAMESPACE = 'grpc-lb';
-export const DEFAULT_POD_CIDR = '127.244.0.0/24';
-export const MAX_REPLICAS = 20;
-
-/** A port or address the cluster cannot have: names it and the flag that changes it. */
-export class ClusterError extends Error {}
+/** ClusterIPs are labels here, from kind's Service range: the lab's Services are reached on their NodePorts. */
+const API_SERVER: LinkedService = {
+  name: 'kubernetes',
+  clusterIp: '10.96.0.1',
+  ports: [{ name: 'https', port: 443, protocol: 'TCP' }],
+};
 
 export class Cluster {
   readonly store = new ObjectStore();
-  readonly deployment: Deployment;
-  readonly http: ServiceProxy;
-  readonly grpc: ServiceProxy;
-  readonly mesh: MeshProxy;
+  readonly network: PodNetwork;
   readonly api: KubeApiServer;
-  readonly #publisher: Publisher;
-  readonly #manifest: Manifest;
-  readonly #podPrefix: string;
-  readonly clusterIps: ClusterService[];
-  /** false where the machine cannot bind addresses in 127.0.0.0/8 other than 127.0.0.1 (macOS) */
-  ownPodAddresses = true;
-  ports: ClusterPorts = { http: 0, grpc: 0, mesh: 0, api: 0 };
+  readonly kubelet: Kubelet;
+  readonly kubeProxy: KubeProxy;
+  readonly #deployments: DeploymentController;
+  readonly #replicaSets: ReplicaSetController;
+  readonly #endpointSlices: EndpointSliceController;
+  readonly #endpoints = new Map<string, ServiceEndpoints>();
+  readonly #ownPodAddresses: boolean | undefined;
+  #nextClusterIp = 10;
 
-  constructor({
-    serverBin,
-    manifest,
-    meshBalancer = 'round-robin',
-    podCidr = DEFAULT_POD_CIDR,
-    allowedOrigins,
-  }: ClusterOptions) {
-    this.#manifest = manifest;
-    this.#podPrefix = podCidr.replace(/\.0\/24$/, '.');
-    // ClusterIPs from kind's service range, as labels: the lab's Services are reached on their NodePorts.
-    const services: ClusterService[] = manifest.services.map((service, i) => ({
-      ...service,
-      clusterIp: `10.96.0.${10 + i}`,
-    }));
-    const apiServer: ClusterService = {
-      name: 'kubernetes',
-      clusterIp: '10.96.0.1',
-      ports: [{ name: 'https', port: 443, protocol: 'TCP' }],
-    };
-    const facts = { namespace: NAMESPACE, nodeName: 'lab', hostIp: '127.0.0.1' };
-    const templateHash = podTemplateHash(manifest.objects.deployment.spec);
-    this.deployment = new Deployment({
-      name: manifest.deployment,
-      templateHash,
-      podIp: (n) => `${this.#podPrefix}${8 + (n % 240)}`,
-      terminationGraceMs: manifest.terminationGracePeriodMs,
-      podSpec: ({ name, ip }) => ({
-        serverBin,
-        env: kubeletEnv(manifest, { ...facts, name, ip }, services, apiServer),
-        ownAddress: this.ownPodAddresses,
-        readiness: manifest.readiness,
-      }),
+  constructor(options: ClusterOptions) {
+    const { onError } = options;
+    this.#ownPodAddresses = options.ownPodAddresses;
+    this.network = new PodNetwork(options.podCidr);
+    this.kubelet = new Kubelet(this.store, {
+      nodeName: NODE_NAME,
+      programs: options.programs,
+      network: this.network,
+      apiServer: API_SERVER,
+      onError,
     });
-    const { endpoints } = this.deployment;
-    this.http = new ServiceProxy(endpoints, (endpoint) => endpoint.httpPort);
-    this.grpc = new ServiceProxy(endpoints, (endpoint) => endpoint.grpcPort);
-    this.mesh = new MeshProxy(endpoints, { balancer: meshBalancer });
-    // What the mesh notices about a pod (it went silent, it came back) joins the deployment's events.
-    this.mesh.on('event', (message) => this.deployment.emit('event', message));
-    this.#publisher = new Publisher(this.store, NAMESPACE, manifest, this.deployment, templateHash);
+    this.#deployments = new DeploymentController(this.store, { onError });
+    this.#replicaSets = new ReplicaSetController(this.store, { nodeName: NODE_NAME, onError });
+    this.#endpointSlices = new EndpointSliceController(this.store, { onError });
+    this.kubeProxy = new KubeProxy(this.store, (ip, port) => this.network.dial(ip, port));
     this.api = new KubeApiServer({
       store: this.store,
       maxReplicas: MAX_REPLICAS,
-      allowedOrigins,
-      podLogs: ({ pod }) => this.#publisher.logs(pod),
+      allowedOrigins: options.allowedOrigins,
+      podLogs: (request) => this.kubelet.logs(request),
     });
-    this.clusterIps = services;
   }
 
-  /** Opens the ports (one clear line when one is taken), publishes the objects, starts the replicas. */
-  async start(ports: ClusterPorts, replicas = this.#manifest.replicas): Promise<void> {
-    const open = async (what: string, flag: string, listen: () => Promise<number>, port: number) => {
-      try {
-        return await listen();
-      } catch (error) {
-        await this.stop();
-        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-          throw new ClusterError(
-            `port ${port} (${what}) is already in use on 127.0.0.1 — another lab? Change it with ${flag}`,
-            { cause: error },
-          );
-        }
-        throw error;
+  /** Listens for the API (PortInUseError when taken), then starts the controllers, the kubelet and kube-proxy. */
+  async start(apiPort: number): Promise<void> {
+    try {
+      await this.api.listen(apiPort);
+    } catch (error) {
+      throw isAddressInUse(error)
+        ? new PortInUseError(apiPort, 'the Kubernetes API', '127.0.0.1', { cause: error })
+        : error;
+    }
+    await this.network.probe(this.#ownPodAddresses);
+    for (const name of ['default', NAMESPACE]) {
+      this.store.create('namespaces', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name },
+        status: { phase: 'Active' },
+      });
+    }
+    this.store.create('services', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'kubernetes',
+        namespace: 'default',
+        labels: { component: 'apiserver', provider: 'kubernetes' },
+      },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: API_SERVER.clusterIp,
+        clusterIPs: [API_SERVER.clusterIp],
+        ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: this.api.port }],
+      },
+    });
+    this.#deployments.start();
+    this.#replicaSets.start();
+    this.#endpointSlices.start();
+    this.kubelet.start();
+    this.kubeProxy.start();
+  }
+
+  /**
+   * Creates each object in `namespace`, or updates the one there (its spec, labels and annotations), as
+   * `kubectl apply` does; then waits until kube-proxy listens on every NodePort (PortInUseError if one is
+   * taken). Services get a ClusterIP (a label: the lab reaches them on their NodePorts).
+   */
+  async apply(objects: readonly KubeObject[], namespace = NAMESPACE): Promise<KubeObject[]> {
+    // Only what the lab runs: the other kinds a manifest may hold (RBAC, a Namespace) are notes of loadManifests.
+    const runnable = objects.filter((object) => object.kind === 'Deployment' || object.kind === 'Service');
+    const applied = runnable.map((object) => {
+      const resource = resourceOf(object.kind);
+      const copy = structuredClone(object);
+      copy.metadata = { ...copy.metadata, namespace };
+      const current = this.store.get(resource, namespace, copy.metadata.name);
+      if (resource === 'services') {
+        const spec = (copy.spec ?? {}) as { clusterIP?: string; clusterIPs?: string[] };
+        const clusterIp =
+          spec.clusterIP === 'None'
+            ? 'None'
+            : ((current?.spec as { clusterIP?: string } | undefined)?.clusterIP ?? `10.96.0.${this.#nextClusterIp++}`);
+        copy.spec = { ...spec, clusterIP: clusterIp, clusterIPs: [clusterIp] };
       }
-    };
-    this.ports = {
-      api: await open('the Kubernetes API', '--api-port', () => this.api.listen(ports.api), ports.api),
-      http: await open(
-        "the Service's HTTP NodePort",
-        '--http-node-port',
-        () => this.http.listen(ports.http),
-        ports.http,
-      ),
-      grpc: await open(
-        "the Service's gRPC NodePort",
-        '--grpc-node-port',
-        () => this.grpc.listen(ports.grpc),
-        ports.grpc,
-      ),
-      mesh: await open('the mesh proxy', '--mesh-port', () => this.mesh.listen(ports.mesh), ports.mesh),
-    };
-    this.ownPodAddresses = await canBind(`${this.#podPrefix}1`);
-    this.#publisher.start({
-      clusterIp: (name) => this.clusterIps.find((s) => s.name === name)?.clusterIp ?? '10.96.0.10',
-      nodePorts: { http: this.ports.http, grpc: this.ports.grpc },
+      if (!current) return this.store.create(resource, copy);
+      return this.store.mutate(resource, namespace, copy.metadata.name, (object) => {
+        object.spec = copy.spec;
+        object.metadata.labels = copy.metadata.labels;
+        object.metadata.annotations = { ...copy.metadata.annotations, ...keptAnnotations(object) };
+        for (const [key, value] of Object.entries(copy)) {
+          if (!['apiVersion', 'kind', 'metadata', 'spec', 'status'].includes(key)) object[key] = value;
+        }
+      });
     });
-    this.deployment.scale(replicas);
+    await this.kubeProxy.ready();
+    return applied;
   }
 
+  /** Deletes an object as `kubectl delete` does (a Deployment takes its ReplicaSets and pods with it). */
+  delete(kind: string, name: string, namespace = NAMESPACE): void {
+    const resource = resourceOf(kind);
+    if (this.store.get(resource, namespace, name)) this.store.delete(resource, namespace, name);
+  }
+
+  /** The ready endpoints of a Service, followed as they change (one view per Service, kept until stop). */
+  endpoints(service: string, namespace = NAMESPACE): ServiceEndpoints {
+    const key = `${namespace}/${service}`;
+    let endpoints = this.#endpoints.get(key);
+    if (!endpoints) {
+      endpoints = new ServiceEndpoints(this.store, namespace, service, (ip, port) => this.network.dial(ip, port));
+      this.#endpoints.set(key, endpoints);
+    }
+    return endpoints;
+  }
+
+  /** Stops every pod (a short grace: the lab going away need not wait for drains), then the rest. */
   async stop(): Promise<void> {
-    this.#publisher.stop();
-    await this.deployment.stop();
-    await Promise.allSettled([this.http.close(), this.grpc.close(), this.mesh.close(), this.api.close()]);
+    this.#deployments.stop();
+    this.#replicaSets.stop();
+    this.#endpointSlices.stop();
+    await this.kubelet.stop();
+    for (const endpoints of this.#endpoints.values()) endpoints.close();
+    await Promise.allSettled([this.kubeProxy.stop(), this.api.close()]);
   }
 }
 
-/** Whether this machine can listen on `address` (all of 127.0.0.0/8 is local on Linux; macOS has only 127.0.0.1). */
-function canBind(address: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(0, address, () => probe.close(() => resolve(true)));
-  });
+/** Annotations the controllers own on an object, kept when a manifest is applied over it. */
+function keptAnnotations(object: KubeObject): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(object.metadata.annotations ?? {}).filter(([key]) => key.startsWith('deployment.kubernetes.io/')),
+  );
+}
+
+function resourceOf(
+  kind: string,
+): 'deployments' | 'services' | 'namespaces' | 'replicasets' | 'pods' | 'endpointslices' {
+  switch (kind) {
+    case 'Deployment':
+      return 'deployments';
+    case 'Service':
+      return 'services';
+    case 'Namespace':
+      return 'namespaces';
+    case 'ReplicaSet':
+      return 'replicasets';
+    case 'Pod':
+      return 'pods';
+    case 'EndpointSlice':
+      return 'endpointslices';
+    default:
+      throw new Error(`the lab stores no ${kind}`);
+  }
 }

@@ -1,7 +1,7 @@
 // The resource types the lab's API serves, with what discovery tells clients about them: kubectl resolves
 // `po`, `deploy`, `svc` and `ns` through these short names and picks the URL from group and version.
 
-export type ResourceName = 'namespaces' | 'pods' | 'services' | 'deployments' | 'endpointslices';
+export type ResourceName = 'namespaces' | 'pods' | 'services' | 'deployments' | 'replicasets' | 'endpointslices';
 
 export interface ResourceType {
   name: ResourceName;
@@ -76,6 +76,19 @@ export const RESOURCES: readonly ResourceType[] = [
     subresources: [
       { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
     ],
+  },
+  {
+    name: 'replicasets',
+    singular: 'replicaset',
+    kind: 'ReplicaSet',
+    group: 'apps',
+    version: 'v1',
+    namespaced: true,
+    shortNames: ['rs'],
+    categories: ['all'],
+    verbs: readOnly,
+    tracksGeneration: true,
+    subresources: [],
   },
   {
     name: 'endpointslices',

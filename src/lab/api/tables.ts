@@ -196,6 +196,12 @@ function namespaceCells(namespace: KubeObject, now: number): Cell[] {
   ];
 }
 
+function replicaSetCells(rs: KubeObject, now: number): Cell[] {
+  const spec = (rs.spec ?? {}) as { replicas?: number };
+  const status = (rs.status ?? {}) as { replicas?: number; readyReplicas?: number };
+  return [rs.metadata.name, spec.replicas ?? 0, status.replicas ?? 0, status.readyReplicas ?? 0, age(rs, now)];
+}
+
 const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (object: KubeObject, now: number) => Cell[] }> = {
   pods: {
     columns: [
@@ -244,6 +250,16 @@ const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (object: KubeOb
       column('Selector', 'Route service traffic to pods with label keys and values matching this selector.', 1),
     ],
     cells: serviceCells,
+  },
+  replicasets: {
+    columns: [
+      NAME,
+      column('Desired', 'Number of desired pods.'),
+      column('Current', 'Number of actual replicas.'),
+      column('Ready', 'Number of ready replicas.'),
+      AGE,
+    ],
+    cells: replicaSetCells,
   },
   endpointslices: {
     columns: [

@@ -1,232 +1,325 @@
-// `out/lab compare`: every fix for gRPC balancing, measured side by side in one run. Each strategy is
-// one real client-grpc process (with its own target, policy and environment), all running together
-// against the same Deployment(s), scaled by the same script: 1 replica → 5 → (rollout complete) count →
-// SIGKILL one pod → count → scale to 2 → count. Then a latency probe per strategy. The figures come
-// from what was recorded (compare/summary.ts); the report and the page from the figures.
+// `out/lab compare`: every fix for gRPC balancing, measured side by side in one run. Each strategy is one
+// real client process from the catalog (its own target, policy and environment), all running together
+// against the same pods, through the same scenario (scenarios/compare.yml unless --scenario names
+// another). Then a latency probe per strategy, in rounds that take turns. The figures come from the
+// recording; the report, the JSON and the page from the figures.
 import { writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { errorText } from '../../common/cli.js';
+import type { CommandModule, InferredOptionTypes } from 'yargs';
+import { errorText, EXIT_USAGE, kinds, numberOption } from '../../common/cli.js';
 import { onShutdown } from '../../common/shutdown.js';
-import type { Manifest } from '../control-plane/manifest.js';
+import { NAMESPACE } from '../cluster.js';
 import { costOf } from '../compare/cost.js';
-import { Fleets } from '../compare/fleets.js';
-import { measureLatency, type LatencyPath } from '../compare/latency.js';
-import { STRATEGIES, type Fleet } from '../compare/strategies.js';
-import { summarize, type PhaseName, type Recording, type StrategyRecord } from '../compare/summary.js';
-import { Workload, type ClientSpec } from '../workloads/workload.js';
-import { compareJson, compareTable } from './compare-report.js';
-import { comparePage } from './compare-html.js';
+import { comparePage, type PageRow } from '../compare/html.js';
+import { addedOver, addedText, measureRounds, type LatencyPath } from '../compare/latency.js';
+import { compareJson, compareTable, type ReportSettings } from '../compare/report.js';
+import { summarize, type AddedLatency, type StrategyResult } from '../compare/summary.js';
+import { clientEntry, STRATEGY_NAMES, type ClientEntry } from '../experiment/clients.js';
+import { Engine, FAULT_SUFFIX } from '../experiment/engine.js';
+import { Recorder } from '../experiment/recording.js';
+import type { Scenario } from '../experiment/scenario.js';
+import { Session } from '../experiment/session.js';
+import type { Manifests } from '../manifests.js';
+import type { Out } from '../out.js';
+import {
+  htmlOption,
+  intervalOption,
+  jsonOption,
+  manifestOption,
+  phaseSecondsOption,
+  podCidrOption,
+  scenarioOption,
+} from './options.js';
 import { Progress } from './progress.js';
-import { bounded } from './scenario.js';
+import { startFailure } from './start-errors.js';
 
 export interface CompareOptions {
+  scenario: Scenario;
   strategies: string[];
-  phaseSeconds: number;
-  interval: number;
+  phaseMs: number | undefined;
+  intervalMs: number | undefined;
+  rate: number | undefined;
+  deadlineMs: number | undefined;
   connectionAgeMs: number;
   latencySeconds: number;
   latencyRounds: number;
   latencyRate: number;
   json: string | undefined;
   html: string | undefined;
-  manifest: Manifest;
-  podCidrs: Record<Fleet, string>;
+  manifest: Manifests;
+  podCidr: string;
 }
 
-export interface CompareBins {
-  server: string;
-  clientGrpc: string;
-  /** out/lab itself, for its `probe` command */
-  lab: string;
-}
-
-const STARTUP_TIMEOUT_MS = 30_000;
-const ROLLOUT_TIMEOUT_MS = 60_000;
 const DIRECT = 'direct to a pod';
 
-export async function compare(options: CompareOptions, bins: CompareBins): Promise<number> {
+export async function compare(options: CompareOptions, programs: Out): Promise<number> {
   const progress = new Progress();
   const abort = new AbortController();
   onShutdown(() => abort.abort());
-  const started = performance.now();
-  const now = () => performance.now() - started;
-  const strategies = STRATEGIES.filter((s) => options.strategies.includes(s.name));
-
-  const fleets = new Fleets({
-    serverBin: bins.server,
-    clientGrpc: bins.clientGrpc,
-    manifest: options.manifest,
+  for (const note of options.manifest.notes) progress.event(`lab: ${note}`);
+  const entries = options.strategies.map(clientEntry);
+  const session = new Session({
+    programs,
+    manifest: options.manifest.objects,
+    podCidr: options.podCidr,
+    ports: { api: 0, http: 0, grpc: 0, mesh: 0 },
+    meshBalancer: 'round-robin',
     connectionAgeMs: options.connectionAgeMs,
-    podCidrs: options.podCidrs,
+    progress,
   });
-  const recording: Recording = {
-    phases: [],
-    events: [],
-    fleets: {
-      plain: { readyAt: {}, scaledAt: 0, podsAfterRollout: [] },
-      aged: { readyAt: {}, scaledAt: 0, podsAfterRollout: [] },
-    },
-    strategies: [],
+  const deployments = session.deployments(entries);
+  const { scenario } = options;
+  const recorder = new Recorder(
+    { name: scenario.name, file: scenario.file, description: scenario.description },
+    deployments,
+  );
+  recorder.follow(session.pods, (deployment) => deployment.endsWith(FAULT_SUFFIX));
+  const pace = {
+    intervalMs: options.rate === undefined ? (options.intervalMs ?? scenario.clients.intervalMs ?? 100) : undefined,
+    rate: options.rate ?? (options.intervalMs === undefined ? scenario.clients.rate : undefined),
+    deadlineMs: options.deadlineMs ?? scenario.clients.deadlineMs,
   };
-  const event = (text: string) => {
-    recording.events.push({ t: Math.round(now()), text });
-    progress.event(text);
-  };
-  for (const fleet of ['plain', 'aged'] as const) {
-    const { deployment } = fleets.clusters[fleet];
-    deployment.endpoints.on('change', (ready) => {
-      for (const { ip } of ready) recording.fleets[fleet].readyAt[ip] ??= Math.round(now());
-    });
-    deployment.on('event', (message) => progress.event(`  ${fleet}: ${message}`));
-  }
-
-  const workloads: Array<{ workload: Workload; record: StrategyRecord; spec: ClientSpec }> = [];
+  const added = new Map<string, AddedLatency | { unavailable: string }>();
   let failure: unknown;
   try {
-    await fleets.start();
-    const { plain, aged } = fleets.clusters;
+    await session.start(new Set(entries.flatMap((entry) => entry.parts)), 1);
     progress.event(
-      `compare: ${strategies.length} strategies; pods in ${options.podCidrs.plain} (plain) and ${options.podCidrs.aged} (connection age ${options.connectionAgeMs} ms)`,
+      `compare: ${entries.length} strategies, scenario ${scenario.name} (${scenario.file}); pods in ${options.podCidr}`,
     );
-    progress.status('starting 1 pod in each Deployment …');
-    await bounded(
-      Promise.all([plain.deployment.waitReady(1), aged.deployment.waitReady(1)]),
-      abort.signal,
-      STARTUP_TIMEOUT_MS,
-      'starting the first pods',
-    );
-
-    for (const strategy of strategies) {
-      const client = fleets.client(strategy);
-      const record: StrategyRecord = { strategy, replies: [], failures: [] };
-      recording.strategies.push(record);
-      if ('unavailable' in client) {
-        record.unavailable = client.unavailable;
-        progress.event(`${strategy.name}: not measured: ${client.unavailable}`);
-        continue;
-      }
-      record.shared = client.shared;
-      const workload = new Workload(client.spec, options.interval);
-      workload.on('reply', (ip) => record.replies.push([Math.round(now()), ip]));
-      workload.on('failure', () => record.failures.push(Math.round(now())));
-      workloads.push({ workload, record, spec: client.spec });
-    }
-    progress.status('waiting for the first replies …');
-    const firstReplies = workloads.map(({ workload }) => new Promise((resolve) => workload.once('reply', resolve)));
-    await bounded(Promise.all(firstReplies), abort.signal, STARTUP_TIMEOUT_MS, "the clients' first replies").catch(
-      (error: unknown) => {
-        if (abort.signal.aborted) throw error;
-        const silent = workloads
-          .filter(({ record }) => record.replies.length === 0)
-          .map(({ record }) => record.strategy.name);
-        event(`no reply yet from ${silent.join(', ')}: going on without waiting`);
-      },
-    );
-    event(
-      `first replies from ${workloads.filter(({ record }) => record.replies.length > 0).length} of ${workloads.length} clients`,
-    );
-
-    const count = async (name: PhaseName, index: number) => {
-      const phase = { name, from: Math.round(now()), to: 0 };
-      recording.phases.push(phase);
-      for (let left = options.phaseSeconds; left > 0 && !abort.signal.aborted; left--) {
-        progress.status(`phase ${index}/4 ${name}: counting, ${left} s left`);
-        await sleep(1000, undefined, { signal: abort.signal }).catch(() => undefined);
-      }
-      phase.to = Math.round(now());
-      if (abort.signal.aborted) throw new Error('interrupted');
-    };
-    const scaleBoth = (replicas: number) => {
-      event(`scaling both Deployments to ${replicas} replicas`);
-      plain.deployment.scale(replicas);
-      aged.deployment.scale(replicas);
-    };
-
-    await count('before scaling', 1);
-    for (const fleet of ['plain', 'aged'] as const) recording.fleets[fleet].scaledAt = Math.round(now());
-    scaleBoth(5);
-    progress.status('waiting for the rollout (5 ready pods in each Deployment) …');
-    await bounded(
-      Promise.all([plain.deployment.waitReady(5), aged.deployment.waitReady(5)]),
-      abort.signal,
-      ROLLOUT_TIMEOUT_MS,
-      'the rollout to 5',
-    );
-    for (const fleet of ['plain', 'aged'] as const) {
-      recording.fleets[fleet].podsAfterRollout = fleets.clusters[fleet].deployment.endpoints.list().map((e) => e.ip);
-    }
-    event('rollout complete: 5 ready pods in each Deployment');
-    await count('scaled up', 2);
-
-    for (const fleet of ['plain', 'aged'] as const) {
-      const oldest = fleets.clusters[fleet].deployment.pods[0];
-      if (oldest?.pid) {
-        event(`SIGKILL pod ${oldest.ip} (${fleet}), the oldest`);
-        process.kill(oldest.pid, 'SIGKILL');
-      }
-    }
-    await count('pod killed', 3);
-    scaleBoth(2);
-    await count('scaled down', 4);
-
-    for (const { workload, record } of workloads) {
+    await session.firstPods(deployments, abort.signal);
+    session.startClients(entries, pace, recorder);
+    await session.firstReplies(abort.signal).catch((error: unknown) => {
+      if (abort.signal.aborted) throw error;
+      progress.event(`compare: going on without waiting: ${errorText(error)}`);
+    });
+    const engine = new Engine(session.cluster.store, recorder, {
+      namespace: NAMESPACE,
+      deployments,
+      signal: abort.signal,
+      progress,
+      phaseMs: options.phaseMs,
+    });
+    await engine.run(scenario);
+    for (const { entry, workload } of session.clients) {
       const client = costOf(workload.pid);
-      const edge = record.strategy.name === 'edge' ? costOf(fleets.edge?.pid) : undefined;
-      if (client)
+      const edge = entry.name === 'edge' ? costOf(session.parts.edge?.pid) : undefined;
+      const record = recorder.recording.clients.find((c) => c.name === entry.name);
+      if (client && record)
         record.cost = { cpuMs: client.cpuMs + (edge?.cpuMs ?? 0), rssMiB: client.rssMiB + (edge?.rssMiB ?? 0) };
     }
     progress.status('stopping the clients …');
-    await Promise.all(workloads.map(({ workload }) => workload.stop()));
-
-    if (options.latencySeconds > 0) {
-      const directPod = plain.deployment.endpoints.list()[0];
-      const paths: LatencyPath[] = directPod
-        ? [{ name: DIRECT, target: `${directPod.address}:${directPod.grpcPort}`, lb: 'pick_first' }]
-        : [];
-      for (const { record, spec } of workloads) {
-        const lb = spec.args?.includes('round_robin') || spec.target.startsWith('k8s:') ? 'round_robin' : 'pick_first';
-        paths.push({ name: record.strategy.name, target: spec.target, lb, env: spec.env });
-      }
-      const latency = await measureLatency(paths, {
-        lab: bins.lab,
-        rate: options.latencyRate,
-        seconds: options.latencySeconds,
-        rounds: options.latencyRounds,
-        signal: abort.signal,
-        progress: (line) => progress.status(line),
-      });
-      const direct = latency.get(DIRECT);
-      if (direct && 'p50' in direct) recording.direct = direct;
-      for (const { record } of workloads) record.latency ??= latency.get(record.strategy.name);
-    } else {
-      for (const { record } of workloads) record.latency = { unavailable: 'not measured (--latency-seconds 0)' };
-    }
+    await Promise.all(session.clients.map(({ workload }) => workload.stop()));
+    if (options.latencySeconds > 0)
+      await measureAdded(session, entries, options, programs.lab, abort.signal, progress, added);
   } catch (error) {
     failure = error;
   } finally {
     progress.done();
-    await Promise.all(workloads.map(({ workload }) => workload.stop()));
-    progress.event('compare: stopping the pods and proxies');
-    await fleets.stop();
+    progress.event('compare: stopping the clients, the pods and the proxies');
+    await session.stop();
   }
   if (abort.signal.aborted) {
     console.error('lab compare: interrupted; everything it started has stopped');
     return 130;
   }
   if (failure) {
-    console.error(`lab compare: ${errorText(failure)}`);
+    console.error(`lab compare: ${startFailure(failure, [])}`);
     return 1;
   }
-
-  const results = summarize(recording);
-  console.log(compareTable(results, options));
+  const settings: ReportSettings = {
+    scenario: scenario.name,
+    intervalMs: pace.intervalMs,
+    rate: pace.rate,
+    connectionAgeMs: options.connectionAgeMs,
+    latency: { rate: options.latencyRate, seconds: options.latencySeconds, rounds: options.latencyRounds },
+  };
+  const results = summarize(recorder.recording, entries, added);
+  console.log(compareTable(results, settings));
   try {
     if (options.json)
-      writeFileSync(options.json, `${JSON.stringify(compareJson(results, recording, options), null, 2)}\n`);
-    if (options.html) writeFileSync(options.html, comparePage(results, recording));
+      writeFileSync(options.json, `${JSON.stringify(compareJson(results, recorder.recording, settings), null, 2)}\n`);
+    if (options.html) writeFileSync(options.html, comparePage(PAGE_COLUMNS, results.map(pageRow), recorder.recording));
   } catch (error) {
     console.error(`lab compare: cannot write the report: ${errorText(error)}`);
     return 1;
   }
   return results.every((r) => r.ok !== false) ? 0 : 1;
+}
+
+const PAGE_COLUMNS = [
+  'strategy',
+  'pods',
+  'Jain',
+  'first call ms',
+  'failed kill / down',
+  'added p50 ms',
+  'added p99 ms',
+  'CPU ms',
+  'RSS MiB',
+];
+
+function pageRow(r: StrategyResult): PageRow {
+  return {
+    name: r.name,
+    ok: r.ok,
+    how: r.how,
+    notes: r.notes,
+    cells: [
+      r.podsReached === null ? '—' : `${r.podsReached}/${r.pods}`,
+      r.jain?.toFixed(2) ?? '—',
+      r.firstCallMs ? `${r.firstCallMs.median} / ${r.firstCallMs.max}` : '—',
+      r.failed ? `${r.failed.kill} / ${r.failed.scaleDown}` : '—',
+      r.addedMs ? addedText(r.addedMs.p50, r.addedMs.p50Range) : '—',
+      r.addedMs ? addedText(r.addedMs.p99, r.addedMs.p99Range) : '—',
+      String(r.cpuMs ?? '—'),
+      String(r.rssMiB ?? '—'),
+    ],
+  };
+}
+
+/** Each strategy's latency probe against a direct one, in rounds that take turns. */
+async function measureAdded(
+  session: Session,
+  entries: readonly ClientEntry[],
+  options: CompareOptions,
+  lab: string,
+  signal: AbortSignal,
+  progress: Progress,
+  added: Map<string, AddedLatency | { unavailable: string }>,
+): Promise<void> {
+  const running = session.running;
+  const direct = session.cluster.endpoints('addr-server').list()[0];
+  if (!running || !direct) return;
+  const paths: LatencyPath[] = [{ name: DIRECT, target: `${direct.address}:${direct.grpcPort}`, lb: 'pick_first' }];
+  for (const { entry } of session.clients) {
+    const call = entry.call(running);
+    if ('unavailable' in call) continue;
+    const lb = call.args?.includes('round_robin') || call.target.startsWith('k8s:') ? 'round_robin' : 'pick_first';
+    paths.push({ name: entry.name, target: call.target, lb, env: call.env });
+  }
+  const { rounds, failures } = await measureRounds(paths, {
+    lab,
+    rate: options.latencyRate,
+    seconds: options.latencySeconds,
+    rounds: options.latencyRounds,
+    signal,
+    progress: (line) => progress.status(line),
+  });
+  const base = rounds.get(DIRECT) ?? [];
+  for (const entry of entries) {
+    const figure = addedOver(base, rounds.get(entry.name) ?? []);
+    if (figure) added.set(entry.name, figure);
+    else if (failures.has(entry.name) || failures.has(DIRECT)) {
+      added.set(entry.name, {
+        unavailable: failures.get(entry.name) ?? `the direct probe failed: ${failures.get(DIRECT)}`,
+      });
+    }
+  }
+}
+
+const compareOptions = (out: Out) =>
+  ({
+    ...scenarioOption(
+      out.file('scenarios/compare.yml'),
+      'the scenario: scale (the default: scenarios/compare.yml), rollout, slow-pod, failing-pod, hung-pod, or a file of steps',
+    ),
+    strategies: {
+      type: 'string',
+      default: STRATEGY_NAMES.join(','),
+      describe: 'which strategies to run, comma-separated',
+      coerce: (value: string) => {
+        const names = value
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean);
+        const unknown = names.filter((name) => !(STRATEGY_NAMES as readonly string[]).includes(name));
+        if (names.length === 0 || unknown.length > 0) {
+          throw new Error(
+            `--strategies: unknown ${unknown.join(', ') || '(none given)'}; choose from ${STRATEGY_NAMES.join(', ')}`,
+          );
+        }
+        return names;
+      },
+    },
+    ...phaseSecondsOption,
+    ...intervalOption(
+      undefined,
+      "milliseconds between each client's calls, one in flight at a time (default 100, or the scenario's)",
+    ),
+    rate: numberOption(
+      'rate',
+      { min: 1, max: 5000, noun: 'calls per second' },
+      "each client's calls per second, started on schedule however long the answers take (the scenario's, if it sets one)",
+      undefined,
+    ),
+    'deadline-ms': numberOption(
+      'deadline-ms',
+      kinds.positiveMs,
+      "each call's deadline (the scenario's, else the client's 5000)",
+      undefined,
+    ),
+    'connection-age-ms': numberOption(
+      'connection-age-ms',
+      { ...kinds.ms, min: 100 },
+      "the +age Deployment's max connection age (ADDR_SERVER_MAX_CONNECTION_AGE_MS)",
+      5000,
+    ),
+    'latency-seconds': numberOption(
+      'latency-seconds',
+      { min: 0, max: 120, noun: 'a whole number of seconds' },
+      'length of each latency probe (0: none)',
+      2,
+    ),
+    'latency-rounds': numberOption(
+      'latency-rounds',
+      { min: 1, max: 20, noun: 'a whole number of rounds' },
+      'latency probes per strategy, taking turns (the median is kept)',
+      3,
+    ),
+    'latency-rate': numberOption(
+      'latency-rate',
+      { min: 1, max: 2000, noun: 'a whole number of calls per second' },
+      'calls per second of the latency probes',
+      200,
+    ),
+    ...jsonOption('also write the figures as JSON to this file'),
+    ...htmlOption('also write a page with a chart per strategy to this file'),
+    ...manifestOption(out.file('k8s/server.yml')),
+    ...podCidrOption,
+  }) as const;
+
+export function compareCommand(
+  out: Out,
+): CommandModule<object, InferredOptionTypes<ReturnType<typeof compareOptions>>> {
+  return {
+    command: 'compare',
+    describe:
+      'every fix for gRPC balancing, side by side: one client per strategy, the same pods, the same scenario; a table of figures',
+    builder: compareOptions(out),
+    handler: async (argv) => {
+      if (argv.rate !== undefined && argv.interval !== undefined) {
+        console.error('lab compare: give --rate or --interval, not both (see --help)');
+        process.exit(EXIT_USAGE);
+      }
+      const code = await compare(
+        {
+          scenario: argv.scenario,
+          strategies: argv.strategies,
+          phaseMs: argv['phase-seconds'] === undefined ? undefined : argv['phase-seconds'] * 1000,
+          intervalMs: argv.interval,
+          rate: argv.rate,
+          deadlineMs: argv['deadline-ms'],
+          connectionAgeMs: argv['connection-age-ms'],
+          latencySeconds: argv['latency-seconds'],
+          latencyRounds: argv['latency-rounds'],
+          latencyRate: argv['latency-rate'],
+          json: argv.json,
+          html: argv.html,
+          manifest: argv.manifest,
+          podCidr: argv['pod-cidr'],
+        },
+        out,
+      );
+      process.exit(code);
+    },
+  };
 }

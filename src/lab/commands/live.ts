@@ -2,7 +2,11 @@
 // both the connections open now and those opened since the lab started: a gRPC client's one long-lived
 // connection sits on one pod however many were opened since, and only "open" shows where. For the mesh
 // (L7), the requests it sent each pod.
-import type { Cluster } from '../cluster.js';
+import { compareIps } from '../../common/ip.js';
+import type { LabView } from '../dashboard/lab-view.js';
+import type { PodWatch } from '../experiment/pod-watch.js';
+import { podEventText } from '../experiment/pod-watch.js';
+import { specOf } from '../controllers/objects.js';
 
 const columns = ['pod', 'state', 'HTTP conns', 'gRPC conns', 'mesh requests'] as const;
 const widths = [16, 13, 16, 16, 15];
@@ -13,16 +17,26 @@ export class LiveView {
   #timer: NodeJS.Timeout | undefined;
   readonly #tty = Boolean(process.stdout.isTTY);
   readonly #events: string[] = [];
-
   #header = '';
 
-  constructor(private readonly cluster: Cluster) {
-    cluster.deployment.on('event', (message) => {
-      const line = `${new Date().toLocaleTimeString()}  ${message}`;
+  constructor(
+    private readonly lab: LabView,
+    private readonly pods: PodWatch,
+  ) {
+    pods.on('pod', (event) => {
+      const line = `${new Date().toLocaleTimeString()}  ${podEventText(event)}`;
       if (!this.#tty) process.stdout.write(`${line}\n`);
       this.#events.push(line);
       if (this.#events.length > 8) this.#events.shift();
     });
+  }
+
+  /** A line about the lab that is not a pod's (the mesh setting a pod aside, say). */
+  note(text: string): void {
+    const line = `${new Date().toLocaleTimeString()}  ${text}`;
+    if (!this.#tty) process.stdout.write(`${line}\n`);
+    this.#events.push(line);
+    if (this.#events.length > 8) this.#events.shift();
   }
 
   start(header: string, periodMs = 1000): void {
@@ -36,15 +50,20 @@ export class LiveView {
   }
 
   draw(): void {
-    const { deployment, http, grpc, mesh } = this.cluster;
-    const conns = (proxy: typeof http, ip: string) => `${proxy.open.get(ip) ?? 0} / ${proxy.connections.get(ip) ?? 0}`;
-    const rows = deployment.allPods.map((pod) => {
-      const state = pod.phase === 'Running' ? (pod.ready ? 'Ready' : 'NotReady') : pod.phase;
-      return [pod.ip, state, conns(http, pod.ip), conns(grpc, pod.ip), String(mesh.requests.get(pod.ip) ?? 0)];
-    });
-    const ready = deployment.endpoints.list().length;
+    const { http, grpc, mesh, store, namespace, deployment, endpoints } = this.lab;
+    const conns = (proxy: typeof http, ip: string) =>
+      `${proxy?.open.get(ip) ?? 0} / ${proxy?.connections.get(ip) ?? 0}`;
+    const rows = [...this.pods.pods.values()]
+      .filter((pod) => pod.ip !== '')
+      .sort((a, b) => compareIps(a.ip, b.ip))
+      .map((pod) => {
+        const state = pod.terminating ? 'Terminating' : pod.ready ? 'Ready' : 'NotReady';
+        return [pod.ip, state, conns(http, pod.ip), conns(grpc, pod.ip), String(mesh?.requests.get(pod.ip) ?? 0)];
+      });
+    const object = store.get('deployments', namespace, deployment);
+    const replicas = object ? (specOf<{ replicas?: number }>(object).replicas ?? 1) : 0;
     const table = [
-      `replicas ${deployment.replicas}, ready ${ready}    ${new Date().toLocaleTimeString()}`,
+      `replicas ${replicas}, ready ${endpoints.list().length}    ${new Date().toLocaleTimeString()}`,
       '',
       row(columns),
       row(['', '', 'open / opened', 'open / opened', 'sent']),

@@ -1,76 +1,119 @@
-// `out/lab run` (the default, = npm start): replays the post on the emulated cluster, prints a table
-// per phase and a verdict per client, and exits 0 only if the lab saw what the post saw.
-import { rmSync, writeFileSync } from 'node:fs';
-import { writeKubeconfig } from '../api/kubeconfig.js';
+// `out/lab run` (the default, = npm start): the post's experiment on the emulated cluster — its scenario
+// (scenarios/post.yml) with its clients — then a table per phase and a verdict per client; exits 0 only
+// if the lab saw what the post saw.
+import { writeFileSync } from 'node:fs';
+import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { errorText } from '../../common/cli.js';
 import { onShutdown } from '../../common/shutdown.js';
+import { NAMESPACE } from '../cluster.js';
 import type { BalancerName } from '../data-plane/balancer.js';
-import type { Manifest } from '../control-plane/manifest.js';
-import type { ClusterPorts } from '../cluster.js';
-import { startCluster } from './start-cluster.js';
+import { clientEntry, POST_CLIENTS } from '../experiment/clients.js';
+import { Engine } from '../experiment/engine.js';
+import { Recorder } from '../experiment/recording.js';
+import type { Scenario } from '../experiment/scenario.js';
+import { Session } from '../experiment/session.js';
+import type { Manifests } from '../manifests.js';
+import type { Out } from '../out.js';
+import type { Programs } from '../node/images.js';
+import { reportJson, reportText } from '../run/report.js';
+import { verdicts } from '../run/verdicts.js';
+import { tallies } from '../run/view.js';
+import {
+  apiPortOption,
+  intervalOption,
+  jsonOption,
+  manifestOption,
+  meshBalancerOption,
+  phaseSecondsOption,
+  podCidrOption,
+  portOptions,
+  scenarioOption,
+} from './options.js';
 import { Progress } from './progress.js';
-import { reportJson, reportText } from './report.js';
-import { verdicts } from './verdicts.js';
-import { PHASES, runScenario, type Bins } from './scenario.js';
+import { startFailure } from './start-errors.js';
 
 export interface RunOptions {
+  scenario: Scenario;
   meshBalancer: BalancerName;
-  phaseSeconds: number;
+  /** every phase this long instead of the scenario's (ms) */
+  phaseMs: number | undefined;
   interval: number;
   json: string | undefined;
-  ports: ClusterPorts;
-  manifest: Manifest;
+  ports: { api: number; http: number; grpc: number; mesh: number };
+  manifest: Manifests;
   podCidr: string;
+  /** whether pods get addresses of their own (found out when absent) */
+  ownPodAddresses: boolean | undefined;
 }
 
-export async function run(options: RunOptions, bins: Bins): Promise<number> {
+export async function run(options: RunOptions, programs: Programs): Promise<number> {
   const progress = new Progress();
   const abort = new AbortController();
   onShutdown(() => abort.abort());
-  const cluster = await startCluster(
-    {
-      serverBin: bins.server,
-      manifest: options.manifest,
-      meshBalancer: options.meshBalancer,
-      podCidr: options.podCidr,
-    },
-    options.ports,
-    0,
+  for (const note of options.manifest.notes) progress.event(`lab: ${note}`);
+  const entries = POST_CLIENTS.map(clientEntry);
+  const session = new Session({
+    programs,
+    manifest: options.manifest.objects,
+    podCidr: options.podCidr,
+    ports: options.ports,
+    meshBalancer: options.meshBalancer,
+    connectionAgeMs: 5000,
+    progress,
+    ownPodAddresses: options.ownPodAddresses,
+  });
+  const recorder = new Recorder(
+    { name: options.scenario.name, file: options.scenario.file, description: options.scenario.description },
+    session.deployments(entries),
   );
-  cluster.deployment.on('event', (message) => progress.event(`  ${message}`));
-  const { http, grpc, mesh } = cluster.ports;
-  progress.event(
-    `lab: Service addr-server on 127.0.0.1:${http} (HTTP), :${grpc} (gRPC); mesh :${mesh}; API :${cluster.ports.api}`,
-  );
-  cluster.deployment.scale(PHASES[0].replicas);
-  let phases;
+  recorder.follow(session.pods, () => false);
   let failure: unknown;
-  let kubeconfig: string | undefined;
   try {
-    kubeconfig = await writeKubeconfig(cluster.api.url);
-    phases = await runScenario(cluster, progress, {
-      phaseSeconds: options.phaseSeconds,
-      intervalMs: options.interval,
-      bins,
+    const running = await session.start(new Set(entries.flatMap((entry) => entry.parts)));
+    if (!running.ownPodAddresses) {
+      progress.event(
+        'lab: this machine has no loopback addresses besides 127.0.0.1, so pods listen on 127.0.0.1 on ports of their own; pod IPs are labels',
+      );
+    }
+    progress.event(
+      `lab: Service addr-server on 127.0.0.1:${running.service.http} (HTTP), :${running.service.grpc} (gRPC); ` +
+        `mesh :${running.mesh}; API :${session.cluster.api.port}`,
+    );
+    await session.firstPods(recorder.recording.deployments, abort.signal);
+    session.startClients(entries, { intervalMs: options.interval }, recorder);
+    await session.firstReplies(abort.signal);
+    progress.event(`first answers from all ${session.clients.length} clients`);
+    const engine = new Engine(session.cluster.store, recorder, {
+      namespace: NAMESPACE,
+      deployments: recorder.recording.deployments,
       signal: abort.signal,
-      kubeconfig,
+      progress,
+      phaseMs: options.phaseMs,
     });
+    await engine.run(options.scenario);
   } catch (error) {
     failure = error;
   } finally {
-    progress.event('lab: stopping the pods');
-    await cluster.stop();
-    if (kubeconfig) rmSync(kubeconfig, { force: true });
+    progress.done();
+    progress.event('lab: stopping the clients, the pods and the proxies');
+    await session.stop();
   }
   if (abort.signal.aborted) {
     console.error('lab: interrupted; everything it started has stopped');
     return 130;
   }
-  if (!phases) {
-    console.error(`lab: ${errorText(failure)}`);
+  if (failure) {
+    console.error(
+      `lab: ${startFailure(failure, [
+        { port: options.ports.api, flag: '--api-port' },
+        { port: options.ports.http, flag: '--http-node-port' },
+        { port: options.ports.grpc, flag: '--grpc-node-port' },
+        { port: options.ports.mesh, flag: '--mesh-port' },
+      ])}`,
+    );
     return 1;
   }
-
+  const phases = tallies(recorder.recording, entries);
   const result = verdicts(phases);
   console.log(reportText(phases, result));
   if (options.json) {
@@ -82,4 +125,55 @@ export async function run(options: RunOptions, bins: Bins): Promise<number> {
     }
   }
   return result.ok ? 0 : 1;
+}
+
+const runOptions = (out: Out) =>
+  ({
+    ...scenarioOption(
+      out.file('scenarios/post.yml'),
+      "the scenario to run: the post's, or a file of steps (see scenarios/)",
+    ),
+    ...phaseSecondsOption,
+    ...intervalOption(1000, "milliseconds between each client's calls"),
+    ...jsonOption('also write the report as JSON to this file'),
+    ...meshBalancerOption,
+    ...portOptions,
+    ...apiPortOption(0),
+    ...manifestOption(out.file('k8s/server.yml')),
+    ...podCidrOption,
+    'pod-addresses': {
+      type: 'boolean',
+      hidden: true,
+      describe: 'whether pods get addresses of their own (found out when absent: only 127.0.0.1 on macOS)',
+    },
+  }) as const;
+
+export function runCommand(out: Out): CommandModule<object, InferredOptionTypes<ReturnType<typeof runOptions>>> {
+  return {
+    command: ['run', '$0'],
+    describe: 'replay the post (1 replica → 5 → 2) and check that what the clients see matches it',
+    builder: runOptions(out),
+    handler: async (argv) => {
+      const code = await run(
+        {
+          scenario: argv.scenario,
+          meshBalancer: argv['mesh-balancer'],
+          phaseMs: argv['phase-seconds'] === undefined ? undefined : argv['phase-seconds'] * 1000,
+          interval: argv.interval,
+          json: argv.json,
+          ports: {
+            api: argv['api-port'],
+            http: argv['http-node-port'],
+            grpc: argv['grpc-node-port'],
+            mesh: argv['mesh-port'],
+          },
+          manifest: argv.manifest,
+          podCidr: argv['pod-cidr'],
+          ownPodAddresses: argv['pod-addresses'],
+        },
+        out,
+      );
+      process.exit(code);
+    },
+  };
 }

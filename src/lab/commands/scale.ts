@@ -1,10 +1,11 @@
 // `out/lab scale N`: what `kubectl scale -n grpc-lb --replicas=N deployment/addr-server` does, for
 // those without kubectl: a merge patch on the Deployment's scale subresource of the lab's API.
 import { request } from 'node:http';
-import { errorText, EXIT_USAGE } from '../../common/cli.js';
-
-/** Where `lab up` serves its Kubernetes API unless told otherwise. */
-export const DEFAULT_API_PORT = 30000;
+import type { CommandModule, InferredOptionTypes } from 'yargs';
+import { errorText, EXIT_USAGE, parseNumber } from '../../common/cli.js';
+import { MAX_REPLICAS } from '../cluster.js';
+import { DEFAULT_API_PORT } from '../defaults.js';
+import { apiPortOption } from './options.js';
 
 export interface ScaleOptions {
   replicas: number;
@@ -60,4 +61,24 @@ function patch(port: number, body: string): Promise<{ status: number; body: unkn
     req.on('error', reject);
     req.end(body);
   });
+}
+
+const replicaKind = { min: 0, max: MAX_REPLICAS, noun: 'a whole number of replicas' };
+const scaleOptions = {
+  replicas: {
+    type: 'string',
+    describe: `new replica count, 0 to ${MAX_REPLICAS}`,
+    demandOption: true,
+    coerce: (value: unknown) => parseNumber(value, replicaKind, 'replicas'),
+  },
+  ...apiPortOption(DEFAULT_API_PORT),
+} as const;
+
+export function scaleCommand(): CommandModule<object, InferredOptionTypes<typeof scaleOptions>> {
+  return {
+    command: 'scale <replicas>',
+    describe: 'change the replica count of the running lab, as `kubectl scale` does through its API',
+    builder: scaleOptions,
+    handler: async (argv) => process.exit(await scale({ replicas: argv.replicas, apiPort: argv['api-port'] })),
+  };
 }

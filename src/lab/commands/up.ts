@@ -1,26 +1,37 @@
 // `out/lab up` keeps the emulated cluster running with a live view in the terminal and a dashboard in
 // the browser; the real kubectl talks to its Kubernetes API (a kubeconfig is written and its path
-// printed), and so do `out/lab scale N` and the dashboard's buttons. It runs the post's three clients
-// once the first pod is ready — client-http and client-grpc through the Service, client-grpc in the
-// mesh — and a fourth, not in the post: client-grpc on k8s:///, balancing by itself over the endpoints.
-import { errorText } from '../../common/cli.js';
+// printed), and so do `out/lab scale N` and the dashboard's buttons. It runs the post's clients from the
+// catalog once the first pod is ready — client-http and client-grpc through the Service, client-grpc in
+// the mesh — and a fourth, not in the post: client-grpc on k8s:///, balancing by itself over the
+// endpoints. Its first line on stdout is a machine-readable ready line (logfmt: msg=ready and the ports).
+import type { CommandModule, InferredOptionTypes } from 'yargs';
+import { errorText, kinds, numberOption } from '../../common/cli.js';
+import { isAddressInUse, PortInUseError } from '../../common/errors.js';
+import { log } from '../../common/log.js';
+import { labReadyFields } from '../../common/output.js';
 import { onShutdown } from '../../common/shutdown.js';
-import { writeKubeconfig } from '../api/kubeconfig.js';
-import { MAX_REPLICAS, NAMESPACE, type Cluster, type ClusterPorts } from '../cluster.js';
-import type { Manifest } from '../control-plane/manifest.js';
+import { MAX_REPLICAS, NAMESPACE } from '../cluster.js';
+import { DEFAULT_API_PORT, DEFAULT_DASHBOARD_PORT } from '../defaults.js';
 import type { BalancerName } from '../data-plane/balancer.js';
 import { LiveFeed } from '../dashboard/feed.js';
-import type { FeedClient } from '../dashboard/wire.js';
-import { LabMetrics, type Via } from '../dashboard/metrics.js';
+import type { LabView } from '../dashboard/lab-view.js';
+import { LabMetrics } from '../dashboard/metrics.js';
 import { Dashboard } from '../dashboard/server.js';
-import { Workload, type ClientSpec } from '../workloads/workload.js';
+import { clientEntry, labelOf, POST_CLIENTS, type ClientEntry } from '../experiment/clients.js';
+import { SERVER } from '../experiment/parts.js';
+import { Session } from '../experiment/session.js';
+import type { Manifests } from '../manifests.js';
+import type { Out } from '../out.js';
 import { LiveView } from './live.js';
-import type { Bins } from './scenario.js';
-import { DEFAULT_API_PORT } from './scale.js';
-import { startCluster } from './start-cluster.js';
-
-/** Where `lab up` serves its dashboard unless told otherwise: beside the API's 30000. */
-export const DEFAULT_DASHBOARD_PORT = 30001;
+import {
+  apiPortOption,
+  intervalOption,
+  manifestOption,
+  meshBalancerOption,
+  podCidrOption,
+  portOptions,
+} from './options.js';
+import { startFailure } from './start-errors.js';
 
 export interface UpOptions {
   meshBalancer: BalancerName;
@@ -29,116 +40,98 @@ export interface UpOptions {
   meshClient: boolean;
   serviceClients: boolean;
   k8sClient: boolean;
-  ports: ClusterPorts;
+  ports: { api: number; http: number; grpc: number; mesh: number };
   dashboardPort: number;
-  manifest: Manifest;
+  manifest: Manifests;
   podCidr: string;
   kubeconfig: string | undefined;
 }
 
-type LabClient = FeedClient & { spec: ClientSpec; via: Via };
+/** The dashboard's ids for the post's clients (its page keys its panels by them). */
+const PANEL_IDS: Record<string, string> = { http: 'http-l4', l4: 'grpc-l4', mesh: 'grpc-l7', k8s: 'grpc-k8s' };
 
-function clientsOf(cluster: Cluster, bins: Bins, options: UpOptions, kubeconfig: string): LabClient[] {
-  const { http, grpc, mesh } = cluster.ports;
-  const service: LabClient[] = [
-    {
-      id: 'http-l4',
-      via: 'service',
-      label: 'client-http through the Service (L4)',
-      spec: {
-        name: 'client-http',
-        protocol: 'http',
-        path: 'l4',
-        bin: bins.clientHttp,
-        target: `http://127.0.0.1:${http}/addr`,
-      },
-    },
-    {
-      id: 'grpc-l4',
-      via: 'service',
-      label: 'client-grpc through the Service (L4)',
-      spec: { name: 'client-grpc', protocol: 'grpc', path: 'l4', bin: bins.clientGrpc, target: `127.0.0.1:${grpc}` },
-    },
-  ];
-  const inMesh: LabClient = {
-    id: 'grpc-l7',
-    via: 'mesh',
-    label: 'client-grpc in the mesh (L7)',
-    spec: { name: 'client-grpc', protocol: 'grpc', path: 'l7', bin: bins.clientGrpc, target: `127.0.0.1:${mesh}` },
-  };
-  const selfBalancing: LabClient = {
-    id: 'grpc-k8s',
-    via: 'k8s',
-    label: 'client-grpc on k8s:/// (balances by itself)',
-    spec: {
-      name: 'client-grpc',
-      protocol: 'grpc',
-      path: 'l7',
-      bin: bins.clientGrpc,
-      target: `k8s:///addr-server.${NAMESPACE}:grpc`,
-      env: { KUBECONFIG: kubeconfig },
-    },
-  };
-  return [
-    ...(options.serviceClients ? service : []),
-    ...(options.meshClient ? [inMesh] : []),
-    ...(options.k8sClient ? [selfBalancing] : []),
-  ];
-}
-
-export async function up(options: UpOptions, bins: Bins & { dashboard: string }): Promise<void> {
+export async function up(options: UpOptions, programs: Out): Promise<number> {
   // The dashboard listens first: the API must know its origin to take the page's requests.
   let dashboard: Dashboard;
   try {
-    dashboard = new Dashboard(bins.dashboard);
+    dashboard = new Dashboard(programs.dashboard);
     await dashboard.listen(options.dashboardPort);
   } catch (error) {
-    const taken = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
-    console.error(
-      `lab: ${taken ? `port ${options.dashboardPort} (the dashboard) is already in use on 127.0.0.1 — another lab? Change it with --dashboard-port` : errorText(error)}`,
-    );
-    process.exit(1);
+    const failure = isAddressInUse(error) ? new PortInUseError(options.dashboardPort, 'the dashboard') : error;
+    console.error(`lab: ${startFailure(failure, [{ port: options.dashboardPort, flag: '--dashboard-port' }])}`);
+    return 1;
   }
-  const cluster = await startCluster(
-    {
-      serverBin: bins.server,
-      manifest: options.manifest,
-      meshBalancer: options.meshBalancer,
-      podCidr: options.podCidr,
-      allowedOrigins: dashboard.origins,
-    },
-    options.ports,
-    options.replicas,
-  );
-  const kubeconfig = await writeKubeconfig(cluster.api.url, options.kubeconfig);
-  const clients = clientsOf(cluster, bins, options, kubeconfig);
-  const feed = new LiveFeed(
-    cluster,
-    clients.map(({ id, label }) => ({ id, label })),
-  );
-  const metrics = new LabMetrics(cluster);
-  feed.start();
-  dashboard.show({
-    feed,
-    metrics,
-    apiPort: cluster.ports.api,
-    namespace: NAMESPACE,
-    deployment: options.manifest.deployment,
-    maxReplicas: MAX_REPLICAS,
+  const wanted = new Set<string>([
+    ...(options.serviceClients ? ['http', 'l4'] : []),
+    ...(options.meshClient ? ['mesh'] : []),
+    ...(options.k8sClient ? ['k8s'] : []),
+  ]);
+  const entries = POST_CLIENTS.filter((name) => wanted.has(name)).map(clientEntry);
+  const events: string[] = [];
+  const session = new Session({
+    programs,
+    manifest: options.manifest.objects,
+    podCidr: options.podCidr,
+    ports: options.ports,
+    meshBalancer: options.meshBalancer,
+    connectionAgeMs: 5000,
+    progress: { event: (text) => events.push(text), status: () => undefined },
+    allowedOrigins: dashboard.origins,
+    kubeconfig: options.kubeconfig,
   });
+  let running;
+  try {
+    // The mesh always runs: the post's in-mesh commands use it whether or not the lab's own client does.
+    running = await session.start(
+      new Set([...entries.flatMap((entry) => entry.parts), 'mesh', 'kubeconfig']),
+      options.replicas,
+    );
+  } catch (error) {
+    await Promise.allSettled([session.stop(), dashboard.close()]);
+    console.error(
+      `lab: ${startFailure(error, [
+        { port: options.ports.api, flag: '--api-port' },
+        { port: options.ports.http, flag: '--http-node-port' },
+        { port: options.ports.grpc, flag: '--grpc-node-port' },
+        { port: options.ports.mesh, flag: '--mesh-port' },
+      ])}`,
+    );
+    return 1;
+  }
+  const lab: LabView = {
+    store: session.cluster.store,
+    namespace: NAMESPACE,
+    deployment: SERVER,
+    endpoints: session.cluster.endpoints(SERVER),
+    http: session.cluster.kubeProxy.proxy(NAMESPACE, SERVER, 'http'),
+    grpc: session.cluster.kubeProxy.proxy(NAMESPACE, SERVER, 'grpc'),
+    mesh: session.parts.meshes.get('mesh'),
+  };
+  const feed = new LiveFeed(
+    lab,
+    entries.map((entry) => ({ id: PANEL_IDS[entry.name] ?? entry.name, label: describe(entry) })),
+  );
+  const metrics = new LabMetrics(lab);
+  feed.start();
+  const api = session.cluster.api.port;
+  dashboard.show({ feed, metrics, apiPort: api, namespace: NAMESPACE, deployment: SERVER, maxReplicas: MAX_REPLICAS });
 
-  const live = new LiveView(cluster);
-  const { http, grpc, mesh, api } = cluster.ports;
+  const { http, grpc } = running.service;
+  const mesh = running.mesh ?? 0;
+  const kubeconfig = running.kubeconfig ?? '';
+  log('ready', labReadyFields({ api, http, grpc, mesh, dashboard: dashboard.port, kubeconfig }));
+  const live = new LiveView(lab, session.pods);
+  for (const text of events) live.note(text);
   const header = [
     `lab up: Service HTTP 127.0.0.1:${http}, gRPC :${grpc} · mesh :${mesh} · API :${api}`,
     `  dashboard: ${dashboard.url}    (live charts; its buttons scale and delete pods through the API)`,
     `  export KUBECONFIG=${kubeconfig}    # then kubectl works as on a cluster:`,
-    '       kubectl scale -n grpc-lb --replicas=5 deployment/addr-server',
-    '       kubectl get pods -n grpc-lb -o wide',
+    `       kubectl scale -n ${NAMESPACE} --replicas=5 deployment/${SERVER}`,
+    `       kubectl get pods -n ${NAMESPACE} -o wide`,
     `  try: out/client-http http://127.0.0.1:${http}/addr`,
     `       ${`out/client-grpc localhost:${grpc}`.padEnd(48)}(through the Service, L4)`,
     `       ${`out/client-grpc localhost:${mesh}`.padEnd(48)}(through the mesh sidecar, L7)`,
-    `       ${'out/client-grpc k8s:///addr-server.grpc-lb:grpc'.padEnd(48)}(the client watches the endpoints)`,
+    `       ${`out/client-grpc k8s:///${SERVER}.${NAMESPACE}:grpc`.padEnd(48)}(the client watches the endpoints)`,
     `       out/lab scale 5${api === DEFAULT_API_PORT ? '' : ` --api-port ${api}`}`,
     '  Ctrl-C stops everything.',
   ].join('\n');
@@ -146,24 +139,117 @@ export async function up(options: UpOptions, bins: Bins & { dashboard: string })
   live.start(header);
 
   // The clients start once a pod can answer them, so that they do not open with errors.
-  const workloads: Workload[] = [];
+  const abort = new AbortController();
   let stopping = false;
-  void cluster.deployment.waitReady(1).then(() => {
-    if (stopping) return;
-    for (const { id, spec, via } of clients) {
-      const workload = new Workload(spec, options.interval);
-      feed.follow(id, workload);
-      metrics.follow(workload, via);
-      workloads.push(workload);
-    }
+  void session
+    .firstPods([SERVER], abort.signal, 24 * 3600_000)
+    .then(() => {
+      if (stopping) return;
+      for (const { entry, workload } of session.startClients(entries, { intervalMs: options.interval })) {
+        feed.follow(PANEL_IDS[entry.name] ?? entry.name, workload);
+        metrics.follow(workload, labelOf(entry), entry.route);
+      }
+    })
+    .catch((error: unknown) => {
+      if (!stopping) live.note(`lab: ${errorText(error)}`);
+    });
+  return new Promise((resolve) => {
+    onShutdown(async () => {
+      stopping = true;
+      abort.abort();
+      live.stop();
+      feed.stop();
+      await Promise.all([dashboard.close(), session.stop()]);
+      console.log('lab: stopped; every pod and proxy it started is gone');
+      resolve(0);
+    });
   });
-  onShutdown(async () => {
-    stopping = true;
-    live.stop();
-    feed.stop();
-    await Promise.all([dashboard.close(), ...workloads.map((workload) => workload.stop())]);
-    await cluster.stop();
-    console.log('lab: stopped; every pod and proxy it started is gone');
-    process.exit(0);
-  });
+}
+
+/** The panel's title: what the client is and how its calls reach the pods. */
+function describe(entry: ClientEntry): string {
+  switch (entry.route) {
+    case 'service':
+      return `${entry.program} through the Service (L4)`;
+    case 'mesh':
+      return `${entry.program} in the mesh (L7)`;
+    case 'client':
+      return `${entry.program} on k8s:/// (balances by itself)`;
+    case 'edge':
+      return `${entry.program} through the edge (L7)`;
+  }
+}
+
+const upOptions = (out: Out) =>
+  ({
+    replicas: numberOption(
+      'replicas',
+      { min: 0, max: MAX_REPLICAS, noun: 'a whole number of replicas' },
+      "replicas to start with (default: the manifest's)",
+      undefined,
+    ),
+    'mesh-client': {
+      type: 'boolean',
+      default: true,
+      describe: "run an in-mesh client-grpc, like the post's in-cluster client",
+    },
+    'service-clients': {
+      type: 'boolean',
+      default: true,
+      describe: "run client-http and client-grpc through the Service, like the post's two terminals",
+    },
+    'k8s-client': {
+      type: 'boolean',
+      default: true,
+      describe: 'run client-grpc on k8s:///, which balances by itself over the endpoints it watches',
+    },
+    'dashboard-port': numberOption(
+      'dashboard-port',
+      kinds.port,
+      "the dashboard (live charts, scale and delete buttons) and the lab's /metrics, on 127.0.0.1 (0: any free port)",
+      DEFAULT_DASHBOARD_PORT,
+    ),
+    ...intervalOption(1000, "milliseconds between each lab client's calls"),
+    ...meshBalancerOption,
+    ...portOptions,
+    ...apiPortOption(DEFAULT_API_PORT),
+    ...manifestOption(out.file('k8s/server.yml')),
+    ...podCidrOption,
+    kubeconfig: {
+      type: 'string',
+      describe: 'where to write the kubeconfig for kubectl (default: a file in the temporary folder)',
+    },
+  }) as const;
+
+export function upCommand(out: Out): CommandModule<object, InferredOptionTypes<ReturnType<typeof upOptions>>> {
+  return {
+    command: 'up',
+    describe:
+      "keep the emulated cluster running with a live per-pod tally and a dashboard; run the post's client commands from other terminals",
+    builder: upOptions(out),
+    handler: async (argv) => {
+      const code = await up(
+        {
+          meshBalancer: argv['mesh-balancer'],
+          replicas: argv.replicas,
+          interval: argv.interval,
+          meshClient: argv['mesh-client'],
+          serviceClients: argv['service-clients'],
+          k8sClient: argv['k8s-client'],
+          ports: {
+            api: argv['api-port'],
+            http: argv['http-node-port'],
+            grpc: argv['grpc-node-port'],
+            mesh: argv['mesh-port'],
+          },
+          dashboardPort: argv['dashboard-port'],
+          manifest: argv.manifest,
+          podCidr: argv['pod-cidr'],
+          kubeconfig: argv.kubeconfig,
+        },
+        out,
+      );
+      process.exit(code);
+    },
+  };
 }

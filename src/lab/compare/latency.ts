@@ -1,9 +1,11 @@
 // What each strategy adds to a call: `lab probe` per strategy (a process of its own, with the
 // strategy's target and environment) and directly against a pod, in rounds that take turns, so that
-// something else the machine does at one moment spoils one round of one path, not a whole figure: the
-// median over the rounds of each round's p50 and p99.
-import { spawn } from 'node:child_process';
-import { percentile } from '../../common/statistics.js';
+// something else the machine does at one moment spoils one round of one path, not a whole figure. Each
+// round's difference to the direct path in the same round is one sample; the figure is their median, with
+// their range beside it: a difference whose range holds 0 is within the noise, and is said so.
+import { Supervised } from '../../common/supervised.js';
+import { median } from '../../common/statistics.js';
+import type { AddedLatency } from './summary.js';
 import type { ProbeResult } from './probe.js';
 
 export interface LatencyPath {
@@ -23,69 +25,89 @@ export interface LatencyOptions {
   progress: (line: string) => void;
 }
 
-export type Latency = { p50: number; p99: number } | { unavailable: string };
+export type Rounds = Array<ProbeResult | undefined>;
 
-export async function measureLatency(paths: LatencyPath[], options: LatencyOptions): Promise<Map<string, Latency>> {
-  const runs = new Map<string, ProbeResult[]>(paths.map((path) => [path.name, []]));
+/** Runs every path once per round, in turn; a failed run is `undefined` in its round (the reason kept). */
+export async function measureRounds(
+  paths: readonly LatencyPath[],
+  options: LatencyOptions,
+): Promise<{ rounds: Map<string, Rounds>; failures: Map<string, string> }> {
+  const rounds = new Map<string, Rounds>(paths.map((path) => [path.name, []]));
   const failures = new Map<string, string>();
   for (let round = 1; round <= options.rounds && !options.signal.aborted; round++) {
     for (const path of paths) {
+      if (options.signal.aborted) break;
       options.progress(`latency, round ${round}/${options.rounds}: ${path.name} at ${options.rate} calls/s …`);
       const result = await probe(path, options);
-      if ('p50' in result) runs.get(path.name)?.push(result);
-      else failures.set(path.name, result.unavailable);
+      if ('p50' in result) rounds.get(path.name)?.push(result);
+      else {
+        rounds.get(path.name)?.push(undefined);
+        failures.set(path.name, result.unavailable);
+      }
     }
   }
-  return new Map(
-    paths.map(({ name }): [string, Latency] => {
-      const list = runs.get(name) ?? [];
-      if (list.length === 0) return [name, { unavailable: failures.get(name) ?? 'not measured' }];
-      return [
-        name,
-        {
-          p50: percentile(
-            list.map((r) => r.p50),
-            50,
-          ),
-          p99: percentile(
-            list.map((r) => r.p99),
-            50,
-          ),
-        },
-      ];
-    }),
-  );
+  return { rounds, failures };
+}
+
+/** The strategy's added latency over `direct`, round by round: median and range. */
+export function addedOver(direct: Rounds, strategy: Rounds): AddedLatency | undefined {
+  const p50: number[] = [];
+  const p99: number[] = [];
+  strategy.forEach((result, i) => {
+    const base = direct[i];
+    if (!result || !base) return;
+    p50.push(result.p50 - base.p50);
+    p99.push(result.p99 - base.p99);
+  });
+  if (p50.length === 0) return undefined;
+  const r = (value: number) => Number(value.toFixed(3));
+  return {
+    p50: r(median(p50)),
+    p99: r(median(p99)),
+    p50Range: [r(Math.min(...p50)), r(Math.max(...p50))],
+    p99Range: [r(Math.min(...p99)), r(Math.max(...p99))],
+  };
+}
+
+/**
+ * "+0.41 (0.30–0.52)": the median difference and its range over the rounds; "≈ 0 (±0.35)" when the range
+ * holds 0 — the difference is inside the noise, and a negative cost is never printed as a finding.
+ */
+export function addedText(median: number, [min, max]: [number, number]): string {
+  if (min <= 0 && max >= 0) return `≈ 0 (±${Math.max(Math.abs(min), Math.abs(max)).toFixed(2)})`;
+  return `${median >= 0 ? '+' : '−'}${Math.abs(median).toFixed(2)} (${Math.abs(min).toFixed(2)}–${Math.abs(max).toFixed(2)})`;
 }
 
 async function probe(path: LatencyPath, options: LatencyOptions): Promise<ProbeResult | { unavailable: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      options.lab,
-      'probe',
-      path.target,
-      '--lb',
-      path.lb,
-      '--rate',
-      String(options.rate),
-      '--seconds',
-      String(options.seconds),
-    ],
-    { env: { ...process.env, ...path.env }, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal },
-  );
+  const args = [
+    options.lab,
+    'probe',
+    path.target,
+    '--lb',
+    path.lb,
+    '--rate',
+    String(options.rate),
+    '--seconds',
+    String(options.seconds),
+  ];
+  const child = new Supervised(process.execPath, args, { env: { ...process.env, ...path.env } });
   let out = '';
   let err = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  child.on('error', () => undefined); // aborted: the close below still comes
-  const timer = setTimeout(() => child.kill('SIGKILL'), (options.seconds + 30) * 1000);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve)).finally(() =>
-    clearTimeout(timer),
-  );
+  child.on('line', (line, stream) => {
+    if (stream === 'stdout') out += line;
+    else err = line;
+  });
+  const abort = () => void child.stop(1000);
+  options.signal.addEventListener('abort', abort, { once: true });
+  const timer = setTimeout(() => void child.stop(0, 'SIGKILL'), (options.seconds + 30) * 1000);
+  const exit = await child.exited.finally(() => {
+    clearTimeout(timer);
+    options.signal.removeEventListener('abort', abort);
+  });
   try {
-    if (code === 0) return JSON.parse(out) as ProbeResult;
+    if (exit.code === 0) return JSON.parse(out) as ProbeResult;
   } catch {
     // not JSON: said below
   }
-  return { unavailable: `the probe failed: ${(err.trim().split('\n').at(-1) ?? '') || `exit ${code}`}` };
+  return { unavailable: `the probe failed: ${err.trim() || `exit ${exit.code ?? exit.signal}`}` };
 }

@@ -1,42 +1,82 @@
-// From what a compare run recorded to the figures per strategy and a verdict on each: a pure function,
-// checked on made-up recordings. Times are ms since the run began.
-import { jain, podsReached, shares, timeToBalance, type Counts } from './metrics.js';
-import { EXPECTED, type Fleet, type Strategy } from './strategies.js';
+// From what a compare run recorded to the figures per strategy and a verdict on each: pure functions of
+// the recording (src/lab/experiment/recording.ts), checked on made-up recordings. The phases are found by
+// what came before them (a scale-up and its rollout, a kill, a scale-down), so a scenario of the user's
+// that has them gets the same figures.
+import {
+  callsIn,
+  countsByPod,
+  failures,
+  firstCallFigures,
+  firstCalls,
+  jain,
+  podsAdded,
+  podsReached,
+  readyPodsAt,
+  rolloutBefore,
+  shares,
+  type Window,
+} from '../experiment/analysis.js';
+import type { ClientEntry, Expectation } from '../experiment/clients.js';
+import type { PhaseRecord, Recording, StepRecord } from '../experiment/recording.js';
 
-export type PhaseName = 'before scaling' | 'scaled up' | 'pod killed' | 'scaled down';
+export const EXPECTED: Record<Expectation, string> = {
+  spread: 'spreads over the pods',
+  stuck: 'stays on one pod',
+  'never-new': 'never reaches the added pods',
+  'reaches-new': 'reaches added pods once connections age out',
+  'every-pod': 'reaches all the pods, loses no call while scaling down',
+};
 
-export interface Phase {
-  name: PhaseName;
-  from: number;
-  to: number;
+/** What a phase follows: the last step before it that changed something. */
+export type Role = 'start' | 'scale-up' | 'scale-down' | 'kill' | 'delete' | 'rollout' | 'fault' | 'stop' | 'continue';
+
+export function roleOf(recording: Recording, phase: PhaseRecord): Role {
+  let replicas: number | undefined;
+  let previous: number | undefined;
+  let last: StepRecord | undefined;
+  for (const step of recording.steps) {
+    if (step.index >= phase.step) break;
+    if (step.replicas !== undefined) {
+      previous = replicas;
+      replicas = step.replicas;
+    }
+    if (!['wait', 'pause', 'count'].includes(step.action)) last = step;
+  }
+  switch (last?.action) {
+    case undefined:
+      return 'start';
+    case 'scale':
+      return previous !== undefined && (replicas ?? 0) < previous
+        ? 'scale-down'
+        : previous === undefined || (replicas ?? 0) === previous
+          ? 'start'
+          : 'scale-up';
+    case 'kill':
+      return 'kill';
+    case 'delete':
+      return 'delete';
+    case 'rollout':
+    case 'set-env':
+      return 'rollout';
+    case 'fault':
+      return 'fault';
+    case 'stop':
+      return 'stop';
+    default:
+      return 'continue';
+  }
 }
 
-export interface FleetRecord {
-  /** when each pod turned ready (first time) */
-  readyAt: Record<string, number>;
-  /** when the scale to 5 was commanded, and the ready pods once its rollout was complete */
-  scaledAt: number;
-  podsAfterRollout: string[];
-}
+export const phaseWith = (recording: Recording, role: Role): PhaseRecord | undefined =>
+  recording.phases.find((phase) => roleOf(recording, phase) === role);
 
-export interface StrategyRecord {
-  strategy: Strategy;
-  /** why it could not run here (nginx missing, pods without addresses of their own); then nothing else is recorded */
-  unavailable?: string;
-  replies: Array<[t: number, ip: string]>;
-  failures: number[];
-  latency?: { p50: number; p99: number } | { unavailable: string };
-  cost?: { cpuMs: number; rssMiB: number };
-  /** what else it needs that runs in the lab's own process (not in cpuMs and rssMiB) */
-  shared?: string;
-}
-
-export interface Recording {
-  phases: Phase[];
-  events: Array<{ t: number; text: string }>;
-  fleets: Record<Fleet, FleetRecord>;
-  direct?: { p50: number; p99: number };
-  strategies: StrategyRecord[];
+export interface AddedLatency {
+  /** median over the rounds of (the strategy's − direct), ms */
+  p50: number;
+  p99: number;
+  /** the range over the rounds, ms: a difference inside it may be noise */
+  p50Range: [number, number];
+  p99Range: [number, number];
 }
 
 export interface StrategyResult {
@@ -48,92 +88,108 @@ export interface StrategyResult {
   /** why ok is false, or why a figure is null */
   notes: string[];
   podsReached: number | null;
+  /** pods ready once the scale-up's rollout was complete */
+  pods: number | null;
   jain: number | null;
   share: Record<string, number> | null;
   firstCallMs: { median: number; max: number } | null;
   failed: { kill: number; scaleDown: number } | null;
-  addedMs: { p50: number; p99: number } | null;
+  addedMs: AddedLatency | null;
   cpuMs: number | null;
   rssMiB: number | null;
 }
 
-const within = (phase: Phase | undefined, t: number) => phase !== undefined && t >= phase.from && t < phase.to;
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
-export function summarize(recording: Recording): StrategyResult[] {
-  const phase = (name: PhaseName) => recording.phases.find((p) => p.name === name);
-  const scaledUp = phase('scaled up');
-  return recording.strategies.map((record): StrategyResult => {
-    const { strategy } = record;
-    const base = { name: strategy.name, how: strategy.how, expected: EXPECTED[strategy.expect] };
-    if (record.unavailable) {
-      return {
-        ...base,
-        ok: null,
-        notes: [record.unavailable],
-        podsReached: null,
-        jain: null,
-        share: null,
-        firstCallMs: null,
-        failed: null,
-        addedMs: null,
-        cpuMs: null,
-        rssMiB: null,
-      };
+/** The figures of the scale scenario, per strategy: pods reached, fairness, first calls, calls lost. */
+export function summarize(
+  recording: Recording,
+  entries: readonly ClientEntry[],
+  added: ReadonlyMap<string, AddedLatency | { unavailable: string }> = new Map(),
+): StrategyResult[] {
+  const scaledUp = phaseWith(recording, 'scale-up');
+  const killed = phaseWith(recording, 'kill');
+  const down = phaseWith(recording, 'scale-down');
+  const rollout = scaledUp ? rolloutBefore(recording, scaledUp) : undefined;
+  return entries.map((entry): StrategyResult => {
+    const base = { name: entry.name, how: entry.how, expected: EXPECTED[entry.expect] };
+    const record = recording.clients.find((client) => client.name === entry.name);
+    const empty = {
+      podsReached: null,
+      pods: null,
+      jain: null,
+      share: null,
+      firstCallMs: null,
+      failed: null,
+      addedMs: null,
+      cpuMs: null,
+      rssMiB: null,
+    };
+    if (!record || record.unavailable) {
+      return { ...base, ok: null, notes: [record?.unavailable ?? 'not run'], ...empty };
     }
     const notes: string[] = [];
-    const fleet = recording.fleets[strategy.fleet];
-    const counts: Counts = {};
-    for (const [t, ip] of record.replies) if (within(scaledUp, t)) counts[ip] = (counts[ip] ?? 0) + 1;
-    const pods = fleet.podsAfterRollout;
-    const reached = podsReached(counts);
-
-    const newPods = Object.fromEntries(
-      Object.entries(fleet.readyAt).filter(([ip, at]) => at >= fleet.scaledAt && pods.includes(ip)),
-    );
-    // Until the kill: a client that reaches an added pod only because its own pod died did not balance.
-    const until = scaledUp?.to ?? Infinity;
-    const firstReply: Record<string, number> = {};
-    for (const [t, ip] of record.replies)
-      if (t < until && newPods[ip] !== undefined && firstReply[ip] === undefined) firstReply[ip] = t;
-    const balance = timeToBalance(newPods, firstReply);
-    if (!balance) notes.push('no call to a pod added by the scale-up before the kill');
-    else if (balance.never > 0) notes.push(`${balance.never} added pod${balance.never === 1 ? '' : 's'} never called`);
-
-    const failed = {
-      kill: record.failures.filter((t) => within(phase('pod killed'), t)).length,
-      scaleDown: record.failures.filter((t) => within(phase('scaled down'), t)).length,
-    };
-
-    let addedMs: StrategyResult['addedMs'] = null;
-    if (record.latency && 'p50' in record.latency && recording.direct) {
-      addedMs = {
-        p50: round(record.latency.p50 - recording.direct.p50, 3),
-        p99: round(record.latency.p99 - recording.direct.p99, 3),
-      };
-    } else if (record.latency && 'unavailable' in record.latency) {
-      notes.push(`latency: ${record.latency.unavailable}`);
+    const deployments = [entry.deployment];
+    let podsReachedCount: number | null = null;
+    let fairness: number | null = null;
+    let share: Record<string, number> | null = null;
+    let firstCallMs: StrategyResult['firstCallMs'] = null;
+    let pods: string[] = [];
+    let reachedAdded = 0;
+    if (scaledUp) {
+      const counts = countsByPod(callsIn(record, scaledUp));
+      pods = readyPodsAt(recording, scaledUp.from, deployments);
+      podsReachedCount = podsReached(counts);
+      const index = jain(counts, pods);
+      fairness = index === null ? null : round(index, 3);
+      share = Object.fromEntries(Object.entries(shares(counts, pods)).map(([ip, s]) => [ip, round(s, 3)]));
+      // Up to the kill: a client that reaches an added pod only because its own pod died did not balance.
+      const window: Window = { from: rollout?.from ?? scaledUp.from, to: scaledUp.to };
+      const added = podsAdded(recording, window, deployments).filter((pod) => pods.includes(pod.ip));
+      const first = firstCalls(record, added, scaledUp.to);
+      const figures = firstCallFigures(first);
+      reachedAdded = added.filter((pod) => (counts[pod.ip] ?? 0) > 0).length;
+      if (figures.reached === 0) notes.push('no call to a pod added by the scale-up before the phase ended');
+      else {
+        firstCallMs = { median: figures.medianMs ?? 0, max: figures.maxMs ?? 0 };
+        const never = figures.newPods - figures.reached;
+        if (never > 0) notes.push(`${never} added pod${never === 1 ? '' : 's'} never called`);
+      }
     }
+    const failed =
+      killed || down
+        ? {
+            kill: killed ? failures(callsIn(record, killed)) : 0,
+            scaleDown: down ? failures(callsIn(record, down)) : 0,
+          }
+        : null;
+    const latency = added.get(entry.name);
+    if (latency && 'unavailable' in latency) notes.push(`latency: ${latency.unavailable}`);
     if (!record.cost) notes.push('cost: no /proc on this machine');
-    if (record.shared) notes.push(`not in its cost: ${record.shared}, in the lab's process`);
-
-    const reachedNew = Object.keys(newPods).filter((ip) => (counts[ip] ?? 0) > 0).length;
-    const ok = meets(strategy, { reached, reachedNew, pods: pods.length, lostScalingDown: failed.scaleDown });
-    if (!ok)
+    const ok = scaledUp
+      ? meets(entry.expect, {
+          reached: podsReachedCount ?? 0,
+          reachedAdded,
+          pods: pods.length,
+          lostScalingDown: failed?.scaleDown ?? 0,
+        })
+      : null;
+    if (ok === false) {
       notes.unshift(
-        `not as expected: saw ${reached} of ${pods.length} pods${failed.scaleDown ? `, ${failed.scaleDown} calls lost while scaling down` : ''}`,
+        `not as expected: saw ${podsReachedCount} of ${pods.length} pods${failed?.scaleDown ? `, ${failed.scaleDown} calls lost while scaling down` : ''}`,
       );
-    const fairness = jain(counts, pods);
+    }
     return {
       ...base,
       ok,
       notes,
-      podsReached: reached,
-      jain: fairness === null ? null : round(fairness, 3),
-      share: Object.fromEntries(Object.entries(shares(counts, pods)).map(([ip, s]) => [ip, round(s, 3)])),
-      firstCallMs: balance ? { median: Math.round(balance.median), max: Math.round(balance.max) } : null,
+      podsReached: podsReachedCount,
+      pods: scaledUp ? pods.length : null,
+      jain: fairness,
+      share,
+      firstCallMs,
       failed,
-      addedMs,
+      addedMs: latency && !('unavailable' in latency) ? latency : null,
       cpuMs: record.cost?.cpuMs ?? null,
       rssMiB: record.cost?.rssMiB ?? null,
     };
@@ -141,17 +197,19 @@ export function summarize(recording: Recording): StrategyResult[] {
 }
 
 /** Whether what a strategy's client saw after the scale-up (pods reached, added pods among them) is what it should. */
-function meets(
-  strategy: Strategy,
-  seen: { reached: number; reachedNew: number; pods: number; lostScalingDown: number },
+export function meets(
+  expect: Expectation,
+  seen: { reached: number; reachedAdded: number; pods: number; lostScalingDown: number },
 ): boolean {
-  switch (strategy.expect) {
+  switch (expect) {
+    case 'spread':
+      return seen.reached > 1;
     case 'stuck':
       return seen.reached === 1;
     case 'never-new':
-      return seen.reached >= 1 && seen.reachedNew === 0;
+      return seen.reached >= 1 && seen.reachedAdded === 0;
     case 'reaches-new':
-      return seen.reachedNew >= 1;
+      return seen.reachedAdded >= 1;
     case 'every-pod':
       return seen.pods > 0 && seen.reached === seen.pods && seen.lostScalingDown === 0;
   }

@@ -2,9 +2,10 @@
 // has them (a watch on the store, so a `kubectl scale` from a terminal shows at once), and each second a
 // tick with what each of the lab's clients got from each pod and what the proxies sent each pod.
 import { EventEmitter } from 'node:events';
-import { NAMESPACE, type Cluster } from '../cluster.js';
+import { compareIps } from '../../common/ip.js';
 import type { KubeObject, Watcher } from '../api/store.js';
-import type { Workload } from '../workloads/workload.js';
+import type { Workload } from '../experiment/workload.js';
+import type { LabView } from './lab-view.js';
 import type { DeploymentView, FeedClient, PodView, Tick } from './wire.js';
 
 interface FeedEvents {
@@ -25,7 +26,7 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
   #podsScheduled = false;
 
   constructor(
-    private readonly cluster: Cluster,
+    private readonly lab: LabView,
     readonly clients: FeedClient[],
   ) {
     super();
@@ -34,9 +35,7 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
   }
 
   get pods(): PodView[] {
-    return [...this.#pods.values()].sort(
-      (a, b) => Number(a.ip.split('.').at(-1)) - Number(b.ip.split('.').at(-1)) || a.name.localeCompare(b.name),
-    );
+    return [...this.#pods.values()].sort((a, b) => compareIps(a.ip, b.ip) || a.name.localeCompare(b.name));
   }
 
   get deployment(): DeploymentView {
@@ -44,15 +43,14 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
   }
 
   start(): void {
-    const { store } = this.cluster;
+    const { store, namespace, deployment } = this.lab;
     this.#watchers.push(
-      store.watch('pods', { namespace: NAMESPACE }, ({ type, object }) => {
+      store.watch('pods', { namespace }, ({ type, object }) => {
         if (type === 'DELETED') this.#pods.delete(object.metadata.name);
         else this.#pods.set(object.metadata.name, podView(object));
         this.#schedulePods();
       }),
-      // the lab's namespace holds one Deployment, the manifest's
-      store.watch('deployments', { namespace: NAMESPACE }, ({ object }) => {
+      store.watch('deployments', { namespace, fieldSelector: `metadata.name=${deployment}` }, ({ object }) => {
         const spec = object.spec as { replicas?: number };
         const status = object.status as { readyReplicas?: number } | undefined;
         this.#deployment = { replicas: spec.replicas ?? 0, ready: status?.readyReplicas ?? 0 };
@@ -71,8 +69,10 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
   follow(id: string, workload: Workload): void {
     const pending = this.#pending.get(id);
     if (!pending) throw new Error(`no client ${id} in the feed`);
-    workload.on('reply', (ip) => (pending.calls[ip] = (pending.calls[ip] ?? 0) + 1));
-    workload.on('failure', () => (pending.errors += 1));
+    workload.on('call', (call) => {
+      if (call.code === 'OK') pending.calls[call.pod] = (pending.calls[call.pod] ?? 0) + 1;
+      else pending.errors += 1;
+    });
   }
 
   #schedulePods(): void {
@@ -85,13 +85,13 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
   }
 
   #tick(): void {
-    const { http, grpc, mesh } = this.cluster;
+    const { http, grpc, mesh } = this.lab;
     const tick: Tick = {
       t: Math.floor(Date.now() / 1000),
       calls: {},
       errors: {},
       service: {},
-      mesh: Object.fromEntries(mesh.requests),
+      mesh: Object.fromEntries(mesh?.requests ?? []),
     };
     for (const [id, pending] of this.#pending) {
       tick.calls[id] = pending.calls;
@@ -104,7 +104,7 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
       ['grpc', grpc],
     ] as const) {
       const pods: Record<string, [number, number]> = {};
-      for (const [ip, opened] of proxy.connections) pods[ip] = [proxy.open.get(ip) ?? 0, opened];
+      for (const [ip, opened] of proxy?.connections ?? []) pods[ip] = [proxy?.open.get(ip) ?? 0, opened];
       tick.service[port] = pods;
     }
     this.history.push(tick);

@@ -3,39 +3,37 @@
 // requests and their latency), and the pods by phase. Observers only: counts are read from the proxies
 // at scrape time. Pods are labelled by pod IP, which the pod network bounds (a /24), not by name.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Cluster } from '../cluster.js';
-import type { ServiceProxy } from '../data-plane/service-proxy.js';
-import type { Workload } from '../workloads/workload.js';
-
-/** How a client of the lab reaches the pods: through the Service (L4), the mesh (L7), or by itself over the endpoints (k8s:///). */
-export type Via = 'service' | 'mesh' | 'k8s';
+import { podIsActive, specOf, statusOf, type PodStatus } from '../controllers/objects.js';
+import type { Route } from '../experiment/clients.js';
+import type { Workload } from '../experiment/workload.js';
+import type { LabView } from './lab-view.js';
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export class LabMetrics {
   readonly registry = new Registry();
-  readonly #calls: Counter<'client' | 'via' | 'pod_ip'>;
-  readonly #errors: Counter<'client' | 'via'>;
+  readonly #calls: Counter<'client' | 'route' | 'pod_ip'>;
+  readonly #errors: Counter<'client' | 'route'>;
 
-  constructor(cluster: Cluster) {
+  constructor(lab: LabView) {
     const registers = [this.registry];
     this.#calls = new Counter({
       name: 'lab_client_calls_total',
-      help: "Calls answered, by the lab's client (via the Service, the mesh, or k8s:/// by itself) and the pod that answered",
-      labelNames: ['client', 'via', 'pod_ip'],
+      help: "Calls answered, by the lab's client, its route to the pods (service, mesh, client: it balances by itself) and the pod that answered",
+      labelNames: ['client', 'route', 'pod_ip'],
       registers,
     });
     this.#errors = new Counter({
       name: 'lab_client_errors_total',
       help: "Calls that failed, by the lab's client",
-      labelNames: ['client', 'via'],
+      labelNames: ['client', 'route'],
       registers,
     });
 
-    const services: Array<[string, ServiceProxy]> = [
-      ['http', cluster.http],
-      ['grpc', cluster.grpc],
-    ];
+    const services = [
+      ['http', lab.http],
+      ['grpc', lab.grpc],
+    ] as const;
     const seen = new Map<string, number>(); // what the opened counter already counted, per port and pod
     new Counter({
       name: 'lab_service_connections_opened_total',
@@ -44,7 +42,7 @@ export class LabMetrics {
       registers,
       collect() {
         for (const [port, proxy] of services) {
-          for (const [ip, total] of proxy.connections) {
+          for (const [ip, total] of proxy?.connections ?? []) {
             const key = `${port} ${ip}`;
             if (total > (seen.get(key) ?? 0)) this.inc({ port, pod_ip: ip }, total - (seen.get(key) ?? 0));
             seen.set(key, total);
@@ -59,7 +57,8 @@ export class LabMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [port, proxy] of services) for (const [ip, open] of proxy.open) this.set({ port, pod_ip: ip }, open);
+        for (const [port, proxy] of services)
+          for (const [ip, open] of proxy?.open ?? []) this.set({ port, pod_ip: ip }, open);
       },
     });
     const meshSeen = new Map<string, number>();
@@ -69,7 +68,7 @@ export class LabMetrics {
       labelNames: ['pod_ip'],
       registers,
       collect() {
-        for (const [ip, total] of cluster.mesh.requests) {
+        for (const [ip, total] of lab.mesh?.requests ?? []) {
           if (total > (meshSeen.get(ip) ?? 0)) this.inc({ pod_ip: ip }, total - (meshSeen.get(ip) ?? 0));
           meshSeen.set(ip, total);
         }
@@ -82,16 +81,18 @@ export class LabMetrics {
       buckets: BUCKETS,
       registers,
     });
-    cluster.mesh.onRequest = (ip) => latency.startTimer({ pod_ip: ip });
+    if (lab.mesh) lab.mesh.onRequest = (ip) => latency.startTimer({ pod_ip: ip });
     new Gauge({
       name: 'lab_pods',
       help: 'Pods of the Deployment by phase (Terminating: deleted, draining)',
       labelNames: ['phase'],
       registers,
       collect() {
-        const pods = cluster.deployment.allPods;
+        const pods = lab.store.list('pods', { namespace: lab.namespace }).items;
+        const phaseOf = (pod: (typeof pods)[number]) =>
+          !podIsActive(pod) ? 'Terminating' : (statusOf<PodStatus>(pod).phase ?? 'Pending');
         for (const phase of ['Pending', 'Running', 'Terminating'] as const)
-          this.set({ phase }, pods.filter((pod) => pod.phase === phase).length);
+          this.set({ phase }, pods.filter((pod) => phaseOf(pod) === phase).length);
       },
     });
     new Gauge({
@@ -99,7 +100,7 @@ export class LabMetrics {
       help: "Pods in the Service's endpoints",
       registers,
       collect() {
-        this.set(cluster.deployment.endpoints.list().length);
+        this.set(lab.endpoints.list().length);
       },
     });
     new Gauge({
@@ -107,17 +108,19 @@ export class LabMetrics {
       help: "The Deployment's spec.replicas",
       registers,
       collect() {
-        this.set(cluster.deployment.replicas);
+        const deployment = lab.store.get('deployments', lab.namespace, lab.deployment);
+        this.set(deployment ? (specOf<{ replicas?: number }>(deployment).replicas ?? 1) : 0);
       },
     });
     collectDefaultMetrics({ register: this.registry });
   }
 
   /** Counts a client's replies and failures from now on. */
-  follow(workload: Workload, via: Via): void {
-    const client = workload.spec.name;
-    workload.on('reply', (ip) => this.#calls.inc({ client, via, pod_ip: ip }));
-    workload.on('failure', () => this.#errors.inc({ client, via }));
-    this.#errors.inc({ client, via }, 0);
+  follow(workload: Workload, client: string, route: Route): void {
+    workload.on('call', (call) => {
+      if (call.code === 'OK') this.#calls.inc({ client, route, pod_ip: call.pod });
+      else this.#errors.inc({ client, route });
+    });
+    this.#errors.inc({ client, route }, 0);
   }
 }

@@ -59,6 +59,10 @@ export class Dashboard {
     return this.#port;
   }
 
+  get port(): number {
+    return this.#port;
+  }
+
   /** The origins the page is served from: the API lets these scale and delete. */
   get origins(): string[] {
     return [`http://127.0.0.1:${this.#port}`, `http://localhost:${this.#port}`];

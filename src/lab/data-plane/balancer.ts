@@ -4,7 +4,7 @@
 //   cost, where cost is a peak-sensitive moving average of its latency (decaying over 10 s) times its
 //   requests in flight + 1. A pod not yet measured starts at 30 ms, as Linkerd's proxy does: starting
 //   at 0 would make a new pod the cheapest of all until its first reply, so it would draw every call.
-import type { Endpoint } from '../control-plane/endpoints.js';
+import type { Endpoint } from './endpoints.js';
 
 export const BALANCERS = ['round-robin', 'p2c-ewma'] as const;
 export type BalancerName = (typeof BALANCERS)[number];

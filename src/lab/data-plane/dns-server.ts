@@ -4,7 +4,7 @@
 // pod directly; when it asks again is up to the client. Other names in the cluster domain are NXDOMAIN.
 import { createSocket, type Socket } from 'node:dgram';
 import * as packet from 'dns-packet';
-import type { Endpoints } from '../control-plane/endpoints.js';
+import type { Endpoints } from './endpoints.js';
 
 const NXDOMAIN = 3;
 /** CoreDNS's kubernetes plugin answers with a 5 s TTL by default; grpc-js ignores TTLs anyway. */

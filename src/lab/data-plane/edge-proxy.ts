@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Endpoint, Endpoints } from '../control-plane/endpoints.js';
+import type { Endpoint, Endpoints } from './endpoints.js';
 
 export const NGINX_INSTALL = 'nginx is not installed (Debian/Ubuntu: apt-get install nginx)';
 

@@ -23,7 +23,7 @@ import {
 } from 'node:http2';
 import { listen } from '../../common/listen.js';
 import { balancer as makeBalancer, type Balancer, type BalancerName } from './balancer.js';
-import type { Endpoint, Endpoints } from '../control-plane/endpoints.js';
+import type { Endpoint, Endpoints } from './endpoints.js';
 import { FailureAccrual, type AccrualOptions, type Change } from './failure-accrual.js';
 import { grpcTimeoutMs } from './grpc-timeout.js';
 

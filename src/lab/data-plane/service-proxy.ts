@@ -3,7 +3,7 @@
 // go to that pod, whatever happens to the endpoints later.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { listen } from '../../common/listen.js';
-import type { Endpoint, Endpoints } from '../control-plane/endpoints.js';
+import type { Endpoint, Endpoints } from './endpoints.js';
 
 export class ServiceProxy {
   /** Connections opened to each pod IP so far: what an L4 balancer can see. */

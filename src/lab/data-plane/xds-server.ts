@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Endpoint, Endpoints } from '../control-plane/endpoints.js';
+import type { Endpoint, Endpoints } from './endpoints.js';
 
 const TYPE = {
   listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',

@@ -1,17 +1,11 @@
 // Turns the tally into what the post's screenshots showed: per phase, a table of pods × clients with
 // reply counts and shares; then the verdicts, the rollout's length and how soon new pods got calls.
-import { percentile } from '../../common/statistics.js';
-import { clientLabel } from '../workloads/workload.js';
-import type { ClientTally, PhaseTally } from '../workloads/tally.js';
+import { compareIps } from '../../common/ip.js';
+import { firstCallFigures } from '../experiment/analysis.js';
+import { clientLabel, type ClientTally, type PhaseTally } from './view.js';
 import type { Verdict, Verdicts } from './verdicts.js';
 
 const GAP = 2;
-const ipOrder = (a: string, b: string) => {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 4; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
-  return 0;
-};
 
 const total = (client: ClientTally) => Object.values(client.counts).reduce((a, b) => a + b, 0);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -23,7 +17,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
  * so five pods with long IPs and four clients still fit 80 columns.
  */
 function phaseTable(phase: PhaseTally, index: number, of: number): string {
-  const ips = [...new Set([...phase.pods, ...phase.clients.flatMap((c) => Object.keys(c.counts))])].sort(ipOrder);
+  const ips = [...new Set([...phase.pods, ...phase.clients.flatMap((c) => Object.keys(c.counts))])].sort(compareIps);
   const cell = (client: ClientTally, ip: string) => {
     const count = client.counts[ip] ?? 0;
     return count === 0 ? '·' : `${count} ${Math.round((count / total(client)) * 100)}%`;
@@ -56,20 +50,6 @@ function phaseTable(phase: PhaseTally, index: number, of: number): string {
       ),
     ),
   ].join('\n');
-}
-
-/** Per client, how soon the new pods got their first call: median and max over those that got one. */
-export function firstCallFigures(firstCallMs: Record<string, number | null>) {
-  const delays = Object.values(firstCallMs)
-    .filter((ms) => ms !== null)
-    .sort((a, b) => a - b);
-  const median = delays.length === 0 ? null : percentile(delays, 50);
-  return {
-    newPods: Object.keys(firstCallMs).length,
-    reached: delays.length,
-    medianMs: median,
-    maxMs: delays.at(-1) ?? null,
-  };
 }
 
 function firstCallLine(client: ClientTally, firstCallMs: Record<string, number | null>): string {
@@ -118,7 +98,7 @@ export function reportJson(phases: readonly PhaseTally[], result: Verdicts) {
       replicas: phase.replicas,
       seconds: phase.seconds,
       ...(phase.rolloutMs === undefined ? {} : { rolloutMs: phase.rolloutMs }),
-      pods: [...phase.pods].sort(ipOrder),
+      pods: [...phase.pods].sort(compareIps),
       clients: phase.clients.map((client) => ({
         name: client.name,
         label: clientLabel(client),

@@ -1,7 +1,6 @@
 // The run checks itself: from what the clients saw in each phase and what each was expected to show,
 // one verdict per client after the scale-up and one for the scale-down. Pure: tallies in, lines out.
-import { clientLabel } from '../workloads/workload.js';
-import type { ClientTally, PhaseTally } from '../workloads/tally.js';
+import { clientLabel, type ClientTally, type PhaseTally } from './view.js';
 
 export interface Verdict {
   ok: boolean;
@@ -31,6 +30,8 @@ const some = (ips: string[]) =>
 const EXPECTED: Record<ClientTally['expect']['sees'], string> = {
   spread: 'spread over the pods',
   stuck: 'stuck on one pod',
+  'never-new': 'no call to an added pod',
+  'reaches-new': 'calls to an added pod',
   'every-pod': 'every pod',
 };
 
@@ -47,9 +48,13 @@ function judge(client: ClientTally, phase: PhaseTally): Verdict {
     ranked.length === 1
       ? `stuck on ${topIp} (${Math.round((topCount / all) * 100)} %)`
       : `spread over ${ranked.length} of ${phase.replicas} pods`;
+  const added = Object.keys(client.firstCallMs ?? {});
+  const reachedAdded = added.filter((ip) => (client.counts[ip] ?? 0) > 0).length;
   const ok = {
     spread: ranked.length > 1,
     stuck: ranked.length === 1,
+    'never-new': reachedAdded === 0,
+    'reaches-new': reachedAdded > 0,
     'every-pod': missed.length === 0 && ranked.length >= phase.replicas,
   }[client.expect.sees];
   if (ok) return verdict(true, `${label}: ${saw}, as ${client.expect.as}`);

@@ -1,0 +1,109 @@
+// `lab compare`'s report: one row per strategy on the terminal, each figure a team can decide on, and
+// below it what each row's ✓ or ✗ is measured against, and why a figure is missing; the same as JSON.
+import type { Recording } from '../experiment/recording.js';
+import { addedText } from './latency.js';
+import type { StrategyResult } from './summary.js';
+
+export interface ReportSettings {
+  scenario: string;
+  intervalMs: number | undefined;
+  rate: number | undefined;
+  connectionAgeMs: number;
+  latency: { rate: number; seconds: number; rounds: number };
+}
+
+const fixed = (value: number | null | undefined, digits: number) =>
+  value === null || value === undefined ? '—' : value.toFixed(digits);
+
+export const mark = (ok: boolean | null) => (ok === null ? '–' : ok ? '✓' : '✗');
+
+/** Columns of text: the first two left-aligned, the rest right-aligned, two spaces apart. */
+export function formatColumns(header: string[], rows: string[][]): string[] {
+  const table = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
+  return table.map((row) =>
+    row
+      .map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+const COLUMNS = [
+  'strategy',
+  '',
+  'pods',
+  'Jain',
+  'first call ms',
+  'failed',
+  'added p50 ms',
+  'added p99 ms',
+  'CPU ms',
+  'RSS MiB',
+];
+
+export function compareTable(results: StrategyResult[], settings: ReportSettings): string {
+  const rows = results.map((r) => [
+    r.name,
+    mark(r.ok),
+    r.podsReached === null ? '—' : `${r.podsReached}/${r.pods}`,
+    fixed(r.jain, 2),
+    r.firstCallMs ? `${r.firstCallMs.median} / ${r.firstCallMs.max}` : '—',
+    r.failed ? `${r.failed.kill} / ${r.failed.scaleDown}` : '—',
+    r.addedMs ? addedText(r.addedMs.p50, r.addedMs.p50Range) : '—',
+    r.addedMs ? addedText(r.addedMs.p99, r.addedMs.p99Range) : '—',
+    fixed(r.cpuMs, 0),
+    fixed(r.rssMiB, 0),
+  ]);
+  const { latency } = settings;
+  return [
+    ...formatColumns(COLUMNS, rows),
+    '',
+    "pods: pods that answered after the scale-up, of those ready (counted from the rollout's end)",
+    'Jain: fairness over those pods (1 = even, 0.2 = all on one of 5)',
+    "first call ms: from an added pod's Ready to the client's first call to it, median / max",
+    'failed: calls lost after the SIGKILL / while scaling down',
+    `added ms: over calling a pod directly, at ${latency.rate} calls/s: the median of ${latency.rounds} rounds (the range over them);`,
+    '  ≈ 0: the range holds 0, the difference is within the noise',
+    "CPU ms, RSS MiB: the client's process over the run (+ nginx for edge)",
+    `+age: servers that send GOAWAY after ${settings.connectionAgeMs} ms`,
+    '',
+    ...notesOf(results),
+    '',
+    conclusion(results),
+  ].join('\n');
+}
+
+export function notesOf(
+  results: ReadonlyArray<Pick<StrategyResult, 'ok' | 'name' | 'how' | 'expected' | 'notes'>>,
+): string[] {
+  return results.flatMap((r) => [
+    `  ${mark(r.ok)} ${r.name}: ${r.how}`,
+    `      expected: ${r.expected}`,
+    ...r.notes.map((note) => `      ${note}`),
+  ]);
+}
+
+export function conclusion(results: ReadonlyArray<Pick<StrategyResult, 'ok' | 'name'>>): string {
+  const measured = results.filter((r) => r.ok !== null);
+  const failing = measured.filter((r) => !r.ok).map((r) => r.name);
+  return failing.length === 0
+    ? `Every strategy measured showed what it is expected to (${measured.length} of ${results.length}).`
+    : `Not as expected: ${failing.join(', ')} (see the ✗ lines).`;
+}
+
+export function compareJson(results: StrategyResult[], recording: Recording, settings: ReportSettings) {
+  return {
+    scenario: settings.scenario,
+    settings: {
+      intervalMs: settings.intervalMs ?? null,
+      rate: settings.rate ?? null,
+      connectionAgeMs: settings.connectionAgeMs,
+      latency: settings.latency,
+    },
+    phases: recording.phases,
+    steps: recording.steps,
+    events: recording.events,
+    strategies: results,
+  };
+}

@@ -1,0 +1,236 @@
+// The one catalog of the clients the lab runs: the post's (client-http and client-grpc through the
+// Service, client-grpc in the mesh) and every fix for gRPC balancing `lab compare` measures. Each entry
+// says which program it runs, how its calls reach the pods (its route), what it needs running beside
+// the pods (its parts), where it calls once those run, and what it should show after a scale-up. `lab
+// run`, `lab compare`, `lab up` and the dashboard all take their clients from here.
+
+/**
+ * How a client's calls reach the pods: through the Service (an L4 proxy: a pod per connection), through
+ * the mesh (an L7 sidecar: a pod per call), by the client itself over the endpoints it learns (client-side
+ * balancing), or through an L7 proxy at the edge.
+ */
+export type Route = 'service' | 'mesh' | 'client' | 'edge';
+
+/**
+ * What a client should show once the Deployment has scaled up: its calls `spread` over more than one
+ * pod, `stuck` on the one pod it started on, `never-new` (never an added pod), `reaches-new` (at least
+ * one added pod, once connections age out), or `every-pod` (all of them, and no call lost while scaling
+ * down).
+ */
+export type Expectation = 'spread' | 'stuck' | 'never-new' | 'reaches-new' | 'every-pod';
+
+/** What runs beside the pods for a client: each is started only when a chosen client needs it. */
+export type Part = 'aged' | 'dns' | 'dns-aged' | 'xds' | 'edge' | 'mesh' | 'mesh-p2c' | 'kubeconfig';
+
+/** Where the running parts listen, or why one could not run here. */
+export interface RunningParts {
+  /** the Service's NodePorts (the post's Service, and the +age Deployment's) */
+  service: { http: number; grpc: number };
+  aged?: { grpc: number };
+  dns?: number;
+  dnsAged?: number;
+  xds?: { port: number; bootstrap: string };
+  edge?: number;
+  mesh?: number;
+  meshP2c?: number;
+  kubeconfig?: string;
+  /** why a part is not running (nginx missing, pods without addresses of their own, …) */
+  unavailable: Partial<Record<Part, string>>;
+  /** false where pods have no addresses of their own: no client can dial a pod IP */
+  ownPodAddresses: boolean;
+}
+
+export interface ClientCall {
+  target: string;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+export interface ClientEntry {
+  /** the strategy's name in compare: l4, dns+age, mesh-p2c, … */
+  name: string;
+  /** how the post's report tells it from the other clients of its program: client-grpc (mesh) */
+  tag: string;
+  program: 'client-grpc' | 'client-http';
+  route: Route;
+  /** one line: what the client does */
+  how: string;
+  expect: Expectation;
+  /** the Deployment whose pods its calls reach */
+  deployment: 'addr-server' | 'addr-server-aged';
+  parts: Part[];
+  /** where and how it calls, given the running parts; or why it cannot run here */
+  call(parts: RunningParts): ClientCall | { unavailable: string };
+}
+
+export const NAMESPACE = 'grpc-lb';
+export const HEADLESS = 'addr-server-headless';
+export const HEADLESS_AGED = 'addr-server-aged-headless';
+export const dnsName = (service: string) => `${service}.${NAMESPACE}.svc.cluster.local`;
+const GRPC_PORT = 30051;
+
+const NO_POD_ADDRESSES = 'pods have no addresses of their own on this machine, so no client can dial them';
+const ROUND_ROBIN = ['--lb', 'round_robin'];
+
+/** Needs a part that may be missing here: its reason, or the call. */
+type Call = ClientCall | { unavailable: string };
+
+function needs(parts: RunningParts, part: Part, call: () => Call): Call {
+  const why = parts.unavailable[part];
+  return why ? { unavailable: why } : call();
+}
+
+function podDialling(parts: RunningParts, call: () => Call): Call {
+  return parts.ownPodAddresses ? call() : { unavailable: NO_POD_ADDRESSES };
+}
+
+export const CLIENTS: readonly ClientEntry[] = [
+  {
+    name: 'http',
+    tag: 'L4',
+    program: 'client-http',
+    route: 'service',
+    how: "client-http through the Service's NodePort (L4), a new connection per request",
+    expect: 'spread',
+    deployment: 'addr-server',
+    parts: [],
+    call: (parts) => ({ target: `http://127.0.0.1:${parts.service.http}/addr` }),
+  },
+  {
+    name: 'l4',
+    tag: 'L4',
+    program: 'client-grpc',
+    route: 'service',
+    how: "pick_first through the Service's NodePort (L4): the problem",
+    expect: 'stuck',
+    deployment: 'addr-server',
+    parts: [],
+    call: (parts) => ({ target: `127.0.0.1:${parts.service.grpc}` }),
+  },
+  {
+    name: 'l4+age',
+    tag: 'L4, +age',
+    program: 'client-grpc',
+    route: 'service',
+    how: 'the same, against servers with a max connection age',
+    expect: 'reaches-new',
+    deployment: 'addr-server-aged',
+    parts: ['aged'],
+    call: (parts) => needs(parts, 'aged', () => ({ target: `127.0.0.1:${parts.aged?.grpc}` })),
+  },
+  {
+    name: 'dns',
+    tag: 'dns',
+    program: 'client-grpc',
+    route: 'client',
+    how: "round_robin over the headless Service's DNS",
+    expect: 'never-new',
+    deployment: 'addr-server',
+    parts: ['dns'],
+    call: (parts) =>
+      podDialling(parts, () =>
+        needs(parts, 'dns', () => ({
+          target: `dns://127.0.0.1:${parts.dns}/${dnsName(HEADLESS)}:${GRPC_PORT}`,
+          args: ROUND_ROBIN,
+          env: { GRPC_NODE_USE_ALTERNATIVE_RESOLVER: 'true' },
+        })),
+      ),
+  },
+  {
+    name: 'dns+age',
+    tag: 'dns, +age',
+    program: 'client-grpc',
+    route: 'client',
+    how: 'the same, against servers with a max connection age',
+    expect: 'reaches-new',
+    deployment: 'addr-server-aged',
+    parts: ['aged', 'dns-aged'],
+    call: (parts) =>
+      podDialling(parts, () =>
+        needs(parts, 'dns-aged', () => ({
+          target: `dns://127.0.0.1:${parts.dnsAged}/${dnsName(HEADLESS_AGED)}:${GRPC_PORT}`,
+          args: ROUND_ROBIN,
+          env: { GRPC_NODE_USE_ALTERNATIVE_RESOLVER: 'true' },
+        })),
+      ),
+  },
+  {
+    name: 'k8s',
+    tag: 'k8s',
+    program: 'client-grpc',
+    route: 'client',
+    how: 'round_robin over the k8s:/// resolver (watches EndpointSlices)',
+    expect: 'every-pod',
+    deployment: 'addr-server',
+    parts: ['kubeconfig'],
+    call: (parts) =>
+      podDialling(parts, () => ({
+        target: `k8s:///addr-server.${NAMESPACE}:grpc`,
+        env: { KUBECONFIG: parts.kubeconfig ?? '' },
+      })),
+  },
+  {
+    name: 'xds',
+    tag: 'xds',
+    program: 'client-grpc',
+    route: 'client',
+    how: 'proxyless gRPC: xds:/// fed by an ADS control plane',
+    expect: 'every-pod',
+    deployment: 'addr-server',
+    parts: ['xds'],
+    call: (parts) =>
+      podDialling(parts, () =>
+        needs(parts, 'xds', () => ({
+          target: 'xds:///addr-server',
+          env: { GRPC_XDS_BOOTSTRAP_CONFIG: parts.xds?.bootstrap ?? '' },
+        })),
+      ),
+  },
+  {
+    name: 'edge',
+    tag: 'edge',
+    program: 'client-grpc',
+    route: 'edge',
+    how: 'nginx at the edge: grpc_pass to the pod IPs, reloaded on changes',
+    expect: 'every-pod',
+    deployment: 'addr-server',
+    parts: ['edge'],
+    call: (parts) => needs(parts, 'edge', () => ({ target: `127.0.0.1:${parts.edge}` })),
+  },
+  {
+    name: 'mesh',
+    tag: 'mesh',
+    program: 'client-grpc',
+    route: 'mesh',
+    how: "the lab's sidecar (L7), round-robin per call",
+    expect: 'every-pod',
+    deployment: 'addr-server',
+    parts: ['mesh'],
+    call: (parts) => needs(parts, 'mesh', () => ({ target: `127.0.0.1:${parts.mesh}` })),
+  },
+  {
+    name: 'mesh-p2c',
+    tag: 'mesh, p2c',
+    program: 'client-grpc',
+    route: 'mesh',
+    how: "the lab's sidecar, Linkerd's power of two choices over peak EWMA",
+    expect: 'every-pod',
+    deployment: 'addr-server',
+    parts: ['mesh-p2c'],
+    call: (parts) => needs(parts, 'mesh-p2c', () => ({ target: `127.0.0.1:${parts.meshP2c}` })),
+  },
+];
+
+/** The post's clients, in the order its report shows them. */
+export const POST_CLIENTS = ['http', 'l4', 'mesh', 'k8s'] as const;
+/** Every fix for gRPC balancing: compare's strategies. */
+export const STRATEGY_NAMES = ['l4', 'l4+age', 'dns', 'dns+age', 'k8s', 'xds', 'edge', 'mesh', 'mesh-p2c'] as const;
+
+export function clientEntry(name: string): ClientEntry {
+  const entry = CLIENTS.find((candidate) => candidate.name === name);
+  if (!entry) throw new Error(`no client ${name} in the catalog`);
+  return entry;
+}
+
+/** "client-grpc (mesh)": how tables and verdicts name a client. */
+export const labelOf = (entry: Pick<ClientEntry, 'program' | 'tag'>): string => `${entry.program} (${entry.tag})`;

@@ -1,0 +1,124 @@
+// What happens to the pods, as events with the time they were seen: created, ready, not ready,
+// terminating (deleted: out of the endpoints, then SIGTERM), gone, and a container restarted — each with
+// the pod's IP and the Deployment it belongs to. Read from the API (a watch on pods), as `kubectl get
+// pods -w` sees them: the experiment's recorder, the lab's progress lines and its live view all follow
+// this one stream. Observers only: nothing here changes the pods.
+import { EventEmitter } from 'node:events';
+import type { KubeObject, ObjectStore, Watcher } from '../api/store.js';
+import { controllerOf, podIsReady, statusOf, type PodStatus } from '../controllers/objects.js';
+
+export type PodEventKind = 'created' | 'ready' | 'unready' | 'terminating' | 'gone' | 'restarted';
+
+export interface PodEvent {
+  kind: PodEventKind;
+  /** ms on the watcher's clock (performance.now() unless given) */
+  t: number;
+  pod: string;
+  /** '' until the kubelet has given the pod its IP */
+  ip: string;
+  /** the Deployment the pod's ReplicaSet belongs to ('' for a pod of none) */
+  deployment: string;
+  /** the ReplicaSet (its pod-template-hash tells the template) */
+  replicaSet: string;
+  restarts: number;
+}
+
+interface Seen {
+  ip: string;
+  /** said: the pod's 'created' went out (once it has an IP, so that the line can name it) */
+  announced: boolean;
+  ready: boolean;
+  terminating: boolean;
+  restarts: number;
+  deployment: string;
+  replicaSet: string;
+}
+
+export class PodWatch extends EventEmitter<{ pod: [PodEvent] }> {
+  readonly #store: ObjectStore;
+  readonly #namespace: string | undefined;
+  readonly #now: () => number;
+  readonly #seen = new Map<string, Seen>();
+  #watcher: Watcher | undefined;
+
+  constructor(store: ObjectStore, namespace?: string, now: () => number = () => performance.now()) {
+    super();
+    this.#store = store;
+    this.#namespace = namespace;
+    this.#now = now;
+  }
+
+  start(): this {
+    this.#watcher = this.#store.watch('pods', { namespace: this.#namespace }, ({ type, object }) => {
+      if (type !== 'BOOKMARK') this.#observe(type === 'DELETED', object);
+    });
+    return this;
+  }
+
+  stop(): void {
+    this.#watcher?.stop();
+  }
+
+  /** The pods seen and not gone: name → what is known of it. */
+  get pods(): ReadonlyMap<string, Readonly<Seen>> {
+    return this.#seen;
+  }
+
+  #observe(deleted: boolean, pod: KubeObject): void {
+    const name = pod.metadata.name;
+    const status = statusOf<PodStatus>(pod);
+    const previous = this.#seen.get(name);
+    const replicaSet = controllerOf(pod)?.name ?? '';
+    const rs = replicaSet ? this.#store.get('replicasets', pod.metadata.namespace, replicaSet) : undefined;
+    const seen: Seen = {
+      ip: status.podIP ?? previous?.ip ?? '',
+      announced: previous?.announced ?? false,
+      ready: !deleted && podIsReady(pod),
+      terminating: pod.metadata.deletionTimestamp !== undefined,
+      restarts: (status.containerStatuses ?? []).reduce((sum, c) => sum + c.restartCount, 0),
+      deployment: previous?.deployment || (rs ? (controllerOf(rs)?.name ?? '') : ''),
+      replicaSet,
+    };
+    const emit = (kind: PodEventKind) =>
+      this.emit('pod', {
+        kind,
+        t: this.#now(),
+        pod: name,
+        ip: seen.ip,
+        deployment: seen.deployment,
+        replicaSet,
+        restarts: seen.restarts,
+      });
+    if (!seen.announced && (seen.ip !== '' || deleted)) {
+      seen.announced = true;
+      emit('created');
+    }
+    if (seen.restarts > (previous?.restarts ?? 0)) emit('restarted');
+    if (seen.terminating && !previous?.terminating) emit('terminating');
+    if (seen.ready && !previous?.ready) emit('ready');
+    if (!seen.ready && previous?.ready) emit('unready');
+    if (deleted) {
+      this.#seen.delete(name);
+      emit('gone');
+    } else this.#seen.set(name, seen);
+  }
+}
+
+/** How the lab's progress lines say a pod event. */
+export function podEventText(event: PodEvent): string {
+  const who = `pod ${event.ip || event.pod}`;
+  switch (event.kind) {
+    case 'created':
+      return `${who} created`;
+    case 'ready':
+      return `${who} ready: in the endpoints`;
+    case 'unready':
+      return `${who} not ready: out of the endpoints`;
+    case 'terminating':
+      return `${who} terminating: out of the endpoints, then SIGTERM`;
+    case 'gone':
+      return `${who} gone`;
+    case 'restarted':
+      return `${who} container restarted (${event.restarts} restart${event.restarts === 1 ? '' : 's'})`;
+  }
+}
