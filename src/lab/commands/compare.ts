@@ -11,8 +11,10 @@ import { NAMESPACE } from '../cluster.js';
 import { costOf } from '../compare/cost.js';
 import { comparePage, type PageRow } from '../compare/html.js';
 import { addedOver, addedText, measureRounds, type LatencyPath } from '../compare/latency.js';
-import { compareJson, compareTable, type ReportSettings } from '../compare/report.js';
-import { summarize, type AddedLatency, type StrategyResult } from '../compare/summary.js';
+import { compareJson, compareTable, faultTable, rolloutTable, type ReportSettings } from '../compare/report.js';
+import { faultOf, summarizeFaults, type FaultResult } from '../compare/faults.js';
+import { summarizeRollout, type RolloutResult } from '../compare/rollout.js';
+import { phaseWith, summarize, type AddedLatency, type StrategyResult } from '../compare/summary.js';
 import { clientEntry, STRATEGY_NAMES, type ClientEntry } from '../experiment/clients.js';
 import { Engine, FAULT_SUFFIX } from '../experiment/engine.js';
 import { Recorder } from '../experiment/recording.js';
@@ -127,22 +129,84 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
   }
   const settings: ReportSettings = {
     scenario: scenario.name,
+    deadlineMs: pace.deadlineMs ?? DEFAULT_DEADLINE_MS,
     intervalMs: pace.intervalMs,
     rate: pace.rate,
     connectionAgeMs: options.connectionAgeMs,
     latency: { rate: options.latencyRate, seconds: options.latencySeconds, rounds: options.latencyRounds },
   };
-  const results = summarize(recorder.recording, entries, added);
-  console.log(compareTable(results, settings));
+  const { recording } = recorder;
+  const results = summarize(recording, entries, added);
+  const rollout = summarizeRollout(recording, entries);
+  const faults = summarizeFaults(recording, entries, settings.deadlineMs);
+  const fault = faultOf(recording);
+  // The tables the scenario gives figures for: the scale-up's, the rollout's, the bad pod's.
+  const sections: string[] = [];
+  if (phaseWith(recording, 'scale-up')) sections.push(compareTable(results, settings));
+  if (rollout) sections.push(rolloutTable(rollout));
+  if (faults && fault) sections.push(faultTable(faults, fault.kind, settings));
+  console.log(sections.length > 0 ? sections.join('\n\n') : compareTable(results, settings));
   try {
-    if (options.json)
-      writeFileSync(options.json, `${JSON.stringify(compareJson(results, recorder.recording, settings), null, 2)}\n`);
-    if (options.html) writeFileSync(options.html, comparePage(PAGE_COLUMNS, results.map(pageRow), recorder.recording));
+    const json = compareJson(results, recording, settings, {
+      ...(rollout && { rollout }),
+      ...(faults && fault && { faults: { kind: fault.kind, results: faults } }),
+    });
+    if (options.json) writeFileSync(options.json, `${JSON.stringify(json, null, 2)}\n`);
+    if (options.html) writeFileSync(options.html, page(recording, results, rollout, faults));
   } catch (error) {
     console.error(`lab compare: cannot write the report: ${errorText(error)}`);
     return 1;
   }
-  return results.every((r) => r.ok !== false) ? 0 : 1;
+  const judged = [...(phaseWith(recording, 'scale-up') ? results : []), ...(rollout ?? []), ...(faults ?? [])];
+  return judged.every((r) => r.ok !== false) ? 0 : 1;
+}
+
+/** client-grpc's own default deadline, when neither the scenario nor --deadline-ms sets one. */
+const DEFAULT_DEADLINE_MS = 5000;
+
+/** The page: the table of the scenario's main figures, and a chart per strategy. */
+function page(
+  recording: Recorder['recording'],
+  results: StrategyResult[],
+  rollout: RolloutResult[] | undefined,
+  faults: FaultResult[] | undefined,
+): string {
+  if (faults) {
+    const header = ['strategy', 'OK within deadline %', 'p50 ms', 'p99 ms', 'p99.9 ms', 'to bad pod %', 'failed'];
+    const rows = faults.map((r) => ({
+      name: r.name,
+      ok: r.ok,
+      how: r.how,
+      notes: r.notes,
+      cells: [
+        r.success === null ? '—' : (r.success * 100).toFixed(1),
+        String(r.p50 ?? '—'),
+        String(r.p99 ?? '—'),
+        String(r.p999 ?? '—'),
+        r.badShare === null ? '—' : (r.badShare * 100).toFixed(1),
+        String(r.failed ?? '—'),
+      ],
+    }));
+    return comparePage(header, rows, recording);
+  }
+  if (rollout) {
+    const header = ['strategy', 'failed during', 'pods after', 'Jain after', 'even after s', 'Jain later'];
+    const rows = rollout.map((r) => ({
+      name: r.name,
+      ok: r.ok,
+      how: r.how,
+      notes: r.notes,
+      cells: [
+        String(r.failedDuring ?? '—'),
+        r.podsReached === null ? '—' : `${r.podsReached}/${r.pods}`,
+        String(r.jainAfter ?? '—'),
+        r.evenAfterMs === null ? 'never' : (r.evenAfterMs / 1000).toFixed(1),
+        String(r.jainLater ?? '—'),
+      ],
+    }));
+    return comparePage(header, rows, recording);
+  }
+  return comparePage(PAGE_COLUMNS, results.map(pageRow), recording);
 }
 
 const PAGE_COLUMNS = [
@@ -219,8 +283,9 @@ async function measureAdded(
 const compareOptions = (out: Out) =>
   ({
     ...scenarioOption(
-      out.file('scenarios/compare.yml'),
-      'the scenario: scale (the default: scenarios/compare.yml), rollout, slow-pod, failing-pod, hung-pod, or a file of steps',
+      out.file,
+      'compare',
+      'the scenario: a built-in one (compare, rollout, slow-pod, failing-pod, hung-pod) or a file of steps',
     ),
     strategies: {
       type: 'string',

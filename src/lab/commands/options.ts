@@ -65,13 +65,15 @@ export const manifestOption = (defaultFile: string) =>
     },
   }) as const;
 
-export const scenarioOption = (defaultFile: string, describe: string) =>
+/** --scenario FILE, or the name of a built-in one (scenarios/NAME.yml beside the lab). */
+export const scenarioOption = (builtIn: (name: string) => string, defaultName: string, describe: string) =>
   ({
     scenario: {
       type: 'string',
-      default: defaultFile,
+      default: defaultName,
       describe,
-      coerce: (file: string): Scenario => loadScenario(file),
+      coerce: (value: string): Scenario =>
+        loadScenario(/^[a-z][a-z0-9-]*$/.test(value) && !existsSync(value) ? builtIn(`scenarios/${value}.yml`) : value),
     },
   }) as const;
 

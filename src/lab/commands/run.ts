@@ -129,10 +129,7 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
 
 const runOptions = (out: Out) =>
   ({
-    ...scenarioOption(
-      out.file('scenarios/post.yml'),
-      "the scenario to run: the post's, or a file of steps (see scenarios/)",
-    ),
+    ...scenarioOption(out.file, 'post', "the scenario: a built-in one's name (post, rollout, …) or a file of steps"),
     ...phaseSecondsOption,
     ...intervalOption(1000, "milliseconds between each client's calls"),
     ...jsonOption('also write the report as JSON to this file'),

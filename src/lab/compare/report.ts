@@ -1,11 +1,14 @@
 // `lab compare`'s report: one row per strategy on the terminal, each figure a team can decide on, and
 // below it what each row's ✓ or ✗ is measured against, and why a figure is missing; the same as JSON.
 import type { Recording } from '../experiment/recording.js';
+import type { FaultKind, FaultResult } from './faults.js';
 import { addedText } from './latency.js';
+import { EVEN, type RolloutResult } from './rollout.js';
 import type { StrategyResult } from './summary.js';
 
 export interface ReportSettings {
   scenario: string;
+  deadlineMs: number;
   intervalMs: number | undefined;
   rate: number | undefined;
   connectionAgeMs: number;
@@ -92,10 +95,92 @@ export function conclusion(results: ReadonlyArray<Pick<StrategyResult, 'ok' | 'n
     : `Not as expected: ${failing.join(', ')} (see the ✗ lines).`;
 }
 
-export function compareJson(results: StrategyResult[], recording: Recording, settings: ReportSettings) {
+const percent = (value: number | null) => (value === null ? '—' : `${(value * 100).toFixed(1)}`);
+const seconds = (ms: number | null) => (ms === null ? 'never' : (ms / 1000).toFixed(1));
+
+const ROLLOUT_COLUMNS = ['strategy', '', 'failed during', 'pods after', 'Jain after', 'even after s', 'Jain later'];
+
+export function rolloutTable(results: RolloutResult[]): string {
+  const rows = results.map((r) => [
+    r.name,
+    mark(r.ok),
+    r.failedDuring === null ? '—' : String(r.failedDuring),
+    r.podsReached === null ? '—' : `${r.podsReached}/${r.pods}`,
+    fixed(r.jainAfter, 2),
+    r.ok === null ? '—' : seconds(r.evenAfterMs),
+    fixed(r.jainLater, 2),
+  ]);
+  return [
+    ...formatColumns(ROLLOUT_COLUMNS, rows),
+    '',
+    "failed during: calls that failed from `rollout restart` to the rollout's end",
+    'pods after, Jain after: the new pods reached right after the rollout, and how evenly (1 = even)',
+    `even after s: from the rollout's end until every 2 s had Jain ≥ ${EVEN} over the ready pods, and stayed so`,
+    'Jain later: the same, a minute later',
+    '',
+    ...notesOf(results),
+    '',
+    conclusion(results),
+  ].join('\n');
+}
+
+const FAULT_NOUN: Record<FaultKind, string> = {
+  slow: 'the slow pod',
+  failing: 'the failing pod',
+  hung: 'the hung pod',
+};
+
+export function faultTable(results: FaultResult[], kind: FaultKind, settings: ReportSettings): string {
+  const columns = [
+    'strategy',
+    '',
+    `OK ≤ ${settings.deadlineMs} ms %`,
+    'p50 ms',
+    'p99 ms',
+    'p99.9 ms',
+    kind === 'hung' ? 'failed' : 'to bad pod %',
+    kind === 'hung' ? 'last failure s' : 'avoided after s',
+  ];
+  const rows = results.map((r) => [
+    r.name,
+    mark(r.ok),
+    percent(r.success),
+    fixed(r.p50, 1),
+    fixed(r.p99, 1),
+    fixed(r.p999, 1),
+    kind === 'hung' ? (r.failed === null ? '—' : String(r.failed)) : percent(r.badShare),
+    r.ok === null ? '—' : seconds(r.avoidedAfterMs),
+  ]);
+  return [
+    ...formatColumns(columns, rows),
+    '',
+    `OK ≤ ${settings.deadlineMs} ms: calls answered OK within the deadline, of all calls while ${FAULT_NOUN[kind]} was there`,
+    'p50, p99, p99.9: latency of every call (a failed call counts what it took)',
+    kind === 'hung'
+      ? 'failed, last failure: calls that failed, and when the last one came after the pod hung'
+      : `to bad pod: the share of calls ${FAULT_NOUN[kind]} answered or failed; avoided after: from its Ready to the last call it got ('never': it still got calls at the end)`,
+    settings.rate !== undefined
+      ? `each client: ${settings.rate} calls per second, started on schedule (an open loop)`
+      : '',
+    '',
+    ...notesOf(results),
+    '',
+    conclusion(results),
+  ].join('\n');
+}
+
+export function compareJson(
+  results: StrategyResult[],
+  recording: Recording,
+  settings: ReportSettings,
+  more: { rollout?: RolloutResult[]; faults?: { kind: FaultKind; results: FaultResult[] } } = {},
+) {
   return {
     scenario: settings.scenario,
+    ...(more.rollout && { rollout: more.rollout }),
+    ...(more.faults && { faults: more.faults }),
     settings: {
+      deadlineMs: settings.deadlineMs,
       intervalMs: settings.intervalMs ?? null,
       rate: settings.rate ?? null,
       connectionAgeMs: settings.connectionAgeMs,

@@ -101,8 +101,13 @@ export class Engine {
           );
         }
         return;
-      case 'wait':
-        return this.#wait(step.until, this.#targets(step), step.timeoutMs, where);
+      case 'wait': {
+        // The faulty pods a fault step added are waited for too: the phase counts them from their Ready.
+        const names = this.#targets(step).flatMap((name) =>
+          store.get('deployments', namespace, `${name}${FAULT_SUFFIX}`) ? [name, `${name}${FAULT_SUFFIX}`] : [name],
+        );
+        return this.#wait(step.until, names, step.timeoutMs, where);
+      }
       case 'count':
         return this.#count(step, scenario);
       case 'pause':

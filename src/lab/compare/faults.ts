@@ -1,0 +1,216 @@
+// What a bad pod does to each strategy, from the clients' own records (not the servers'): the share of
+// calls answered OK within the deadline, the latency percentiles, the share of calls the bad pod got, and
+// how long until the strategy stopped calling it. Three kinds of bad pod, each a scenario:
+//   slow     one pod answers every call late (--delay-ms): a noisy neighbour, a GC pause, a cold cache;
+//   failing  one pod fails every call fast (--fail-percent 100): its own dependency is down;
+//   hung     one pod's process is stopped (SIGSTOP): it accepts connections and answers nothing.
+// Each strategy is judged against what its mechanism implies, with the source beside each expectation.
+import {
+  avoidedAfter,
+  badShare,
+  callsIn,
+  failures,
+  latency,
+  successWithin,
+  type Window,
+} from '../experiment/analysis.js';
+import type { ClientEntry } from '../experiment/clients.js';
+import type { PhaseRecord, Recording } from '../experiment/recording.js';
+import { roleOf } from './summary.js';
+
+export type FaultKind = 'slow' | 'failing' | 'hung';
+
+export interface FaultResult {
+  name: string;
+  how: string;
+  expected: string;
+  ok: boolean | null;
+  notes: string[];
+  calls: number | null;
+  failed: number | null;
+  /** answered OK within the deadline, of all calls in the fault's phase */
+  success: number | null;
+  p50: number | null;
+  p99: number | null;
+  p999: number | null;
+  /** of the calls that name the pod that answered (or failed them), the share the bad pod got */
+  badShare: number | null;
+  /** ms from the fault's start to the strategy's last call to the bad pod (hung: its last failed call); null: it still called it at the end */
+  avoidedAfterMs: number | null;
+}
+
+/** Which kind of fault the scenario puts in, when, and the phase it is counted in. */
+export function faultOf(recording: Recording): { kind: FaultKind; since: number; phase: PhaseRecord } | undefined {
+  const phase = recording.phases.find((p) => ['fault', 'stop'].includes(roleOf(recording, p)));
+  if (!phase) return undefined;
+  const step = [...recording.steps]
+    .reverse()
+    .find((s) => s.index < phase.step && (s.action === 'fault' || s.action === 'stop'));
+  if (!step) return undefined;
+  if (step.action === 'stop') return { kind: 'hung', since: step.from, phase };
+  const kind: FaultKind = /fail-percent/.test(step.text) ? 'failing' : 'slow';
+  // From the bad pod's Ready: before it, no strategy could call it.
+  const bad = recording.pods.filter((pod) => pod.fault && pod.ready.length > 0);
+  const since = bad.length > 0 ? Math.min(...bad.map((pod) => pod.ready[0] ?? step.from)) : step.from;
+  return { kind, since, phase };
+}
+
+type Judge = (figures: {
+  success: number;
+  badShare: number | null;
+  failedShare: number;
+  avoidedAfterMs: number | null;
+}) => {
+  ok: boolean;
+  why: string;
+};
+
+interface Expectation {
+  expected: string;
+  judge: Judge;
+}
+
+const NEVER_CALLED: Expectation = {
+  // Its connections (or its one DNS answer) predate the bad pod: it never learns of it (the post; grpc-node#2847).
+  expected: 'never calls the bad pod: it came after the client chose its pods',
+  judge: ({ badShare }) => ({ ok: (badShare ?? 0) === 0, why: `the bad pod got ${pct(badShare)} of its calls` }),
+};
+
+const pct = (value: number | null) => (value === null ? '—' : `${(value * 100).toFixed(1)} %`);
+
+/** What each strategy should show with each kind of bad pod among five. */
+function expectationFor(kind: FaultKind, name: string): Expectation {
+  const roundRobin = ['k8s', 'xds', 'edge', 'mesh', 'l4+age', 'dns+age'].includes(name);
+  if (kind !== 'hung' && (name === 'l4' || name === 'dns')) return NEVER_CALLED;
+  switch (kind) {
+    case 'slow':
+      if (name === 'mesh-p2c') {
+        // Peak EWMA: a slow answer raises the pod's cost at once, and the calls waiting on it count
+        // (tower load/peak_ewma.rs; Linkerd's "Beyond Round Robin": 99.9 % vs round-robin's 95 %).
+        return {
+          expected: 'sends the slow pod a small share (< 5 %), so ≥ 95 % answer within the deadline',
+          judge: ({ success, badShare }) => ({
+            ok: (badShare ?? 1) < 0.05 && success >= 0.95,
+            why: `the slow pod got ${pct(badShare)}, ${pct(success)} answered within the deadline`,
+          }),
+        };
+      }
+      if (roundRobin) {
+        // Round-robin gives every ready pod its turn: about a fifth of the calls wait on the slow one.
+        return {
+          expected: 'gives the slow pod its turn (about a fifth of the calls), so about a fifth miss the deadline',
+          judge: ({ badShare }) => ({
+            ok: badShare !== null && badShare >= 0.1 && badShare <= 0.3,
+            why: `the slow pod got ${pct(badShare)}`,
+          }),
+        };
+      }
+      break;
+    case 'failing':
+      if (name === 'mesh-p2c') {
+        // A fast failure records a short RTT: p2c over peak EWMA takes the failing pod for the best one
+        // (linkerd2-proxy #4537; linkerd2#11669). Without failure accrual nothing sets it aside.
+        return {
+          expected: 'fails at least as many calls as round-robin (a fast failure looks like a fast pod)',
+          judge: ({ failedShare }) => ({ ok: failedShare >= 0.15, why: `${pct(failedShare)} of its calls failed` }),
+        };
+      }
+      if (roundRobin) {
+        return {
+          expected: 'fails about a fifth of the calls: the failing pod keeps its turn',
+          judge: ({ failedShare }) => ({
+            ok: failedShare >= 0.1 && failedShare <= 0.3,
+            why: `${pct(failedShare)} of its calls failed`,
+          }),
+        };
+      }
+      break;
+    case 'hung':
+      if (name === 'l4' || name === 'dns') return NEVER_CALLED;
+      // Readiness takes a hung pod out of the endpoints after three missed probes 2 s apart (the
+      // manifest): every strategy that follows the endpoints stops calling it within about that long.
+      return {
+        expected: 'stops calling the hung pod within 10 s (readiness: three missed probes, 2 s apart)',
+        judge: ({ avoidedAfterMs }) => ({
+          ok: avoidedAfterMs !== null && avoidedAfterMs <= 10_000,
+          why:
+            avoidedAfterMs === null
+              ? 'its calls still failed at the end'
+              : `its last failed call came ${(avoidedAfterMs / 1000).toFixed(1)} s after the pod hung`,
+        }),
+      };
+  }
+  return {
+    expected: 'no expectation set for this strategy here',
+    judge: () => ({ ok: true, why: '' }),
+  };
+}
+
+const round = (value: number | null, digits = 3) => (value === null ? null : Number(value.toFixed(digits)));
+
+export function summarizeFaults(
+  recording: Recording,
+  entries: readonly ClientEntry[],
+  deadlineMs: number,
+): FaultResult[] | undefined {
+  const fault = faultOf(recording);
+  if (!fault) return undefined;
+  const { kind, since, phase } = fault;
+  const window: Window = { from: phase.from, to: phase.to };
+  const hungIps = new Set(recording.pods.filter((pod) => pod.stopped.length > 0).map((pod) => pod.ip));
+  const badIps = kind === 'hung' ? hungIps : new Set(recording.pods.filter((pod) => pod.fault).map((pod) => pod.ip));
+  return entries.map((entry): FaultResult => {
+    const expectation = expectationFor(kind, entry.name);
+    const base = { name: entry.name, how: entry.how, expected: expectation.expected };
+    const record = recording.clients.find((client) => client.name === entry.name);
+    if (!record || record.unavailable) {
+      return {
+        ...base,
+        ok: null,
+        notes: [record?.unavailable ?? 'not run'],
+        calls: null,
+        failed: null,
+        success: null,
+        p50: null,
+        p99: null,
+        p999: null,
+        badShare: null,
+        avoidedAfterMs: null,
+      };
+    }
+    const calls = callsIn(record, window);
+    const failed = failures(calls);
+    const figures = latency(calls);
+    const success = successWithin(calls, deadlineMs) ?? 0;
+    // A hung pod answers nothing: its calls are the ones that fail; a slow or failing pod names itself.
+    const avoided =
+      kind === 'hung'
+        ? avoidedAfter(
+            calls.filter((call) => call[3] !== 'OK'),
+            new Set(['']),
+            since,
+            window,
+          )
+        : avoidedAfter(calls, badIps, since, window);
+    const share = kind === 'hung' ? null : badShare(calls, badIps);
+    const verdict = expectation.judge({
+      success,
+      badShare: share,
+      failedShare: calls.length ? failed / calls.length : 0,
+      avoidedAfterMs: avoided,
+    });
+    return {
+      ...base,
+      ok: calls.length === 0 ? false : verdict.ok,
+      notes: calls.length === 0 ? ['no calls in the phase'] : verdict.ok ? [] : ['not as expected', verdict.why],
+      calls: calls.length,
+      failed,
+      success: round(success),
+      p50: round(figures?.p50 ?? null, 2),
+      p99: round(figures?.p99 ?? null, 2),
+      p999: round(figures?.p999 ?? null, 2),
+      badShare: round(share),
+      avoidedAfterMs: avoided,
+    };
+  });
+}
