@@ -16,6 +16,7 @@ import type { BalancerName } from '../data-plane/balancer.js';
 import { LiveFeed } from '../dashboard/feed.js';
 import type { LabView } from '../dashboard/lab-view.js';
 import { LabMetrics } from '../dashboard/metrics.js';
+import { scrapeTargets } from '../dashboard/scrape-targets.js';
 import { Dashboard } from '../dashboard/server.js';
 import { clientEntry, labelOf, POST_CLIENTS, type ClientEntry } from '../experiment/clients.js';
 import { SERVER } from '../experiment/parts.js';
@@ -114,7 +115,17 @@ export async function up(options: UpOptions, programs: Out): Promise<number> {
   const metrics = new LabMetrics(lab);
   feed.start();
   const api = session.cluster.api.port;
-  dashboard.show({ feed, metrics, apiPort: api, namespace: NAMESPACE, deployment: SERVER, maxReplicas: MAX_REPLICAS });
+  const { store, network } = session.cluster;
+  dashboard.show({
+    feed,
+    metrics,
+    apiPort: api,
+    namespace: NAMESPACE,
+    deployment: SERVER,
+    maxReplicas: MAX_REPLICAS,
+    targets: () =>
+      scrapeTargets(store.list('pods', { namespace: NAMESPACE }).items, (ip, port) => network.dial(ip, port)),
+  });
 
   const { http, grpc } = running.service;
   const mesh = running.mesh ?? 0;

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { listen } from '../../common/listen.js';
 import type { LiveFeed } from './feed.js';
 import type { LabMetrics } from './metrics.js';
+import type { TargetGroup } from './scrape-targets.js';
 import type { Hello } from './wire.js';
 
 export interface DashboardContent {
@@ -18,10 +19,18 @@ export interface DashboardContent {
   namespace: string;
   deployment: string;
   maxReplicas: number;
+  /** the pods Prometheus should scrape, for its HTTP service discovery */
+  targets: () => TargetGroup[];
 }
+
+/** The lab's /metrics is rendered at most this often: scrapes in between get the last one (a flood of
+ *  scrapes must not take the event loop from the lab's proxies). */
+const METRICS_TTL_MS = 500;
 
 /** Open live feeds at once; a page holds one. More get 503, so a flood cannot hold the lab's memory. */
 export const MAX_FEEDS = 32;
+/** Prometheus' HTTP service discovery: the pods to scrape. */
+export const TARGETS = '/prometheus/targets';
 /** A feed whose reader stopped reading is cut once this much waits for it. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 
@@ -96,9 +105,13 @@ export class Dashboard {
       );
     }
     const path = (req.url ?? '/').split('?')[0] as string;
-    const known = path in FILES || path === '/events' || path === '/metrics';
+    const known = path in FILES || path === '/events' || path === '/metrics' || path === TARGETS;
     if (!known)
-      return text(res, 404, `no such page: ${path.slice(0, 100)} — the dashboard serves /, /events and /metrics`);
+      return text(
+        res,
+        404,
+        `no such page: ${path.slice(0, 100)} — the dashboard serves /, /events, /metrics and ${TARGETS}`,
+      );
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       res.setHeader('connection', 'close'); // a body may still be on its way
@@ -113,13 +126,29 @@ export class Dashboard {
     const content = this.#content;
     if (!content) return text(res, 503, 'the lab is starting');
     if (path === '/metrics') {
-      content.metrics.registry.metrics().then(
+      this.#metrics(content).then(
         (body) => void res.writeHead(200, { 'content-type': content.metrics.registry.contentType }).end(body),
         (error: unknown) => text(res, 500, `cannot collect the metrics: ${(error as Error).message}`),
       );
       return;
     }
+    if (path === TARGETS) {
+      return void res
+        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' })
+        .end(JSON.stringify(content.targets()));
+    }
     this.#feed(req, res, content);
+  }
+
+  #rendered: { at: number; body: Promise<string> } | undefined;
+
+  /** The lab's metrics, rendered once for every scrape within METRICS_TTL_MS. */
+  #metrics(content: DashboardContent): Promise<string> {
+    const now = performance.now();
+    if (!this.#rendered || now - this.#rendered.at > METRICS_TTL_MS) {
+      this.#rendered = { at: now, body: content.metrics.registry.metrics() };
+    }
+    return this.#rendered.body;
   }
 
   #page(res: ServerResponse, file: { body: Buffer; type: string }): void {
