@@ -221,9 +221,22 @@ describe('the Kubernetes API, through the real kubectl', () => {
     ]);
     assert.equal(negative.code, 1);
     assert.match(negative.stderr, /The Deployment "addr-server" is invalid: spec\.replicas: Invalid value: -1/);
-    const template = await kubectl(['set', 'image', '-n', NS, 'deployment/addr-server', 'addr-server=addr-server:v2']);
-    assert.equal(template.code, 1);
-    assert.match(template.stderr, /Forbidden: the lab changes only spec\.replicas/);
+    const selector = await kubectl([
+      'patch',
+      'deployment',
+      'addr-server',
+      '-n',
+      NS,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"selector":{"matchLabels":{"app":"other"}}}}',
+    ]);
+    assert.equal(selector.code, 1);
+    assert.match(
+      selector.stderr,
+      /The Deployment "addr-server" is invalid: [^]*\* spec\.selector: Invalid value: \{"matchLabels":\{"app":"other"\}\}: field is immutable/,
+    );
     const tooMany = await kubectl(['scale', '-n', NS, '--replicas=21', 'deployment/addr-server']);
     assert.equal(tooMany.code, 1);
     assert.match(tooMany.stderr, /must be less than or equal to 20/);
@@ -257,7 +270,7 @@ describe('the Kubernetes API, through the real kubectl', () => {
         'PUT',
         scalePath,
         { 'content-type': 'application/json' },
-        '{"metadata":{"resourceVersion":"1"},"spec":{"replicas":3}}',
+        '{"metadata":{"name":"addr-server","resourceVersion":"1"},"spec":{"replicas":3}}',
         409,
         'Conflict',
       ],

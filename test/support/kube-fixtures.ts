@@ -197,3 +197,48 @@ export class TinyCluster {
       this.store.mutate('endpointslices', NS, 'addr-server-7x2kq', (s) => (s.endpoints = endpoints));
   }
 }
+
+/**
+ * What the Deployment controller writes for one revision of the Deployment (kubernetes
+ * pkg/controller/deployment/sync.go getNewReplicaSet): a ReplicaSet named after the template's hash, its
+ * template the Deployment's plus the pod-template-hash label, controlled by the Deployment, with the
+ * revision annotation that `kubectl rollout history` and `undo` read.
+ */
+export function replicaSetOf(
+  store: ObjectStore,
+  revision: number,
+  hash: string,
+  replicas: number,
+  annotations: Record<string, string> = {},
+): KubeObject {
+  const deployment = store.read('deployments', NS, 'addr-server');
+  const spec = deployment.spec as { selector: { matchLabels: Record<string, string> }; template: KubeObject };
+  const template = structuredClone(spec.template);
+  template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, 'pod-template-hash': hash } };
+  return store.create('replicasets', {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: `addr-server-${hash}`,
+      namespace: NS,
+      labels: template.metadata.labels,
+      annotations: { 'deployment.kubernetes.io/revision': String(revision), ...annotations },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: 'addr-server',
+          uid: deployment.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      replicas,
+      selector: { matchLabels: { ...spec.selector.matchLabels, 'pod-template-hash': hash } },
+      template,
+    },
+    status: { replicas, fullyLabeledReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas },
+  });
+}

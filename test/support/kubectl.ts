@@ -49,26 +49,32 @@ export function raw(
   readMs = 3000,
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers, setHost: !('host' in headers) }, (res) => {
-      let text = '';
-      const done = () => {
-        clearTimeout(timer);
-        resolve({
-          status: res.statusCode ?? 0,
-          contentType: String(res.headers['content-type'] ?? ''),
-          headers: res.headers,
-          text,
-          json: () => JSON.parse(text) as Record<string, unknown>,
-        });
-      };
-      const timer = setTimeout(() => {
-        res.destroy();
-        done();
-      }, readMs);
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      res.on('end', done);
-      res.on('error', done);
-    });
+    // A body goes with its length, as kubectl sends it (Node would frame a DELETE's body with neither).
+    const length = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+    const allHeaders = { ...length, ...headers };
+    const req = request(
+      { host: '127.0.0.1', port, method, path, headers: allHeaders, setHost: !('host' in headers) },
+      (res) => {
+        let text = '';
+        const done = () => {
+          clearTimeout(timer);
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            headers: res.headers,
+            text,
+            json: () => JSON.parse(text) as Record<string, unknown>,
+          });
+        };
+        const timer = setTimeout(() => {
+          res.destroy();
+          done();
+        }, readMs);
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', done);
+        res.on('error', done);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

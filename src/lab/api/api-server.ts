@@ -1,6 +1,8 @@
 // The lab's Kubernetes API server: the part of the API that kubectl and @kubernetes/client-node use here
-// (discovery, list/get/watch as JSON or Table, scale, delete pod, logs), on loopback, over the store.
-// Requests that change state must come from the API's own origin or a trusted one (origins.ts).
+// (discovery, list/get/watch as JSON or Table, Deployment writes and scale, delete pod, logs), on loopback,
+// over the store. Requests that change state must come from the API's own origin or a trusted one
+// (origins.ts). Whatever goes wrong in one request is that request's answer: a Status, 500 for the
+// unexpected, never the end of the process that also runs the lab's pods, Services and mesh.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listen } from '../../common/listen.js';
 import { DeploymentWrites } from './deployment-writes.js';
@@ -10,10 +12,11 @@ import {
   intParam,
   mediaType,
   negotiate,
+  parseBody,
   readBody,
-  parseJson,
   sendJson,
   sendStatus,
+  STATE_CHANGING,
   tableContentType,
   type Representation,
 } from './http-io.js';
@@ -21,9 +24,9 @@ import { OriginPolicy } from './origins.js';
 import { PATCH_TYPES, type PatchType } from './patch.js';
 import { deletePod, servePodLog, type PodLogs } from './pod-requests.js';
 import { apiVersionOf } from './resources.js';
-import { route, type Route } from './routes.js';
-import type { ObjectStore } from './store.js';
-import { ApiError, badRequest, statusOf } from './status.js';
+import { route, type CollectionRoute, type ObjectRoute } from './routes.js';
+import type { KubeObject, ObjectStore } from './store.js';
+import { ApiError, badRequest, statusOf, type Status } from './status.js';
 import { toTable } from './tables.js';
 import { serveWatch } from './watch-stream.js';
 
@@ -39,14 +42,28 @@ export interface KubeApiOptions {
   maxBodyBytes?: number;
   /** how often a watch that allows bookmarks gets one (default 10 s) */
   bookmarkIntervalMs?: number;
+  /** how long a client has to send its request headers (default 10 s) */
+  headersTimeoutMs?: number;
+  /** how long a client has to send its whole request, headers and body (default 30 s); a watch's answer may last longer */
+  requestTimeoutMs?: number;
 }
 
-const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const notServed = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 const methodNotAllowed = () =>
   new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-type ResourceRoute = Extract<Route, { to: 'resource' }>;
+/** A request that could not be read in time, or not parsed: Node's code, and the answer it gets. */
+function clientErrorAnswer(error: NodeJS.ErrnoException): { code: number; text: string; status: Status } {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return {
+      code: 408,
+      text: 'Request Timeout',
+      status: statusOf(408, 'Timeout', 'the request was not received in time'),
+    };
+  const message = `malformed HTTP request: ${error.code ?? error.message}`;
+  return { code: 400, text: 'Bad Request', status: statusOf(400, 'BadRequest', message) };
+}
 
 export class KubeApiServer {
   private readonly server: Server;
@@ -58,24 +75,29 @@ export class KubeApiServer {
   constructor(private readonly options: KubeApiOptions) {
     this.writes = new DeploymentWrites(options.store, options.maxReplicas ?? 100);
     this.origins = new OriginPolicy(options.allowedOrigins);
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => {
-        const status =
-          error instanceof ApiError
-            ? error.status
-            : statusOf(500, 'InternalError', `internal error: ${(error as Error)?.message ?? String(error)}`);
-        if (status.code === 413) res.setHeader('connection', 'close');
-        if (!res.destroyed) sendStatus(res, status);
-      });
-    });
-    // A request Node cannot parse still gets a Status, and the server goes on.
+    const headersTimeout = options.headersTimeoutMs ?? 10_000;
+    const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
+    this.server = createServer(
+      {
+        // Node checks these timeouts on a sweep every connectionsCheckingInterval (30 s by default), so a slow
+        // client could hold a connection for the timeout plus a sweep. A sweep every tenth of the headers
+        // timeout holds the bound. They cover receiving a request only: once it is read, a watch's answer
+        // streams for as long as the watch lasts.
+        headersTimeout,
+        requestTimeout,
+        connectionsCheckingInterval: Math.max(50, Math.floor(headersTimeout / 10)),
+      },
+      (req, res) => {
+        this.handle(req, res).catch((error: unknown) => this.fail(res, error));
+      },
+    );
+    // A request Node cannot parse, or that did not arrive in time, still gets a Status, and the server goes on.
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       if (!socket.writable || error.code === 'ECONNRESET') return socket.destroy();
-      const body = JSON.stringify(
-        statusOf(400, 'BadRequest', `malformed HTTP request: ${error.code ?? error.message}`),
-      );
+      const { code, text, status } = clientErrorAnswer(error);
+      const body = JSON.stringify(status);
       socket.end(
-        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${code} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
       );
     });
   }
@@ -110,13 +132,35 @@ export class KubeApiServer {
     });
   }
 
+  /** The answer to a request that failed: its Status, or 500 for an error nobody meant to send. */
+  private fail(res: ServerResponse, error: unknown): void {
+    try {
+      if (res.headersSent) {
+        // Too late for a Status: cut the answer short, so that the client sees it incomplete.
+        res.destroy();
+        return;
+      }
+      const status =
+        error instanceof ApiError
+          ? error.status
+          : statusOf(500, 'InternalError', `internal error: ${errorText(error)}`);
+      if (status.code === 413) res.setHeader('connection', 'close');
+      sendStatus(res, status);
+    } catch {
+      res.destroy();
+    }
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (this.origins.admit(req, res, this.boundPort)) return;
     // Split by hand: new URL() reads a path like //x as a host name.
     const [pathname = '/', search = ''] = (req.url ?? '/').split(/\?(.*)/s);
     const target = route(pathname);
     const method = req.method ?? 'GET';
-    if (target.to === 'resource') return this.resource(req, res, target, new URLSearchParams(search));
+    const query = new URLSearchParams(search);
+    if (target.to === 'collection') return this.collection(req, res, target, query);
+    if (target.to === 'namespaced-object' || target.to === 'cluster-object')
+      return this.object(req, res, target, query);
     if (method !== 'GET' && method !== 'HEAD') throw target.to === 'none' ? notServed() : methodNotAllowed();
     switch (target.to) {
       case 'version':
@@ -134,83 +178,114 @@ export class KubeApiServer {
         if (!list) throw notServed();
         return sendJson(res, 200, list);
       }
-      default:
+      case 'none':
         throw notServed();
     }
   }
 
-  private async resource(
-    req: IncomingMessage,
-    res: ServerResponse,
-    target: ResourceRoute,
-    query: URLSearchParams,
-  ): Promise<void> {
-    const { store } = this.options;
-    const { type, namespace, name, subresource } = target;
-    const method = req.method ?? 'GET';
-    if (method === 'GET' || method === 'HEAD') {
-      if (subresource === 'log')
-        return servePodLog(res, store, this.options.podLogs, namespace as string, name as string, query);
-      if (subresource === 'scale') return sendJson(res, 200, this.writes.getScale(namespace as string, name as string));
-      const representation = negotiate(req.headers.accept, query.get('includeObject'));
-      if (!representation)
-        throw new ApiError(406, 'NotAcceptable', 'only application/json and meta.k8s.io/v1 Table are served');
-      const selectors = {
-        namespace,
-        labelSelector: query.get('labelSelector') ?? undefined,
-        fieldSelector: query.get('fieldSelector') ?? undefined,
-      };
-      if (name === undefined && (target.watchPrefix || boolParam(query, 'watch'))) {
-        if (method === 'HEAD') throw methodNotAllowed();
-        const sendInitialEvents = query.get('sendInitialEvents');
-        return serveWatch(
-          res,
-          store,
-          {
-            ...selectors,
-            resource: type.name,
-            representation,
-            resourceVersion: query.get('resourceVersion') ?? undefined,
-            timeoutSeconds: intParam(query, 'timeoutSeconds'),
-            allowWatchBookmarks: boolParam(query, 'allowWatchBookmarks'),
-            sendInitialEvents: sendInitialEvents === null ? undefined : sendInitialEvents === 'true',
-          },
-          {
-            bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 10_000,
-            maxBufferedBytes: 4 << 20,
-            maxSeconds: 1800,
-          },
-          this.watches,
-        );
-      }
-      if (name !== undefined) {
-        const object = store.read(type.name, namespace, name);
-        return this.reply(res, representation, type.name, [object], object.metadata.resourceVersion ?? '', object);
-      }
-      const { items, resourceVersion } = store.list(type.name, selectors);
-      const list = { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: { resourceVersion }, items };
-      return this.reply(res, representation, type.name, items, resourceVersion, list);
-    }
-    if (!STATE_CHANGING.has(method)) throw methodNotAllowed();
-    return this.write(req, res, target, query);
+  private representation(req: IncomingMessage, query: URLSearchParams): Representation {
+    const representation = negotiate(req.headers.accept, query.get('includeObject'));
+    if (!representation)
+      throw new ApiError(406, 'NotAcceptable', 'only application/json and meta.k8s.io/v1 Table are served');
+    return representation;
   }
 
+  /** GET a list, or a watch (`?watch=true`, `/watch/…`), of one namespace or all. */
+  private async collection(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: CollectionRoute,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
+    const { store } = this.options;
+    const { type, namespace } = target;
+    const representation = this.representation(req, query);
+    const fieldSelector = query.get('fieldSelector') ?? undefined;
+    if (target.watchPrefix || boolParam(query, 'watch')) {
+      if (method === 'HEAD') throw methodNotAllowed();
+      return this.watch(res, target, query, representation, fieldSelector);
+    }
+    const selectors = { namespace, labelSelector: query.get('labelSelector') ?? undefined, fieldSelector };
+    const { items, resourceVersion } = store.list(type.name, selectors);
+    const list = { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: { resourceVersion }, items };
+    return this.reply(res, representation, type.name, items, resourceVersion, list);
+  }
+
+  private watch(
+    res: ServerResponse,
+    target: CollectionRoute | ObjectRoute,
+    query: URLSearchParams,
+    representation: Representation,
+    fieldSelector: string | undefined,
+  ): void {
+    const sendInitialEvents = query.get('sendInitialEvents');
+    return serveWatch(
+      res,
+      this.options.store,
+      {
+        namespace: target.to === 'cluster-object' ? undefined : target.namespace,
+        labelSelector: query.get('labelSelector') ?? undefined,
+        fieldSelector,
+        resource: target.type.name,
+        representation,
+        resourceVersion: query.get('resourceVersion') ?? undefined,
+        timeoutSeconds: intParam(query, 'timeoutSeconds'),
+        allowWatchBookmarks: boolParam(query, 'allowWatchBookmarks'),
+        sendInitialEvents: sendInitialEvents === null ? undefined : sendInitialEvents === 'true',
+      },
+      { bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 10_000, maxBufferedBytes: 4 << 20, maxSeconds: 1800 },
+      this.watches,
+    );
+  }
+
+  /** One object: GET it (or its scale, or its log), or write it. */
+  private async object(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: ObjectRoute,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (STATE_CHANGING.has(method)) return this.write(req, res, target, query);
+    if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
+    const { store, podLogs } = this.options;
+    const { type, name, subresource } = target;
+    if (target.to === 'namespaced-object') {
+      if (subresource === 'log') return servePodLog(res, store, podLogs, target.namespace, name, query);
+      if (subresource === 'scale') return sendJson(res, 200, this.writes.getScale(target.namespace, name));
+    }
+    const representation = this.representation(req, query);
+    if (target.watchPrefix) {
+      // The old /watch/…/NAME form: a watch of the one object.
+      if (method === 'HEAD') throw methodNotAllowed();
+      const byName = `metadata.name=${name}`;
+      const fieldSelector = query.get('fieldSelector') ? `${query.get('fieldSelector')},${byName}` : byName;
+      return this.watch(res, target, query, representation, fieldSelector);
+    }
+    const object = store.read(type.name, target.to === 'namespaced-object' ? target.namespace : undefined, name);
+    return this.reply(res, representation, type.name, [object], object.metadata.resourceVersion ?? '', object);
+  }
+
+  /** The writes this API serves: delete a pod; update or patch a Deployment or its scale. Others are 405. */
   private async write(
     req: IncomingMessage,
     res: ServerResponse,
-    target: ResourceRoute,
+    target: ObjectRoute,
     query: URLSearchParams,
   ): Promise<void> {
-    const { store } = this.options;
-    const { type, namespace, name, subresource } = target;
     const method = req.method ?? '';
+    if (target.to !== 'namespaced-object') throw methodNotAllowed();
+    const { type, namespace, name, subresource } = target;
+    const podDelete = method === 'DELETE' && type.name === 'pods' && subresource === undefined;
+    const deploymentWrite =
+      (method === 'PUT' || method === 'PATCH') &&
+      type.name === 'deployments' &&
+      (subresource === undefined || subresource === 'scale');
+    if (!podDelete && !deploymentWrite) throw methodNotAllowed();
     const body = await readBody(req, this.options.maxBodyBytes ?? 1 << 20);
-    if (method === 'DELETE' && type.name === 'pods' && name !== undefined && subresource === undefined) {
-      return sendJson(res, 200, deletePod(store, namespace as string, name, query, body));
-    }
-    if (type.name !== 'deployments' || name === undefined || (subresource !== undefined && subresource !== 'scale'))
-      throw methodNotAllowed();
-    if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed();
+    if (podDelete) return sendJson(res, 200, deletePod(this.options.store, namespace, name, query, body));
     if (query.has('dryRun')) throw badRequest('dryRun is not supported by this API');
     // A PUT without a Content-Type is JSON, as the API server reads it (kubectl's scale client sends none).
     let patchType: PatchType | undefined;
@@ -231,19 +306,19 @@ export class KubeApiServer {
         'the body of the request was in an unknown format - accepted media types include: application/json',
       );
     }
-    const input = parseJson(body);
+    const input = parseBody(body);
     const result =
       subresource === 'scale'
-        ? this.writes.writeScale(namespace as string, name, input, patchType)
-        : this.writes.writeDeployment(namespace as string, name, input, patchType);
+        ? this.writes.writeScale(namespace, name, input, patchType)
+        : this.writes.writeDeployment(namespace, name, input, patchType);
     return sendJson(res, 200, result);
   }
 
   private reply(
     res: ServerResponse,
     representation: Representation,
-    resource: ResourceRoute['type']['name'],
-    objects: Parameters<typeof toTable>[1],
+    resource: ObjectRoute['type']['name'],
+    objects: KubeObject[],
     resourceVersion: string,
     json: unknown,
   ): void {

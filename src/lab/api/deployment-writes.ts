@@ -1,11 +1,17 @@
-// The writes the lab's API accepts on a Deployment: its replica count, through the scale subresource
-// (`kubectl scale` sends a merge patch there) or the Deployment itself, plus labels and annotations.
-// Other changes (a new pod template, a strategy) would need a rollout the lab does not run: they get
-// a 422 naming what may change, not a silent success.
-import { applyPatch, type Json, type PatchType } from './patch.js';
+// Writes to a Deployment through the API, as the API server takes them: PUT (the whole object) or PATCH (any
+// of the three patch types) on deployments/NAME, and the same on deployments/NAME/scale (`kubectl scale`).
+// Every change to the spec that the API server accepts is accepted — a new pod template starts a rollout in
+// the lab's Deployment controller, as on a cluster — after defaulting and validation; the status is the
+// controller's and stays as it is (PrepareForUpdate), and system metadata (uid, creation time, generation)
+// is the store's.
+import { validateDeploymentUpdate } from './deployment-validation.js';
+import { deepEqual, isObject } from './json.js';
+import { applyPatch, type PatchType } from './patch.js';
+import { DEPLOYMENT, SCALE } from './patch-meta.js';
 import { selectorText, type LabelSelector } from './selectors.js';
 import type { KubeObject, ObjectStore } from './store.js';
-import { ApiError, badRequest, invalid } from './status.js';
+import { badRequest, conflict, fieldErrors, invalidObject, type FieldError } from './status.js';
+import { defaultDeploymentSpec } from './workload-defaults.js';
 
 export interface Scale {
   apiVersion: 'autoscaling/v1';
@@ -30,83 +36,17 @@ export function scaleOf(deployment: KubeObject): Scale {
   };
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** An empty or null map is no map, as the API server's encoding (omitempty) leaves it out. */
+const unlessEmpty = (map: unknown) => (map === null || (isObject(map) && !Object.keys(map).length) ? undefined : map);
 
-/** Sorted keys, so that two objects compare equal whatever order a client wrote them in. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (isObject(value)) {
-    const keys = Object.keys(value)
-      .filter((key) => value[key] !== undefined)
-      .sort();
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-const forbiddenChange = (name: string) =>
-  invalid(
-    'Deployment',
-    'apps',
-    name,
-    'spec',
-    'Forbidden: the lab changes only spec.replicas, metadata.labels and metadata.annotations of a Deployment',
-  );
+/** The metadata a client may not change (ValidateObjectMetaUpdate): a changed value is 422, "field is immutable". */
+const IMMUTABLE_METADATA = ['uid', 'creationTimestamp'] as const;
 
 export class DeploymentWrites {
   constructor(
     private readonly store: ObjectStore,
     private readonly maxReplicas: number,
   ) {}
-
-  private replicas(kind: 'Scale' | 'Deployment', name: string, value: unknown): number {
-    const group = kind === 'Scale' ? 'autoscaling' : 'apps';
-    const fail = (why: string) =>
-      invalid(kind, group, name, 'spec.replicas', `Invalid value: ${JSON.stringify(value)}: ${why}`);
-    if (typeof value !== 'number' || !Number.isInteger(value)) throw fail('must be a whole number');
-    if (value < 0) throw fail('must be greater than or equal to 0');
-    if (value > this.maxReplicas) throw fail(`must be less than or equal to ${this.maxReplicas}`);
-    return value;
-  }
-
-  private checkVersion(current: KubeObject, asked: unknown): void {
-    if (asked !== undefined && asked !== '' && asked !== current.metadata.resourceVersion) {
-      throw new ApiError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on deployments.apps "${current.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
-        { name: current.metadata.name, group: 'apps', kind: 'deployments' },
-      );
-    }
-  }
-
-  private setReplicas(current: KubeObject, replicas: number, labels?: unknown, annotations?: unknown): KubeObject {
-    const stringMap = (value: unknown) =>
-      value === null || (isObject(value) && Object.values(value).every((v) => typeof v === 'string'));
-    if (labels !== undefined && !stringMap(labels))
-      throw invalid(
-        'Deployment',
-        'apps',
-        current.metadata.name,
-        'metadata.labels',
-        'Invalid value: labels map names to strings',
-      );
-    if (annotations !== undefined && !stringMap(annotations))
-      throw invalid(
-        'Deployment',
-        'apps',
-        current.metadata.name,
-        'metadata.annotations',
-        'Invalid value: annotations map names to strings',
-      );
-    const next = structuredClone(current);
-    next.spec = { ...next.spec, replicas };
-    if (labels !== undefined) next.metadata.labels = (labels ?? undefined) as Record<string, string> | undefined;
-    if (annotations !== undefined)
-      next.metadata.annotations = (annotations ?? undefined) as Record<string, string> | undefined;
-    return this.store.update('deployments', next);
-  }
 
   getScale(namespace: string, name: string): Scale {
     return scaleOf(this.store.read('deployments', namespace, name));
@@ -115,54 +55,84 @@ export class DeploymentWrites {
   /** PATCH (with a patch type) or PUT (patchType undefined) on deployments/NAME/scale. */
   writeScale(namespace: string, name: string, body: unknown, patchType?: PatchType): Scale {
     const current = this.store.read('deployments', namespace, name);
-    const scale = patchType ? applyPatch(patchType, scaleOf(current), body as Json) : body;
+    const scale = patchType ? applyPatch(patchType, scaleOf(current), body, SCALE) : body;
     if (!isObject(scale) || !isObject(scale.spec)) throw badRequest('a Scale needs a spec');
-    const metadata = isObject(scale.metadata) ? scale.metadata : {};
-    if (metadata.name !== undefined && metadata.name !== name)
-      throw badRequest(
-        `the name of the object (${String(metadata.name)}) does not match the name on the URL (${name})`,
-      );
+    const metadata = this.identity(scale, 'Scale', namespace, name);
     this.checkVersion(current, metadata.resourceVersion);
-    return scaleOf(this.setReplicas(current, this.replicas('Scale', name, scale.spec.replicas)));
+    const { replicas } = scale.spec;
+    // ValidateScale: whole and not negative; the lab's own bound besides.
+    const errors: FieldError[] = [];
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas))
+      errors.push(fieldErrors.invalid('spec.replicas', replicas ?? null, 'must be an integer'));
+    else if (replicas < 0)
+      errors.push(fieldErrors.invalid('spec.replicas', replicas, 'must be greater than or equal to 0'));
+    else if (replicas > this.maxReplicas)
+      errors.push(fieldErrors.invalid('spec.replicas', replicas, `must be less than or equal to ${this.maxReplicas}`));
+    if (errors.length) throw invalidObject('Scale', 'autoscaling', name, errors);
+    if (replicas === scaleOf(current).spec.replicas) return scaleOf(current);
+    return scaleOf(
+      this.store.mutate('deployments', namespace, name, (deployment) => {
+        deployment.spec = { ...deployment.spec, replicas };
+      }),
+    );
   }
 
   /** PATCH (with a patch type) or PUT (patchType undefined) on deployments/NAME. */
   writeDeployment(namespace: string, name: string, body: unknown, patchType?: PatchType): KubeObject {
     const current = this.store.read('deployments', namespace, name);
-    if (patchType && patchType !== 'application/json-patch+json' && isObject(body)) {
-      // Refused before it is applied: a strategic patch of the template would otherwise fail on its list directives.
-      const allowed: Record<string, string[] | undefined> = {
-        metadata: ['labels', 'annotations', 'resourceVersion', 'name'],
-        spec: ['replicas'],
-      };
-      const outside = Object.entries(body).some(
-        ([key, value]) =>
-          !(key in allowed) || !isObject(value) || Object.keys(value).some((k) => !allowed[key]?.includes(k)),
-      );
-      if (outside) throw forbiddenChange(name);
-    }
-    const next = patchType ? applyPatch(patchType, current, body as Json) : body;
-    if (!isObject(next) || !isObject(next.metadata)) throw badRequest('a Deployment needs metadata');
-    const metadata = next.metadata;
-    if (metadata.name !== undefined && metadata.name !== name)
+    const next = patchType ? applyPatch(patchType, current, body, DEPLOYMENT) : body;
+    if (!isObject(next)) throw badRequest('a Deployment is a JSON object');
+    if (!patchType && ((next.kind ?? 'Deployment') !== 'Deployment' || (next.apiVersion ?? 'apps/v1') !== 'apps/v1'))
       throw badRequest(
-        `the name of the object (${String(metadata.name)}) does not match the name on the URL (${name})`,
+        `the object provided is unrecognized (must be of type Deployment): ${String(next.apiVersion)}, Kind=${String(next.kind)}`,
       );
+    const metadata = this.identity(next, 'Deployment', namespace, name);
     this.checkVersion(current, metadata.resourceVersion);
-    const fixed = (object: Record<string, unknown>) => {
-      const spec = isObject(object.spec) ? { ...object.spec, replicas: undefined } : object.spec;
-      return canonical({ spec });
+    const immutable = IMMUTABLE_METADATA.filter(
+      (field) => metadata[field] !== undefined && metadata[field] !== current.metadata[field],
+    ).map((field) => fieldErrors.invalid(`metadata.${field}`, metadata[field], 'field is immutable'));
+    const draft = {
+      metadata: { name, labels: unlessEmpty(metadata.labels), annotations: unlessEmpty(metadata.annotations) },
+      spec: defaultDeploymentSpec(next.spec),
     };
-    if (fixed(next) !== fixed(current)) {
-      throw forbiddenChange(name);
-    }
-    const spec = isObject(next.spec) ? next.spec : {};
-    // `next` is the whole object as it is to be: labels it lacks are removed, not kept.
-    return this.setReplicas(
-      current,
-      this.replicas('Deployment', name, spec.replicas ?? 1),
-      metadata.labels ?? null,
-      metadata.annotations ?? null,
-    );
+    const errors = [...immutable, ...validateDeploymentUpdate(draft, current, this.maxReplicas)];
+    if (errors.length) throw invalidObject('Deployment', 'apps', name, errors);
+    const updated: KubeObject = {
+      ...current,
+      metadata: {
+        ...current.metadata,
+        labels: draft.metadata.labels as Record<string, string> | undefined,
+        annotations: draft.metadata.annotations as Record<string, string> | undefined,
+      },
+      spec: draft.spec,
+    };
+    // An update that changes nothing is not written, as the API server skips writing an unchanged object.
+    if (deepEqual(JSON.parse(JSON.stringify(updated)), JSON.parse(JSON.stringify(current)))) return current;
+    return this.store.update('deployments', updated);
+  }
+
+  /** The metadata of the body: its name and namespace must be the URL's (checkName: 400 otherwise). */
+  private identity(
+    object: Record<string, unknown>,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Record<string, unknown> {
+    if (object.metadata !== undefined && !isObject(object.metadata))
+      throw badRequest(`a ${kind}'s metadata is an object`);
+    const metadata = object.metadata ?? {};
+    if (metadata.name !== name)
+      throw badRequest(
+        `the name of the object (${String(metadata.name ?? '')}) does not match the name on the URL (${name})`,
+      );
+    if (metadata.namespace !== undefined && metadata.namespace !== '' && metadata.namespace !== namespace)
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    return metadata;
+  }
+
+  /** A resourceVersion in the body is a precondition: a stale one is 409 Conflict. */
+  private checkVersion(current: KubeObject, asked: unknown): void {
+    if (asked !== undefined && asked !== '' && asked !== current.metadata.resourceVersion)
+      throw conflict('deployments', 'apps', current.metadata.name);
   }
 }

@@ -1,8 +1,12 @@
 // Reading requests and writing answers the way the API server does: bounded JSON bodies, Status errors,
 // and content negotiation between plain JSON and the meta.k8s.io Table that `kubectl get` asks for.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseJson, type Json } from './json.js';
 import { ApiError, badRequest, type Status } from './status.js';
 import type { IncludeObject } from './tables.js';
+
+/** The methods that change state: the ones a foreign Origin may not send, and the ones that carry a body. */
+export const STATE_CHANGING: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
   if (res.headersSent) {
@@ -36,15 +40,8 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
-export function parseJson(body: Buffer): unknown {
-  const text = body.toString('utf8');
-  if (!text.trim()) throw badRequest('the request body is empty');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw badRequest(`the request body is not valid JSON: ${(error as Error).message}`);
-  }
-}
+/** A JSON body: a 400 ApiError when it is empty, not JSON, nested too deeply or names a prototype (json.ts). */
+export const parseBody = (body: Buffer): Json => parseJson(body.toString('utf8'));
 
 /** The media type without its parameters, lower-cased: `application/merge-patch+json`. */
 export const mediaType = (header: string | undefined) => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';

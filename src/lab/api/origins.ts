@@ -3,9 +3,8 @@
 // now resolves to 127.0.0.1), a state-changing request from a foreign Origin is refused (a page the
 // user happens to open), and the origins named explicitly (the lab's dashboard) get CORS answers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATE_CHANGING } from './http-io.js';
 import { ApiError } from './status.js';
-
-const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export class OriginPolicy {
   private readonly trusted: Set<string>;

@@ -1,5 +1,5 @@
 // The resource types the lab's API serves, with what discovery tells clients about them: kubectl resolves
-// `po`, `deploy`, `svc` and `ns` through these short names and picks the URL from group and version.
+// `po`, `deploy`, `rs`, `svc` and `ns` through these short names and picks the URL from group and version.
 
 export type ResourceName = 'namespaces' | 'pods' | 'services' | 'deployments' | 'replicasets' | 'endpointslices';
 
@@ -16,6 +16,11 @@ export interface ResourceType {
   verbs: string[];
   /** whether spec changes bump metadata.generation (what `kubectl rollout status` compares) */
   tracksGeneration: boolean;
+  /**
+   * whether annotation changes bump it too: a Deployment's do, because its controller copies them to the
+   * ReplicaSet (kubernetes pkg/registry/apps/deployment/strategy.go PrepareForUpdate)
+   */
+  annotationsBumpGeneration?: boolean;
   /** subresources, as discovery lists them (`deployments/scale`) */
   subresources: Array<{ name: string; kind: string; group?: string; version?: string; verbs: string[] }>;
 }
@@ -73,11 +78,14 @@ export const RESOURCES: readonly ResourceType[] = [
     categories: ['all'],
     verbs: [...readOnly, 'patch', 'update'],
     tracksGeneration: true,
+    annotationsBumpGeneration: true,
     subresources: [
       { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
     ],
   },
   {
+    // Written by the Deployment controller through the store; clients read them (`kubectl get rs`,
+    // `rollout history`, `rollout undo`), as the lab serves no writes to them.
     name: 'replicasets',
     singular: 'replicaset',
     kind: 'ReplicaSet',

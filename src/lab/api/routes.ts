@@ -1,19 +1,43 @@
 // The API's URL space: /api/v1/… for the core group, /apis/GROUP/VERSION/… for the others, then
-// [namespaces/NS/]RESOURCE[/NAME[/SUBRESOURCE]] — or a discovery document on the way there.
+// [namespaces/NS/]RESOURCE[/NAME[/SUBRESOURCE]] — or a discovery document on the way there. A `watch/`
+// before the resource is the old form of `?watch=true`.
 import { findResource, GROUPS, type ResourceType } from './resources.js';
+
+/** A resource's collection: in one namespace, or across all of them (namespace absent). */
+export interface CollectionRoute {
+  to: 'collection';
+  type: ResourceType;
+  namespace?: string;
+  watchPrefix: boolean;
+}
+
+/** One object of a namespaced resource (a pod, a Deployment), or one of its subresources. */
+export interface NamespacedObjectRoute {
+  to: 'namespaced-object';
+  type: ResourceType;
+  namespace: string;
+  name: string;
+  subresource?: string;
+  watchPrefix: boolean;
+}
+
+/** One object of a cluster-scoped resource (a namespace). */
+export interface ClusterObjectRoute {
+  to: 'cluster-object';
+  type: ResourceType;
+  name: string;
+  subresource?: string;
+  watchPrefix: boolean;
+}
+
+export type ObjectRoute = NamespacedObjectRoute | ClusterObjectRoute;
 
 export type Route =
   | { to: 'version' | 'core-versions' | 'groups' | 'health' }
   | { to: 'group'; group: string }
   | { to: 'resources'; group: string; version: string }
-  | {
-      to: 'resource';
-      type: ResourceType;
-      namespace?: string;
-      name?: string;
-      subresource?: string;
-      watchPrefix: boolean;
-    }
+  | CollectionRoute
+  | ObjectRoute
   | { to: 'none' };
 
 function resourcePath(group: string, version: string, parts: string[]): Route {
@@ -21,29 +45,27 @@ function resourcePath(group: string, version: string, parts: string[]): Route {
   const rest = watchPrefix ? parts.slice(1) : parts;
   const [first, second, third, fourth, fifth, ...extra] = rest;
   if (first === undefined) return { to: 'resources', group, version };
-  let namespace: string | undefined;
-  let type: ResourceType | undefined;
-  let name: string | undefined;
-  let subresource: string | undefined;
-  if (
-    first === 'namespaces' &&
-    second !== undefined &&
-    third !== undefined &&
-    findResource(group, version, third)?.namespaced
-  ) {
-    namespace = second;
-    type = findResource(group, version, third);
-    [name, subresource] = [fourth, fifth];
+  if ([first, second, third, fourth, fifth].some((part) => part === '')) return { to: 'none' };
+  const namespacedType =
+    first === 'namespaces' && second !== undefined && third !== undefined
+      ? findResource(group, version, third)
+      : undefined;
+  if (namespacedType?.namespaced && second !== undefined) {
     if (extra.length) return { to: 'none' };
-  } else {
-    type = findResource(group, version, first);
-    [name, subresource] = [second, third];
-    if (fourth !== undefined) return { to: 'none' };
+    const [name, subresource] = [fourth, fifth];
+    if (subresource !== undefined && !namespacedType.subresources.some((sub) => sub.name === subresource))
+      return { to: 'none' };
+    if (name === undefined) return { to: 'collection', type: namespacedType, namespace: second, watchPrefix };
+    return { to: 'namespaced-object', type: namespacedType, namespace: second, name, subresource, watchPrefix };
   }
-  if (!type || (namespace === undefined && name !== undefined && type.namespaced)) return { to: 'none' };
+  const type = findResource(group, version, first);
+  if (!type || fourth !== undefined) return { to: 'none' };
+  const [name, subresource] = [second, third];
+  if (name === undefined) return { to: 'collection', type, watchPrefix };
+  // A namespaced resource's objects are only reachable through their namespace.
+  if (type.namespaced) return { to: 'none' };
   if (subresource !== undefined && !type.subresources.some((sub) => sub.name === subresource)) return { to: 'none' };
-  if ([namespace, name].some((part) => part === '')) return { to: 'none' };
-  return { to: 'resource', type, namespace, name, subresource, watchPrefix };
+  return { to: 'cluster-object', type, name, subresource, watchPrefix };
 }
 
 export function route(pathname: string): Route {

@@ -22,6 +22,9 @@ function tokenize(text: string): string[] {
   return tokens;
 }
 
+/** A label's value, read as an own property only: `constructor` is a label like any other, not Object's. */
+const own = (labels: Labels, key: string) => (labels && Object.hasOwn(labels, key) ? labels[key] : undefined);
+
 const isWord = (token: string | undefined): token is string =>
   token !== undefined && !['!=', '==', '=', '(', ')', ',', '!'].includes(token);
 
@@ -49,22 +52,24 @@ export function parseLabelSelector(text: string | undefined): Matcher<Labels> {
     if (tokens[i] === '!') {
       i++;
       const key = word();
-      requirements.push((labels) => labels?.[key] === undefined);
+      requirements.push((labels) => own(labels, key) === undefined);
     } else {
       const key = word();
       const op = tokens[i];
       if (op === '=' || op === '==' || op === '!=') {
         i++;
         const value = isWord(tokens[i]) ? (tokens[i++] as string) : '';
-        requirements.push(op === '!=' ? (labels) => labels?.[key] !== value : (labels) => labels?.[key] === value);
+        requirements.push(
+          op === '!=' ? (labels) => own(labels, key) !== value : (labels) => own(labels, key) === value,
+        );
       } else if (op === 'in' || op === 'notin') {
         i++;
         const set = values();
         requirements.push(
-          op === 'in' ? (labels) => set.has(labels?.[key] ?? '\0') : (labels) => !set.has(labels?.[key] ?? '\0'),
+          op === 'in' ? (labels) => set.has(own(labels, key) ?? '\0') : (labels) => !set.has(own(labels, key) ?? '\0'),
         );
       } else {
-        requirements.push((labels) => labels?.[key] !== undefined);
+        requirements.push((labels) => own(labels, key) !== undefined);
       }
     }
     if (i === tokens.length) break;
@@ -115,17 +120,47 @@ export interface LabelSelector {
   matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
 }
 
-/** A Deployment's spec.selector as a selector string (`app=addr-server`). */
+/** A LabelSelector's requirements as labels.Selector keeps them: sorted by key (LabelSelectorAsSelector). */
+function requirements(selector: LabelSelector) {
+  const { matchLabels, matchExpressions } = selector;
+  const all = [
+    ...Object.entries(typeof matchLabels === 'object' && matchLabels !== null ? matchLabels : {}).map(
+      ([key, value]) => ({ key, operator: 'Equals', values: [value] }),
+    ),
+    ...(Array.isArray(matchExpressions) ? matchExpressions : []).filter(
+      (requirement) => typeof requirement === 'object' && requirement !== null,
+    ),
+  ];
+  return all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * A Deployment's or ReplicaSet's spec.selector as a selector string, as labels.Selector.String() writes it
+ * (`app=addr-server`, `tier in (a,b)`, `!canary`): '' for an empty selector.
+ */
 export function selectorText(selector: LabelSelector | undefined): string {
-  const parts = Object.keys(selector?.matchLabels ?? {})
-    .sort()
-    .map((key) => `${key}=${selector?.matchLabels?.[key]}`);
-  for (const { key, operator, values = [] } of selector?.matchExpressions ?? []) {
-    const list = [...values].sort().join(',');
-    if (operator === 'In') parts.push(`${key} in (${list})`);
-    else if (operator === 'NotIn') parts.push(`${key} notin (${list})`);
-    else if (operator === 'Exists') parts.push(key);
-    else if (operator === 'DoesNotExist') parts.push(`!${key}`);
-  }
-  return parts.join(',');
+  return requirements(selector ?? {})
+    .map(({ key, operator, values = [] }) => {
+      const list = [...(Array.isArray(values) ? values : [])].sort().join(',');
+      if (operator === 'Equals') return `${key}=${values[0]}`;
+      if (operator === 'In') return `${key} in (${list})`;
+      if (operator === 'NotIn') return `${key} notin (${list})`;
+      if (operator === 'Exists') return key;
+      if (operator === 'DoesNotExist') return `!${key}`;
+      return '';
+    })
+    .filter(Boolean)
+    .join(',');
+}
+
+/** Whether `labels` satisfy a LabelSelector (an empty selector selects everything), as LabelSelectorAsSelector. */
+export function selectorMatches(selector: LabelSelector, labels: Labels): boolean {
+  const has = (key: string) => labels !== undefined && Object.hasOwn(labels, key);
+  return requirements(selector).every(({ key, operator, values = [] }) => {
+    if (operator === 'In' || operator === 'Equals') return has(key) && values.includes(labels?.[key] as string);
+    if (operator === 'NotIn') return !has(key) || !values.includes(labels?.[key] as string);
+    if (operator === 'Exists') return has(key);
+    if (operator === 'DoesNotExist') return !has(key);
+    return false;
+  });
 }

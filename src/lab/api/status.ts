@@ -14,6 +14,7 @@ export type StatusReason =
   | 'MethodNotAllowed'
   | 'NotAcceptable'
   | 'RequestEntityTooLarge'
+  | 'Timeout'
   | 'UnsupportedMediaType'
   | 'InternalError';
 
@@ -80,13 +81,85 @@ export const notFound = (resource: string, group: string, name: string) =>
 
 export const badRequest = (message: string) => new ApiError(400, 'BadRequest', message);
 
-/** 422: what `kubectl` prints as `The Deployment "x" is invalid: spec.replicas: Invalid value: …`. */
-export function invalid(kind: string, group: string, name: string, field: string, message: string): ApiError {
+/** 409: another writer changed the object since the client read it (the resourceVersion it sent is stale). */
+export const conflict = (resource: string, group: string, name: string) =>
+  new ApiError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    { name, group, kind: resource },
+  );
+
+/** One finding of a validation, as apimachinery's field.Error carries it (pkg/util/validation/field/errors.go). */
+export interface FieldError {
+  type:
+    | 'FieldValueInvalid'
+    | 'FieldValueRequired'
+    | 'FieldValueForbidden'
+    | 'FieldValueNotSupported'
+    | 'FieldValueDuplicate'
+    | 'FieldValueTooLong';
+  field: string;
+  /** the offending value, shown in the message; absent for the types that show none */
+  value?: unknown;
+  detail: string;
+}
+
+export const fieldErrors = {
+  invalid: (field: string, value: unknown, detail: string): FieldError => ({
+    type: 'FieldValueInvalid',
+    field,
+    value,
+    detail,
+  }),
+  required: (field: string, detail = ''): FieldError => ({ type: 'FieldValueRequired', field, detail }),
+  forbidden: (field: string, detail: string): FieldError => ({ type: 'FieldValueForbidden', field, detail }),
+  notSupported: (field: string, value: unknown, valid: readonly string[]): FieldError => ({
+    type: 'FieldValueNotSupported',
+    field,
+    value,
+    detail: `supported values: ${valid.map((v) => JSON.stringify(v)).join(', ')}`,
+  }),
+  duplicate: (field: string, value: unknown): FieldError => ({ type: 'FieldValueDuplicate', field, value, detail: '' }),
+  tooLong: (field: string, maxBytes: number): FieldError => ({
+    type: 'FieldValueTooLong',
+    field,
+    detail: `may not be more than ${maxBytes} bytes`,
+  }),
+};
+
+const TYPE_TEXT: Record<FieldError['type'], string> = {
+  FieldValueInvalid: 'Invalid value',
+  FieldValueRequired: 'Required value',
+  FieldValueForbidden: 'Forbidden',
+  FieldValueNotSupported: 'Unsupported value',
+  FieldValueDuplicate: 'Duplicate value',
+  FieldValueTooLong: 'Too long',
+};
+
+/** field.Error.ErrorBody: `Invalid value: "x": detail`; numbers and booleans bare, strings quoted, the rest JSON. */
+function errorBody(error: FieldError): string {
+  let text = TYPE_TEXT[error.type];
+  if ('value' in error) {
+    const { value } = error;
+    text += `: ${typeof value === 'number' || typeof value === 'boolean' ? String(value) : (JSON.stringify(value) ?? 'null')}`;
+  }
+  return error.detail ? `${text}: ${error.detail}` : text;
+}
+
+/**
+ * 422 Invalid for an object that fails validation, as errors.NewInvalid words it (apimachinery
+ * pkg/api/errors/errors.go): `Deployment.apps "x" is invalid: spec.replicas: Invalid value: -1: …`, the
+ * findings in brackets when there are several. kubectl prints the message after "The ".
+ */
+export function invalidObject(kind: string, group: string, name: string, errors: FieldError[]): ApiError {
+  const lines = [...new Set(errors.map((error) => `${error.field}: ${errorBody(error)}`))];
   const what = group ? `${kind}.${group}` : kind;
-  return new ApiError(422, 'Invalid', `${what} "${name}" is invalid: ${field}: ${message}`, {
+  const message = `${what} "${name}" is invalid: ${lines.length === 1 ? lines[0] : `[${lines.join(', ')}]`}`;
+  return new ApiError(422, 'Invalid', message, {
     name,
     group,
     kind,
-    causes: [{ reason: 'FieldValueInvalid', message, field }],
+    causes: errors.map((error) => ({ reason: error.type, message: errorBody(error), field: error.field })),
   });
 }

@@ -2,9 +2,11 @@
 // bounded history of changes so that a watch can resume after the resourceVersion it last saw — or be
 // told 410 Gone when that version has left the history, as an etcd compaction tells a real client.
 import { randomUUID } from 'node:crypto';
+import { deepEqual } from './json.js';
 import { apiVersionOf, resourceType, type ResourceName } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { ApiError, badRequest, notFound, qualified } from './status.js';
+import { ApiError, badRequest, conflict, notFound, qualified } from './status.js';
+import { defaultDeploymentSpec, defaultReplicaSetSpec } from './workload-defaults.js';
 
 export interface ObjectMeta {
   name: string;
@@ -80,7 +82,22 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The API server defaults these types on every write, whoever writes: a controller here too. */
+const SPEC_DEFAULTS: Partial<Record<ResourceName, (spec: unknown) => Record<string, unknown>>> = {
+  deployments: defaultDeploymentSpec,
+  replicasets: defaultReplicaSetSpec,
+};
+
+/** The object with its spec defaulted, if its type has defaults. */
+function defaulted(resource: ResourceName, object: KubeObject): KubeObject {
+  const defaults = SPEC_DEFAULTS[resource];
+  return defaults ? { ...object, spec: defaults(object.spec) } : object;
+}
+
 const timestamp = (date: Date) => date.toISOString().replace(/\.\d+Z$/, 'Z');
+/** A value as it would be stored: JSON, without the undefined members a spread can leave. */
+const toJson = (value: unknown): unknown => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
+
 const keyOf = (resource: string, namespace: string | undefined, name: string) =>
   `${resource}/${namespace ?? ''}/${name}`;
 
@@ -133,6 +150,7 @@ export class ObjectStore {
     return object;
   }
 
+  /** Stores a new object with its uid, resourceVersion, creationTimestamp and generation (and defaults). */
   create(resource: ResourceName, object: KubeObject): KubeObject {
     const type = resourceType(resource);
     const { name } = object.metadata ?? {};
@@ -160,27 +178,31 @@ export class ObjectStore {
       deletionTimestamp: undefined,
       deletionGracePeriodSeconds: undefined,
     };
-    const created = { ...structuredClone(object), apiVersion: apiVersionOf(type), kind: type.kind, metadata };
+    const created = {
+      ...structuredClone(defaulted(resource, object)),
+      apiVersion: apiVersionOf(type),
+      kind: type.kind,
+      metadata,
+    };
     return this.commit(resource, 'ADDED', key, created, undefined);
   }
 
   /**
    * Replaces an object (spec and status alike, as a controller writes it). A metadata.resourceVersion that is
-   * not the stored one is a 409 Conflict: the caller read a stale copy. A changed spec bumps the generation.
+   * not the stored one is a 409 Conflict: the caller read a stale copy. A changed spec (a Deployment's
+   * annotations too) bumps the generation. Deployments and ReplicaSets get their defaults, as on create.
    */
   update(resource: ResourceName, object: KubeObject): KubeObject {
     const type = resourceType(resource);
     const current = this.read(resource, object.metadata?.namespace, object.metadata?.name);
     const asked = object.metadata.resourceVersion;
-    if (asked && asked !== current.metadata.resourceVersion) {
-      throw new ApiError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on ${qualified(resource, type.group)} "${current.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
-        { name: current.metadata.name, group: type.group, kind: resource },
-      );
-    }
-    const specChanged = JSON.stringify(object.spec) !== JSON.stringify(current.spec);
+    if (asked && asked !== current.metadata.resourceVersion)
+      throw conflict(resource, type.group, current.metadata.name);
+    const next = defaulted(resource, object);
+    const bumps =
+      !deepEqual(toJson(next.spec), toJson(current.spec)) ||
+      (type.annotationsBumpGeneration === true &&
+        !deepEqual(next.metadata.annotations ?? {}, current.metadata.annotations ?? {}));
     const metadata: ObjectMeta = {
       ...object.metadata,
       name: current.metadata.name,
@@ -188,12 +210,12 @@ export class ObjectStore {
       uid: current.metadata.uid,
       creationTimestamp: current.metadata.creationTimestamp,
       resourceVersion: String(this.rv + 1),
-      ...(type.tracksGeneration && { generation: (current.metadata.generation ?? 1) + (specChanged ? 1 : 0) }),
+      ...(type.tracksGeneration && { generation: (current.metadata.generation ?? 1) + (bumps ? 1 : 0) }),
       // Only a delete sets these: a write can neither start nor undo a deletion.
       deletionTimestamp: current.metadata.deletionTimestamp,
       deletionGracePeriodSeconds: current.metadata.deletionGracePeriodSeconds,
     };
-    const updated = { ...structuredClone(object), apiVersion: current.apiVersion, kind: current.kind, metadata };
+    const updated = { ...structuredClone(next), apiVersion: current.apiVersion, kind: current.kind, metadata };
     return this.commit(
       resource,
       'MODIFIED',

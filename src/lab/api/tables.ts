@@ -1,9 +1,19 @@
 // `kubectl get` asks the server for a meta.k8s.io Table and prints its cells; these are the columns and
 // cells of Kubernetes' own printers (pkg/printers/internalversion/printers.go) for the lab's resources.
 // Wide columns (priority 1) are always sent: kubectl shows them with `-o wide` only.
+// The cells read objects defensively: a controller writes them through the store, unchecked, and a
+// malformed one must print as empty cells, not stop a list or a watch.
+import { isObject } from './json.js';
 import type { ResourceName } from './resources.js';
 import { formatLabels, selectorText, type LabelSelector } from './selectors.js';
 import type { KubeObject } from './store.js';
+
+/** A list field, or none when it is not one. */
+const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
+/** An object field, or an empty one when it is not one. */
+const fields = <T extends object>(value: unknown): Partial<T> => (isObject(value) ? (value as Partial<T>) : {});
+/** A count field: a number, else 0. */
+const count = (value: unknown): number => (typeof value === 'number' ? value : 0);
 
 type Cell = string | number;
 interface Column {
@@ -67,12 +77,12 @@ interface Container {
 }
 
 function podCells(pod: KubeObject, now: number): Cell[] {
-  const spec = (pod.spec ?? {}) as {
+  const spec = fields<{
     containers?: Container[];
     nodeName?: string;
     readinessGates?: Array<{ conditionType: string }>;
-  };
-  const status = (pod.status ?? {}) as {
+  }>(pod.spec);
+  const status = fields<{
     phase?: string;
     reason?: string;
     podIPs?: Array<{ ip: string }>;
@@ -80,16 +90,19 @@ function podCells(pod: KubeObject, now: number): Cell[] {
     nominatedNodeName?: string;
     containerStatuses?: ContainerStatus[];
     conditions?: Array<{ type: string; status: string }>;
-  };
+  }>(pod.status);
   let reason = status.reason || status.phase || '';
   let ready = 0;
   let restarts = 0;
   let lastRestart = 0;
-  for (const container of [...(status.containerStatuses ?? [])].reverse()) {
-    restarts += container.restartCount ?? 0;
-    const finished = Date.parse(container.lastState?.terminated?.finishedAt ?? '');
+  for (const entry of [...list<unknown>(status.containerStatuses)].reverse()) {
+    const container = fields<ContainerStatus>(entry);
+    restarts += count(container.restartCount);
+    const finished = Date.parse(
+      String(fields<{ terminated: { finishedAt?: string } }>(container.lastState).terminated?.finishedAt ?? ''),
+    );
     if (finished > lastRestart) lastRestart = finished;
-    const { waiting, terminated, running } = container.state ?? {};
+    const { waiting, terminated, running } = fields<NonNullable<ContainerStatus['state']>>(container.state);
     if (waiting?.reason) reason = waiting.reason;
     else if (terminated?.reason) reason = terminated.reason;
     else if (terminated)
@@ -100,73 +113,90 @@ function podCells(pod: KubeObject, now: number): Cell[] {
     reason = 'Terminating';
   const restartText =
     restarts && lastRestart ? `${restarts} (${humanDuration(now - lastRestart)} ago)` : String(restarts);
-  const gates = spec.readinessGates ?? [];
+  const gates = list<{ conditionType: string }>(spec.readinessGates);
   const passed = gates.filter((gate) =>
-    status.conditions?.some((c) => c.type === gate.conditionType && c.status === 'True'),
+    list<{ type: string; status: string }>(status.conditions).some(
+      (c) => c.type === gate.conditionType && c.status === 'True',
+    ),
   ).length;
   return [
     pod.metadata.name,
-    `${ready}/${spec.containers?.length ?? 0}`,
-    reason,
+    `${ready}/${list(spec.containers).length}`,
+    String(reason),
     restartText,
     age(pod, now),
-    status.podIPs?.[0]?.ip || status.podIP || '<none>',
+    list<{ ip: string }>(status.podIPs)[0]?.ip || status.podIP || '<none>',
     spec.nodeName || '<none>',
     status.nominatedNodeName || '<none>',
     gates.length ? `${passed}/${gates.length}` : '<none>',
   ];
 }
 
+/** layoutContainerCells: the template's container names, and their images, comma-separated. */
+function containerCells(template: unknown): [string, string] {
+  const containers = list<Container>(fields<{ spec: { containers?: unknown } }>(template).spec?.containers);
+  const named = containers.map((c) => fields<Container>(c));
+  return [named.map((c) => c.name ?? '').join(','), named.map((c) => c.image ?? '').join(',')];
+}
+
+/** printDeployment: READY is ready/desired, UP-TO-DATE and AVAILABLE from the status the controller writes. */
 function deploymentCells(deployment: KubeObject, now: number): Cell[] {
-  const spec = (deployment.spec ?? {}) as {
-    replicas?: number;
-    selector?: LabelSelector;
-    template?: { spec?: { containers?: Container[] } };
-  };
-  const status = (deployment.status ?? {}) as {
-    readyReplicas?: number;
-    updatedReplicas?: number;
-    availableReplicas?: number;
-  };
-  const containers = spec.template?.spec?.containers ?? [];
+  const spec = fields<{ replicas: number; selector: LabelSelector; template: unknown }>(deployment.spec);
+  const status = fields<{ readyReplicas: number; updatedReplicas: number; availableReplicas: number }>(
+    deployment.status,
+  );
   return [
     deployment.metadata.name,
-    `${status.readyReplicas ?? 0}/${spec.replicas ?? 0}`,
-    status.updatedReplicas ?? 0,
-    status.availableReplicas ?? 0,
+    `${count(status.readyReplicas)}/${count(spec.replicas)}`,
+    count(status.updatedReplicas),
+    count(status.availableReplicas),
     age(deployment, now),
-    containers.map((c) => c.name).join(','),
-    containers.map((c) => c.image ?? '').join(','),
-    selectorText(spec.selector),
+    ...containerCells(spec.template),
+    selectorText(fields<LabelSelector>(spec.selector)),
+  ];
+}
+
+/** printReplicaSet: DESIRED is spec.replicas, CURRENT and READY from the status; an empty selector is <none>. */
+function replicaSetCells(replicaSet: KubeObject, now: number): Cell[] {
+  const spec = fields<{ replicas: number; selector: LabelSelector; template: unknown }>(replicaSet.spec);
+  const status = fields<{ replicas: number; readyReplicas: number }>(replicaSet.status);
+  return [
+    replicaSet.metadata.name,
+    count(spec.replicas),
+    count(status.replicas),
+    count(status.readyReplicas),
+    age(replicaSet, now),
+    ...containerCells(spec.template),
+    selectorText(fields<LabelSelector>(spec.selector)) || '<none>',
   ];
 }
 
 function serviceCells(service: KubeObject, now: number): Cell[] {
-  const spec = (service.spec ?? {}) as {
-    type?: string;
-    clusterIPs?: string[];
-    externalIPs?: string[];
-    selector?: Record<string, string>;
-    ports?: Array<{ port: number; nodePort?: number; protocol?: string }>;
-  };
-  const ingress = (
-    (service.status as { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } })?.loadBalancer
-      ?.ingress ?? []
-  )
+  const spec = fields<{
+    type: string;
+    clusterIPs: string[];
+    externalIPs: string[];
+    selector: Record<string, string>;
+    ports: Array<{ port: number; nodePort?: number; protocol?: string }>;
+  }>(service.spec);
+  const loadBalancer = fields<{ ingress: unknown }>(fields<{ loadBalancer: unknown }>(service.status).loadBalancer);
+  const ingress = list<{ ip?: string; hostname?: string }>(loadBalancer.ingress)
+    .map((entry) => fields<{ ip: string; hostname: string }>(entry))
     .map((entry) => entry.ip || entry.hostname || '')
     .filter(Boolean);
-  const external = [...(spec.type === 'LoadBalancer' ? ingress : []), ...(spec.externalIPs ?? [])];
-  const ports = (spec.ports ?? [])
+  const external = [...(spec.type === 'LoadBalancer' ? ingress : []), ...list<string>(spec.externalIPs)];
+  const ports = list<{ port: number; nodePort?: number; protocol?: string }>(spec.ports)
+    .map((p) => fields<{ port: number; nodePort: number; protocol: string }>(p))
     .map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`)
     .join(',');
   return [
     service.metadata.name,
     spec.type ?? 'ClusterIP',
-    spec.clusterIPs?.[0] ?? '<none>',
+    list<string>(spec.clusterIPs)[0] ?? '<none>',
     external.length ? external.join(',') : spec.type === 'LoadBalancer' ? '<pending>' : '<none>',
     ports || '<none>',
     age(service, now),
-    spec.selector ? formatLabels(spec.selector) : '<none>',
+    isObject(spec.selector) ? formatLabels(spec.selector) : '<none>',
   ];
 }
 
@@ -177,13 +207,13 @@ function listWithMore(values: string[]): string {
 }
 
 function endpointSliceCells(slice: KubeObject, now: number): Cell[] {
-  const ports = (slice.ports ?? []) as Array<{ port?: number; name?: string }>;
-  const endpoints = (slice.endpoints ?? []) as Array<{ addresses?: string[] }>;
+  const ports = list<unknown>(slice.ports).map((p) => fields<{ port: number; name: string }>(p));
+  const endpoints = list<unknown>(slice.endpoints).map((e) => fields<{ addresses: unknown }>(e));
   return [
     slice.metadata.name,
     String(slice.addressType ?? ''),
     listWithMore(ports.map((p) => (p.port !== undefined ? String(p.port) : (p.name ?? '*')))),
-    listWithMore(endpoints.flatMap((e) => e.addresses ?? [])),
+    listWithMore(endpoints.flatMap((e) => list<string>(e.addresses))),
     age(slice, now),
   ];
 }
@@ -191,15 +221,9 @@ function endpointSliceCells(slice: KubeObject, now: number): Cell[] {
 function namespaceCells(namespace: KubeObject, now: number): Cell[] {
   return [
     namespace.metadata.name,
-    String((namespace.status as { phase?: string } | undefined)?.phase ?? 'Active'),
+    String(fields<{ phase: string }>(namespace.status).phase ?? 'Active'),
     age(namespace, now),
   ];
-}
-
-function replicaSetCells(rs: KubeObject, now: number): Cell[] {
-  const spec = (rs.spec ?? {}) as { replicas?: number };
-  const status = (rs.status ?? {}) as { replicas?: number; readyReplicas?: number };
-  return [rs.metadata.name, spec.replicas ?? 0, status.replicas ?? 0, status.readyReplicas ?? 0, age(rs, now)];
 }
 
 const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (object: KubeObject, now: number) => Cell[] }> = {
@@ -236,6 +260,39 @@ const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (object: KubeOb
     ],
     cells: deploymentCells,
   },
+  replicasets: {
+    // replicaSetColumnDefinitions, with the apps/v1 descriptions (k8s.io/api apps/v1 types_swagger_doc_generated.go).
+    columns: [
+      NAME,
+      column(
+        'Desired',
+        'Replicas is the number of desired pods. This is a pointer to distinguish between explicit zero and unspecified. Defaults to 1. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicaset',
+        0,
+        'integer',
+      ),
+      column(
+        'Current',
+        'Replicas is the most recently observed number of non-terminating pods. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicaset',
+        0,
+        'integer',
+      ),
+      column(
+        'Ready',
+        'The number of non-terminating pods targeted by this ReplicaSet with a Ready Condition.',
+        0,
+        'integer',
+      ),
+      AGE,
+      column('Containers', 'Names of each container in the template.', 1),
+      column('Images', 'Images referenced by each container in the template.', 1),
+      column(
+        'Selector',
+        "Selector is a label query over pods that should match the replica count. Label keys and values that must match in order to be controlled by this replica set. It must match the pod template's labels. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
+        1,
+      ),
+    ],
+    cells: replicaSetCells,
+  },
   services: {
     columns: [
       NAME,
@@ -250,16 +307,6 @@ const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (object: KubeOb
       column('Selector', 'Route service traffic to pods with label keys and values matching this selector.', 1),
     ],
     cells: serviceCells,
-  },
-  replicasets: {
-    columns: [
-      NAME,
-      column('Desired', 'Number of desired pods.'),
-      column('Current', 'Number of actual replicas.'),
-      column('Ready', 'Number of ready replicas.'),
-      AGE,
-    ],
-    cells: replicaSetCells,
   },
   endpointslices: {
     columns: [

@@ -1,13 +1,15 @@
 // A watch over HTTP as the API server streams it: headers at once, then one JSON event per line
 // (`{"type":"ADDED","object":{…}}`), Table-wrapped when the client asked for Tables (`kubectl get -w`),
 // until timeoutSeconds, the client's close, or the server's stop. A resourceVersion older than the
-// store's history gets the real server's answer: an ERROR event carrying a 410 Expired Status.
+// store's history gets the real server's answer: an ERROR event carrying a 410 Expired Status. An event
+// that cannot be written (an object no printer can print) ends the watch with an ERROR event carrying a
+// 500, as the API server ends a watch on an internal error; the client lists and watches again.
 import type { ServerResponse } from 'node:http';
 import type { Representation } from './http-io.js';
 import { sendStatus, tableContentType } from './http-io.js';
 import type { ResourceName } from './resources.js';
 import type { ObjectStore, WatchEvent, WatchOptions } from './store.js';
-import { ApiError } from './status.js';
+import { ApiError, statusOf } from './status.js';
 import { toTable } from './tables.js';
 
 export interface WatchRequest extends WatchOptions {
@@ -59,7 +61,18 @@ export function serveWatch(
   let end = () => {};
   const write = (event: WatchEvent) => {
     if (res.writableEnded) return;
-    res.write(`${line(event)}\n`);
+    try {
+      res.write(`${line(event)}\n`);
+    } catch (error) {
+      const status = statusOf(
+        500,
+        'InternalError',
+        `internal error: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      res.write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+      end();
+      return;
+    }
     if (res.writableLength > limits.maxBufferedBytes) end();
   };
   let watcher;
