@@ -114,6 +114,75 @@ describe('the real kubectl against lab up', () => {
     );
   });
 
+  const rolledOut = async () => {
+    const rollout = await kubectl(['rollout', 'status', ...NS, 'deployment/addr-server', '--timeout=90s'], 100_000);
+    assert.equal(rollout.code, 0, rollout.stderr);
+    assert.match(rollout.stdout, /deployment "addr-server" successfully rolled out/);
+  };
+  const replicaSets = async () =>
+    (await kubectl(['get', 'rs', ...NS, '--no-headers'])).stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((row) => row.split(/\s+/));
+
+  it('kubectl rollout restart replaces every pod through a new ReplicaSet; rollout status waits for it', async () => {
+    const before = (await podLines()).map((row) => row.split(/\s+/)[0]);
+    const restarted = await kubectl(['rollout', 'restart', ...NS, 'deployment/addr-server']);
+    assert.equal(restarted.code, 0, restarted.stderr);
+    assert.equal(restarted.stdout.trim(), 'deployment.apps/addr-server restarted');
+    await rolledOut();
+    await waitUntil('the old pods are gone', async () => (await podLines()).length === 5, 60_000);
+    const after = (await podLines()).map((row) => row.split(/\s+/)[0]);
+    assert.ok(
+      after.every((name) => !before.includes(name)),
+      `no pod of the old template is left: ${after.join(' ')}`,
+    );
+    const sets = await replicaSets();
+    assert.equal(sets.length, 2, 'the old ReplicaSet stays, scaled to 0');
+    assert.deepEqual(sets.map((row) => row.slice(1, 4).join(' ')).sort(), ['0 0 0', '5 5 5']);
+  });
+
+  it('kubectl set env rolls out a new template whose pods carry the variable; rollout history lists 3 revisions', async () => {
+    const set = await kubectl(['set', 'env', ...NS, 'deployment/addr-server', 'ADDR_SERVER_DELAY_MS=1']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.stdout.trim(), 'deployment.apps/addr-server env updated');
+    await rolledOut();
+    await waitUntil('the old pods are gone', async () => (await podLines()).length === 5, 60_000);
+    const env = await kubectl([
+      'get',
+      'pods',
+      ...NS,
+      '-o',
+      'jsonpath={range .items[*]}{.spec.containers[0].env[?(@.name=="ADDR_SERVER_DELAY_MS")].value}{"\\n"}{end}',
+    ]);
+    assert.deepEqual(env.stdout.trim().split('\n'), ['1', '1', '1', '1', '1']);
+    const history = await kubectl(['rollout', 'history', ...NS, 'deployment/addr-server']);
+    assert.equal(history.code, 0, history.stderr);
+    assert.match(history.stdout, /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n3\s+<none>/);
+  });
+
+  it('kubectl rollout undo --to-revision=1 brings the first template back as revision 4', async () => {
+    const undo = await kubectl(['rollout', 'undo', ...NS, 'deployment/addr-server', '--to-revision=1']);
+    assert.equal(undo.code, 0, undo.stderr);
+    assert.equal(undo.stdout.trim(), 'deployment.apps/addr-server rolled back');
+    await rolledOut();
+    const env = await kubectl([
+      'get',
+      'deployment',
+      'addr-server',
+      ...NS,
+      '-o',
+      'jsonpath={.spec.template.spec.containers[0].env[*].name}',
+    ]);
+    assert.doesNotMatch(env.stdout, /ADDR_SERVER_DELAY_MS/);
+    const history = await kubectl(['rollout', 'history', ...NS, 'deployment/addr-server']);
+    assert.match(history.stdout, /\n2\s+<none>\n3\s+<none>\n4\s+<none>/);
+    const sets = await replicaSets();
+    assert.equal(sets.length, 3);
+    assert.equal(sets.filter((row) => row[1] === '5').length, 1, 'one ReplicaSet holds the 5 pods');
+  });
+
   it('kubectl scale to 2 leaves 2', async () => {
     assert.equal((await kubectl(['scale', ...NS, '--replicas=2', 'deployment/addr-server'])).code, 0);
     await waitUntil('2 pods are left', async () => (await podLines()).length === 2, 60_000);
