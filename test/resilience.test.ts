@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { exitWithin, freePort, replies, start, startServer } from './support/processes.js';
+import { parseReplyLine } from '../src/common/output.js';
+import { exitWithin, freePort, replies, start, startServer, type ServerProcess } from './support/processes.js';
 
 type Ports = { http: number; grpc: number };
 
@@ -25,17 +26,18 @@ async function survivesRestart(client: 'client-grpc' | 'client-http', args: (por
     [1, 2, 3, 4, 5, 6],
     'numbering resumes after the errors',
   );
-  assert.ok(
-    got.some(([, ip]) => ip === '10.1.0.8'),
-    'the first server answered',
+  // The whole story in order: replies from the first server, then only errors while none is up, then
+  // replies from the second — never a reply from the first after an error, nor from the second before.
+  const story = proc.lines.flatMap((line) => {
+    const reply = parseReplyLine(line);
+    if (!reply) return [];
+    return ['error' in reply ? 'error' : reply.ip];
+  });
+  assert.deepEqual(
+    story.filter((step, i) => step !== story[i - 1]),
+    ['10.1.0.8', 'error', '10.1.0.9'],
+    proc.lines.join('\n'),
   );
-  assert.ok(
-    got.some(([, ip]) => ip === '10.1.0.9'),
-    'the restarted server answered',
-  );
-  const firstError = proc.lines.findIndex((line) => line.startsWith('Error: '));
-  const lastBefore = proc.lines.findIndex((line) => line.startsWith('#2: '));
-  assert.ok(firstError > lastBefore, 'errors come between the replies of the two servers');
 }
 
 describe('client-grpc and a server that accepts the connection but never answers (a hung pod)', () => {
@@ -65,10 +67,13 @@ describe('client-grpc and a server that accepts the connection but never answers
       '500',
       '--deadline-ms',
       '1000',
+      '--connect-timeout-ms',
+      '2000',
     ]);
     try {
-      // Bounded generously: the connection attempt is given 20 s, as gRPC's backoff spec says.
-      assert.equal(await exitWithin(client, 60_000), 0, client.lines.join('\n'));
+      // Bounded below the default --connect-timeout-ms (20 s, gRPC's MIN_CONNECT_TIMEOUT), so that this
+      // fails if the 2 s given here are not what replaced the stuck channel.
+      assert.equal(await exitWithin(client, 15_000), 0, client.lines.join('\n'));
       assert.deepEqual(
         replies(client.lines).map(([, ip]) => ip),
         ['10.1.0.9', '10.1.0.9'],
@@ -92,3 +97,40 @@ describe('a client whose server is killed and restarted on the same port', () =>
   it('client-http prints errors, resumes numbering, and exits 0 at --count', () =>
     survivesRestart('client-http', (ports) => [`http://127.0.0.1:${ports.http}/addr`]));
 });
+
+describe('client-grpc and a pod that hangs with its connection open (SIGSTOP)', () => {
+  /** Runs client-grpc against a server, stops the server once replies flow, and returns the first error line. */
+  async function firstErrorAfterStop(args: string[]): Promise<string> {
+    const server = await startServer('10.1.0.8');
+    const client = start('client-grpc', [`127.0.0.1:${server.grpcPort}`, '--interval', '100', ...args]);
+    try {
+      await client.waitFor(/^#3: /);
+      signal(server, 'SIGSTOP');
+      const [line] = await client.waitFor(/^Error: .*/, 20_000);
+      signal(server, 'SIGCONT');
+      await client.waitFor(new RegExp(`^#${replies(client.lines).length + 1}: 10\\.1\\.0\\.8$`), 30_000);
+      return line;
+    } finally {
+      signal(server, 'SIGCONT');
+      assert.equal(await client.stop(), 0, 'stops cleanly');
+      await server.stop();
+    }
+  }
+
+  it('by default, keepalive finds the hung pod before the call reaches its deadline: UNAVAILABLE, then replies again', async () => {
+    assert.match(await firstErrorAfterStop([]), /^Error: UNAVAILABLE/);
+  });
+
+  it('without keepalive (--keepalive-ms 0), only the deadline ends the call', async () => {
+    assert.match(
+      await firstErrorAfterStop(['--keepalive-ms', '0', '--deadline-ms', '1500']),
+      /^Error: DEADLINE_EXCEEDED/,
+    );
+  });
+});
+
+/** Signals a server that may have exited already. */
+function signal(server: ServerProcess, name: NodeJS.Signals): void {
+  if (server.child.exitCode === null && server.child.signalCode === null)
+    process.kill(server.child.pid as number, name);
+}

@@ -1,43 +1,86 @@
-// The loop both clients share: ask, print "#N: <ip>" or "Error: ...", wait, again —
-// until --count replies arrived or a signal stops it. An error never ends the loop.
+// The loop both clients share: make calls — one at a time, --interval apart, or --rate a second on a
+// fixed schedule — and report each as it ends, in the order the calls started, until --count replies
+// are in or the stop comes. An error never ends the loop. On the stop, calls in flight are cancelled
+// and not reported; calls that ended before it are.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorText, kinds, numberOption } from '../common/cli.js';
-import { formatFailure, formatReply } from '../common/output.js';
-import { onShutdown, stdinLifelineOption } from '../common/shutdown.js';
+import { errorText } from '../common/cli.js';
+import { onShutdown } from '../common/shutdown.js';
+import type { LoopOptions } from './call-options.js';
+import { CallOrder } from './call-order.js';
+import { reportLine, type Ask, type EndedCall, type Outcome } from './outcome.js';
+import { callsDue, dueAt, inFlightBound } from './schedule.js';
 
-export interface LoopOptions {
-  intervalMs: number;
-  /** Stop after this many replies; undefined: until stopped. */
-  count: number | undefined;
-  stdinLifeline: boolean;
-}
+/** Microsecond precision is plenty, and keeps the JSON short. */
+const micro = (ms: number) => Math.round(ms * 1000) / 1000;
 
-/** One request; it must settle when `signal` aborts. Resolves to the IP that answered. */
-export type Ask = (signal: AbortSignal) => Promise<string>;
+/** Runs calls until `stop` aborts or --count replies are reported; `write` gets each line. */
+export async function callInALoop(
+  ask: Ask,
+  options: LoopOptions,
+  stop: AbortSignal,
+  write: (line: string) => void,
+): Promise<void> {
+  const finished = new AbortController();
+  const signal = AbortSignal.any([stop, finished.signal]);
+  const order = new CallOrder((call, reply) => write(reportLine(call, reply, options.output)), options.count);
+  const ended = (n: number, call: EndedCall | null) => {
+    order.end(n, call);
+    if (order.complete) finished.abort();
+  };
 
-export async function askInALoop(ask: Ask, { intervalMs, count, stdinLifeline }: LoopOptions): Promise<void> {
-  const stop = new AbortController();
-  onShutdown(() => stop.abort(), stdinLifeline);
-
-  let replies = 0;
-  while (!stop.signal.aborted && (count === undefined || replies < count)) {
+  const call = async (n: number): Promise<void> => {
+    const begin = performance.now();
+    let outcome: Outcome;
     try {
-      const ip = await ask(stop.signal);
-      replies += 1;
-      console.log(formatReply(replies, ip));
+      outcome = await ask(signal);
     } catch (error) {
-      if (stop.signal.aborted) break;
-      console.log(formatFailure(errorText(error)));
+      outcome = { code: 'UNKNOWN', error: errorText(error) };
     }
-    if (count !== undefined && replies >= count) break;
-    await sleep(intervalMs, undefined, { signal: stop.signal }).catch(() => undefined);
+    const ms = performance.now() - begin;
+    ended(n, signal.aborted ? null : { n, t: micro(performance.timeOrigin + begin), ms: micro(ms), outcome });
+  };
+
+  if ('intervalMs' in options.pace) {
+    for (let n = 1; !signal.aborted; n += 1) {
+      await call(n);
+      if (signal.aborted) break;
+      await sleep(options.pace.intervalMs, undefined, { signal }).catch(() => undefined);
+    }
+    return;
   }
-  if (stdinLifeline) process.stdin.destroy();
+
+  const { perSecond } = options.pace;
+  const bound = inFlightBound(perSecond, options.deadlineMs);
+  const inFlight = new Set<Promise<void>>();
+  const first = performance.now();
+  for (let started = 0; !signal.aborted;) {
+    const due = callsDue(performance.now() - first, perSecond);
+    for (; started < due && !signal.aborted; started += 1) {
+      const n = started + 1;
+      if (inFlight.size >= bound) {
+        const error = `RESOURCE_EXHAUSTED: not sent: ${inFlight.size} calls still in flight, the most --rate ${perSecond} with --deadline-ms ${options.deadlineMs} allows`;
+        ended(n, {
+          n,
+          t: micro(performance.timeOrigin + performance.now()),
+          ms: 0,
+          outcome: { code: 'RESOURCE_EXHAUSTED', error },
+        });
+        continue;
+      }
+      const running: Promise<void> = call(n).finally(() => inFlight.delete(running));
+      inFlight.add(running);
+    }
+    const wait = first + dueAt(started, perSecond) - performance.now();
+    await sleep(Math.max(0, wait), undefined, { signal }).catch(() => undefined);
+  }
+  await Promise.all(inFlight);
 }
 
-export const loopOptions = {
-  // At least 10 ms: a client whose calls fail at once must not spin.
-  interval: numberOption('interval', { ...kinds.ms, min: 10 }, 'milliseconds between requests', 1000),
-  count: numberOption('count', kinds.count, 'stop after this many replies (default: run until Ctrl-C)', undefined),
-  ...stdinLifelineOption,
-} as const;
+/** For the entry files: calls until SIGINT/SIGTERM (or stdin closing, for a client the lab runs), or
+ *  until --count replies; the lines go to stdout. */
+export async function callUntilStopped(ask: Ask, options: LoopOptions): Promise<void> {
+  const stop = new AbortController();
+  onShutdown(() => stop.abort(), options.stdinLifeline);
+  await callInALoop(ask, options, stop.signal, (line) => process.stdout.write(`${line}\n`));
+  if (options.stdinLifeline) process.stdin.destroy();
+}

@@ -131,3 +131,86 @@ export function optionsFromEnv(
 }
 
 export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+// ---- Pure parsing: parse…Args(argv, env) returns options or help, or throws a UsageError ----
+
+/** A bad command line, as data: the one line that says what is wrong, and the exit code it deserves. */
+export class UsageError extends Error {
+  readonly exitCode = EXIT_USAGE;
+}
+
+/** What a pure parser returns: the options to run with, or the text of --help (printed, exit 0). */
+export type Parsed<T> = { options: T } | { help: string };
+
+/**
+ * A yargs parser of `argv` alone, for a pure parse…Args(argv, env): it reads nothing from process.argv,
+ * prints nothing, never exits. Whatever yargs rejects becomes a UsageError of one line. Camel-case
+ * expansion is off so that an unknown --bogus-flag is named once (not also as bogusFlag); read options
+ * by their kebab-case names.
+ */
+export function commandOf(name: string, usage: string, argv: readonly string[]): Argv {
+  return yargs([...argv])
+    .scriptName(name)
+    .usage(usage)
+    .strict()
+    .parserConfiguration({ 'duplicate-arguments-array': false, 'camel-case-expansion': false })
+    .version(false)
+    .help(false)
+    .option('help', { alias: 'h', type: 'boolean', describe: 'Show help' })
+    .exitProcess(false)
+    .wrap(Math.min(100, process.stdout.columns || 80))
+    .fail((message, error) => {
+      throw new UsageError(oneLine(message ?? error?.message ?? 'invalid arguments'));
+    });
+}
+
+/**
+ * Parses with a parser from commandOf(): --help (before any "--") wins over every other mistake on
+ * the line; a boolean flag given a value other than true or false (`--keepalive=maybe`, which yargs
+ * reads as false) is a usage error.
+ */
+export function parseCommand(parser: Argv, argv: readonly string[]): Parsed<Record<string, unknown>> {
+  const end = argv.indexOf('--');
+  if ((end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h')) {
+    let help = '';
+    parser.showHelp((text: string) => (help = text));
+    return { help };
+  }
+  const values = parser.parseSync() as Record<string, unknown>;
+  for (const arg of argv.slice(0, end === -1 ? undefined : end)) {
+    const match = /^--(?:no-)?([^=]+)=(.*)$/.exec(arg);
+    if (match && typeof values[match[1] as string] === 'boolean' && !['true', 'false'].includes(match[2] as string)) {
+      throw new UsageError(`--${match[1]} takes no value, or true or false; got ${JSON.stringify(match[2])}`);
+    }
+  }
+  return { options: values };
+}
+
+/** How every program says a usage error: the one line, and where to read more. */
+export const formatUsageError = (name: string, message: string): string => `${name}: ${message} (see ${name} --help)`;
+
+/** For entry files: the options, or print the help (exit 0) or the usage error (exit 2). */
+export function optionsOrExit<T>(name: string, parse: () => Parsed<T>): T {
+  let parsed: Parsed<T>;
+  try {
+    parsed = parse();
+  } catch (error) {
+    exitOnUsageError(name, error);
+  }
+  if ('help' in parsed) {
+    process.stdout.write(`${parsed.help}\n`);
+    process.exit(0);
+  }
+  return parsed.options;
+}
+
+/** For entry files: a UsageError thrown after parsing (e.g. a TARGET grpc-js rejects) ends the program
+ *  as a bad command line does; anything else is rethrown. */
+export function exitOnUsageError(name: string, error: unknown): never {
+  if (!(error instanceof UsageError)) throw error;
+  console.error(formatUsageError(name, error.message));
+  process.exit(error.exitCode);
+}
+
+/** yargs' "Invalid values:\n  Argument: lb, …" on one line. */
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();
