@@ -24,7 +24,9 @@ export class LiveView {
     private readonly pods: PodWatch,
   ) {
     pods.on('pod', (event) => {
-      const line = `${new Date().toLocaleTimeString()}  ${podEventText(event)}`;
+      const text = podEventText(event);
+      if (!text) return;
+      const line = `${new Date().toLocaleTimeString()}  ${text}`;
       if (!this.#tty) process.stdout.write(`${line}\n`);
       this.#events.push(line);
       if (this.#events.length > 8) this.#events.shift();

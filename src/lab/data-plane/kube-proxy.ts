@@ -48,6 +48,8 @@ export class KubeProxy {
 
   /** Resolves once every NodePort is listening; rejects with the first that could not (PortInUseError). */
   async ready(): Promise<void> {
+    // What was just written may not have reached the watch yet: take the Services as they are now.
+    for (const service of this.#store.list('services').items) this.#follow(service);
     await Promise.all([...this.#listeners.values()].map((listener) => listener.bound));
     if (this.#failure) throw this.#failure;
   }

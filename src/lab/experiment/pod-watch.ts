@@ -21,6 +21,8 @@ export interface PodEvent {
   /** the ReplicaSet (its pod-template-hash tells the template) */
   replicaSet: string;
   restarts: number;
+  /** being deleted */
+  terminating: boolean;
 }
 
 interface Seen {
@@ -88,6 +90,7 @@ export class PodWatch extends EventEmitter<{ pod: [PodEvent] }> {
         deployment: seen.deployment,
         replicaSet,
         restarts: seen.restarts,
+        terminating: seen.terminating,
       });
     if (!seen.announced && (seen.ip !== '' || deleted)) {
       seen.announced = true;
@@ -104,8 +107,9 @@ export class PodWatch extends EventEmitter<{ pod: [PodEvent] }> {
   }
 }
 
-/** How the lab's progress lines say a pod event. */
-export function podEventText(event: PodEvent): string {
+/** How the lab's progress lines say a pod event; undefined for one not worth a line (a terminating pod turning unready). */
+export function podEventText(event: PodEvent): string | undefined {
+  if (event.kind === 'unready' && event.terminating) return undefined;
   const who = `pod ${event.ip || event.pod}`;
   switch (event.kind) {
     case 'created':

@@ -50,7 +50,7 @@ export class Workload extends EventEmitter<WorkloadEvents> {
       if (call.code !== 'OK') {
         this.failures += 1;
         if (call.error) {
-          this.lastErrors.push(`${call.code}: ${call.error}`);
+          this.lastErrors.push(call.error);
           if (this.lastErrors.length > KEPT_LINES) this.lastErrors.shift();
         }
       }

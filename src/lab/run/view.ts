@@ -36,7 +36,7 @@ export interface PhaseTally {
   name: string;
   replicas: number;
   seconds: number;
-  /** the ready pods when counting began */
+  /** the ready pods when counting ended (a scale-down's leaving pods are gone by then) */
   pods: string[];
   /** for a scale-up: ms from the scale command until every new pod was ready; counting began then */
   rolloutMs?: number;
@@ -61,7 +61,8 @@ export function tallies(recording: Recording, entries: readonly ClientEntry[]): 
       name: phase.name,
       replicas,
       seconds: Math.round((phase.to - phase.from) / 1000),
-      pods: readyPodsAt(recording, phase.from, recording.deployments),
+      // The pods the phase ends with: a scale-down's leaving pods are out of it.
+      pods: readyPodsAt(recording, phase.to - 1, recording.deployments),
       ...(grew && rollout && { rolloutMs: Math.round(rollout.to - rollout.from) }),
       clients: entries.flatMap((entry) => {
         const record = recording.clients.find((client) => client.name === entry.name);
