@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { percentile } from '../src/common/statistics.js';
 import {
   avoidedAfter,
-  badShare,
+  badPodCalls,
   countsByPod,
   firstCallFigures,
   firstCalls,
@@ -106,8 +106,9 @@ describe('latency, success within a deadline, the bad pod', () => {
     assert.equal(successWithin([], 250), null);
   });
 
-  it("gives the bad pod's share of the calls that name a pod, and when the client stopped calling it", () => {
-    assert.equal(badShare(record, new Set(['bad']))?.toFixed(3), (250 / 1250).toFixed(3));
+  it("counts the bad pod's calls (its answers and the failed ones), and when the client stopped calling it", () => {
+    // 250 answered by it, and the one that failed at its deadline
+    assert.equal(badPodCalls(record, new Set(['bad'])).length, 251);
     const stopped = [...calls(0, 3000, ['a', 'bad']), ...calls(3000, 10_000, ['a'])];
     assert.equal(avoidedAfter(stopped, new Set(['bad']), 1000, { from: 0, to: 10_000 }), 1900);
     assert.equal(avoidedAfter(calls(0, 10_000, ['a', 'bad']), new Set(['bad']), 1000, { from: 0, to: 10_000 }), null);
@@ -216,5 +217,25 @@ describe('one recording, the same numbers for every consumer', () => {
     }
     assert.equal(up?.rolloutMs, 2000);
     assert.equal(up?.replicas, 5);
+  });
+});
+
+describe('when the spread turned even', () => {
+  it('is the first whole bin from which every judged bin is even; bins with too few calls are passed over', async () => {
+    const { evenAfter } = await import('../src/lab/experiment/analysis.js');
+    const recording = scaleRecording([]);
+    const uneven = calls(20_000, 24_000, ['10.0.0.2', '10.0.0.2', '10.0.0.3'], 50);
+    const even = calls(24_000, 30_100, PODS.slice(1), 50);
+    const record = client('k8s', [...uneven, ...even]);
+    // Pods .2–.5 are ready after the kill (the oldest, .1, is not in this made-up recording's kill).
+    recording.pods[0] = { ...recording.pods[0]!, terminating: 20_000, gone: 20_100 };
+    assert.equal(evenAfter(recording, record, { from: 20_000, to: 30_100 }, ['addr-server']), 4000);
+    assert.equal(
+      evenAfter(recording, client('l4', calls(20_000, 30_000, ['10.0.0.2'])), { from: 20_000, to: 30_000 }, [
+        'addr-server',
+      ]),
+      null,
+    );
+    assert.equal(evenAfter(recording, client('idle', []), { from: 20_000, to: 30_000 }, ['addr-server']), null);
   });
 });

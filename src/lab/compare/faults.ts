@@ -7,7 +7,7 @@
 // Each strategy is judged against what its mechanism implies, with the source beside each expectation.
 import {
   avoidedAfter,
-  badShare,
+  badPodCalls,
   callsIn,
   failures,
   latency,
@@ -15,7 +15,7 @@ import {
   type Window,
 } from '../experiment/analysis.js';
 import type { ClientEntry } from '../experiment/clients.js';
-import type { PhaseRecord, Recording } from '../experiment/recording.js';
+import type { Call, PhaseRecord, Recording } from '../experiment/recording.js';
 import { roleOf } from './summary.js';
 
 export type FaultKind = 'slow' | 'failing' | 'hung';
@@ -33,7 +33,7 @@ export interface FaultResult {
   p50: number | null;
   p99: number | null;
   p999: number | null;
-  /** of the calls that name the pod that answered (or failed them), the share the bad pod got */
+  /** the share of calls that went to the bad pod: those it answered, and those that failed (only it fails or keeps a call past the deadline) */
   badShare: number | null;
   /** ms from the fault's start to the strategy's last call to the bad pod (hung: its last failed call); null: it still called it at the end */
   avoidedAfterMs: number | null;
@@ -182,17 +182,14 @@ export function summarizeFaults(
     const failed = failures(calls);
     const figures = latency(calls);
     const success = successWithin(calls, deadlineMs) ?? 0;
-    // A hung pod answers nothing: its calls are the ones that fail; a slow or failing pod names itself.
-    const avoided =
-      kind === 'hung'
-        ? avoidedAfter(
-            calls.filter((call) => call[3] !== 'OK'),
-            new Set(['']),
-            since,
-            window,
-          )
-        : avoidedAfter(calls, badIps, since, window);
-    const share = kind === 'hung' ? null : badShare(calls, badIps);
+    const bad = badPodCalls(calls, badIps);
+    const avoided = avoidedAfter(
+      bad.map(([t]): Call => [t, 0, 'bad', '']),
+      new Set(['bad']),
+      since,
+      window,
+    );
+    const share = kind === 'hung' ? null : calls.length ? bad.length / calls.length : null;
     const verdict = expectation.judge({
       success,
       badShare: share,

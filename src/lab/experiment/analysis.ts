@@ -186,9 +186,10 @@ export function bins(
 }
 
 /**
- * When the spread over the pods ready at each moment became even and stayed so: the first bin of `binMs`
- * from which every bin's Jain's index over the ready pods is at least `threshold` until the window ends.
- * ms from the window's start; null when it never does (or there were no calls).
+ * When the spread over the pods ready at each moment became even and stayed so: the first of the whole
+ * `binMs` bins of the window from which every bin's Jain's index over the ready pods is at least
+ * `threshold`. A bin with fewer than two calls per ready pod tells nothing about evenness and is passed
+ * over. ms from the window's start; null when it never does (or there were no calls to judge).
  */
 export function evenAfter(
   recording: Recording,
@@ -198,17 +199,21 @@ export function evenAfter(
   binMs = 2000,
   threshold = 0.9,
 ): number | null {
-  const series = bins(client.calls, window, binMs);
+  const whole = Math.floor((window.to - window.from) / binMs);
+  if (whole < 1) return null;
+  const series = bins(client.calls, { from: window.from, to: window.from + whole * binMs }, binMs);
   let since: number | null = null;
+  let judged = false;
   series.forEach((bin, i) => {
-    const at = window.from + (i + 1) * binMs;
-    const pods = readyPodsAt(recording, Math.min(at, window.to) - 1, deployments);
+    const pods = readyPodsAt(recording, window.from + (i + 1) * binMs - 1, deployments);
+    const calls = Object.values(bin.counts).reduce((a, b) => a + b, 0) + bin.failures;
+    if (pods.length === 0 || calls < 2 * pods.length) return;
+    judged = true;
     const index = jain(bin.counts, pods);
-    const even = index !== null && index >= threshold;
-    if (!even) since = null;
+    if (index === null || index < threshold) since = null;
     else since ??= i * binMs;
   });
-  return since;
+  return judged ? since : null;
 }
 
 /**
@@ -230,9 +235,10 @@ export function avoidedAfter(
   return Math.round(last - since);
 }
 
-/** The share of calls that went to the bad pods (those they answered or failed). */
-export function badShare(calls: readonly Call[], badIps: ReadonlySet<string>): number | null {
-  const attributed = calls.filter(([, , pod]) => pod !== '');
-  if (attributed.length === 0) return null;
-  return attributed.filter(([, , pod]) => badIps.has(pod)).length / attributed.length;
-}
+/**
+ * The calls that went to the bad pods, as far as the client can tell: those they answered, and those that
+ * failed — a failed call names no pod, and in the fault scenarios only a bad pod fails a call or keeps it
+ * past its deadline (the others answer in milliseconds).
+ */
+export const badPodCalls = (calls: readonly Call[], badIps: ReadonlySet<string>): Call[] =>
+  calls.filter(([, , pod, code]) => badIps.has(pod) || (pod === '' && code !== OK));
