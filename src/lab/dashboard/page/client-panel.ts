@@ -38,7 +38,8 @@ export class ClientPanel {
     new ResizeObserver(() => this.#chart?.setSize({ width: this.#width(), height: HEIGHT })).observe(this.#chartBox);
   }
 
-  update(history: Tick[], readyPods: number): void {
+  /** `ready`: the IPs of the pods ready now. */
+  update(history: Tick[], ready: ReadonlySet<string>): void {
     const id = this.client.id;
     const ticks = history.slice(-WINDOW);
     const recent = ticks.slice(-RECENT);
@@ -48,11 +49,15 @@ export class ClientPanel {
       for (const [ip, n] of Object.entries(tick.calls[id] ?? {})) counts.set(ip, (counts.get(ip) ?? 0) + n);
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     const errors = recent.reduce((sum, tick) => sum + (tick.errors[id] ?? 0), 0);
-    const answered = [...counts.values()].filter((n) => n > 0).length;
+    // Of the pods ready now, those that answered; pods that answered and have left since are said apart.
+    const answering = [...counts.entries()].filter(([, n]) => n > 0).map(([ip]) => ip);
+    const answered = answering.filter((ip) => ready.has(ip)).length;
+    const gone = answering.length - answered;
     this.#summary.textContent =
       total === 0 && errors === 0
         ? `last ${RECENT} s: no calls yet`
-        : `last ${RECENT} s: ${total} calls, ${answered} of ${readyPods} ready pods answered${errors ? `, ${errors} errors` : ''}`;
+        : `last ${RECENT} s: ${total} calls, ${answered} of ${ready.size} ready pods answered` +
+          `${gone ? `, and ${gone} pod${gone === 1 ? '' : 's'} gone since` : ''}${errors ? `, ${errors} errors` : ''}`;
     this.#drawShares(counts, total);
     this.#drawChart(ticks, ips);
   }

@@ -22,12 +22,13 @@ let busy = false;
 const podsTable = new PodsTable(byId('pods'), (pod) => void remove(pod));
 
 function draw(): void {
-  const ready = pods.filter((pod) => pod.state === 'Ready').length;
+  const readyIps = new Set(pods.filter((pod) => pod.state === 'Ready').map((pod) => pod.ip));
+  const ready = readyIps.size;
   const text = target
     ? `Deployment ${target.deployment}: ${replicas.replicas} replica${replicas.replicas === 1 ? '' : 's'}, ${ready} ready`
     : 'connecting to the lab…';
   if (summary.textContent !== text) summary.textContent = text; // a live region: announce changes only
-  for (const panel of panels) panel.update(history, ready);
+  for (const panel of panels) panel.update(history, readyIps);
   podsTable.draw(pods, history.at(-1));
   for (const button of buttons) {
     const next = wanted(button);
