@@ -31,6 +31,24 @@ function usageError(parse: () => unknown): string {
   assert.fail('parsed without a usage error');
 }
 
+/** grpc-js's outlier detection over round_robin, its durations as {seconds, nanos} as grpc-js wants them. */
+const OUTLIER_DETECTION = JSON.stringify({
+  loadBalancingConfig: [
+    {
+      outlier_detection: {
+        interval: { seconds: 1, nanos: 0 },
+        failure_percentage_ejection: {
+          threshold: 50,
+          enforcement_percentage: 100,
+          minimum_hosts: 3,
+          request_volume: 10,
+        },
+        child_policy: [{ round_robin: {} }],
+      },
+    },
+  ],
+});
+
 describe('client-grpc command line', () => {
   it('defaults: one call a second, 5 s deadline, text, pick_first, keepalive 2 s + 1 s, connect timeout 20 s', () => {
     assert.deepEqual(grpcOptions(['localhost:30051']), {
@@ -65,6 +83,10 @@ describe('client-grpc command line', () => {
     [['localhost:1', '--connect-timeout-ms', '2000'], { connectTimeoutMs: 2000 }],
     [['localhost:1', '--count=3', '--count', '4'], { count: 4 }], // the last one wins
     [['localhost:1', '--exit-on-stdin-close'], { stdinLifeline: true }],
+    [
+      ['k8s:///addr-server:grpc', '--service-config', OUTLIER_DETECTION],
+      { serviceConfig: OUTLIER_DETECTION, lb: 'round_robin' },
+    ],
   ];
   for (const [argv, expected] of cases) {
     it(argv.join(' '), () => {
@@ -122,6 +144,20 @@ describe('client-grpc command line', () => {
       /^--rate must be a whole number of calls per second from 1 to 10000, got "0"$/,
     ],
     [['localhost:30051', '--rate', '2.5'], /^--rate must be a whole number of calls per second/],
+    [['localhost:30051', '--service-config', '{'], /^--service-config is not JSON: /],
+    [
+      ['localhost:30051', '--service-config', '{}'],
+      /^--service-config must be an object with a loadBalancingConfig list/,
+    ],
+    // grpc-js would drop this one without a word and use pick_first: its durations must be objects.
+    [
+      [
+        'localhost:30051',
+        '--service-config',
+        '{"loadBalancingConfig":[{"outlier_detection":{"interval":"1s","child_policy":[{"round_robin":{}}]}}]}',
+      ],
+      /^--service-config: grpc-js cannot use its loadBalancingConfig: .*Duration/,
+    ],
     [['localhost:30051', '--rate', '10', '--interval', '100'], /^--interval and --rate exclude each other/],
     [
       ['localhost:30051', '--output', 'xml'],

@@ -6,6 +6,8 @@ import type { Ask, Outcome } from './outcome.js';
 
 export interface ChannelOptions {
   lb: 'pick_first' | 'round_robin';
+  /** a whole service config (JSON): its loadBalancingConfig instead of `lb`'s */
+  serviceConfig?: string;
   deadlineMs: number;
   /** 0: no keepalive pings */
   keepaliveMs: number;
@@ -50,9 +52,9 @@ export class AddrChannel {
   }
 
   #open(): AddrClient {
-    const { lb, keepaliveMs, keepaliveTimeoutMs } = this.options;
+    const { lb, serviceConfig, keepaliveMs, keepaliveTimeoutMs } = this.options;
     const client = new this.Addr(this.target, grpc.credentials.createInsecure(), {
-      'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [lb]: {} }] }),
+      'grpc.service_config': serviceConfig ?? JSON.stringify({ loadBalancingConfig: [{ [lb]: {} }] }),
       'grpc.max_reconnect_backoff_ms': 5000,
       // A pod that hangs without closing its connection (stopped, partitioned) is found out by its
       // silence on pings, before the calls' deadlines; the connection is closed and the channel reconnects.

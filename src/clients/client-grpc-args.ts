@@ -1,5 +1,6 @@
 // client-grpc's command line, parsed as a pure function: argv and the environment in, the options (or the
 // help text) out, a UsageError thrown for a bad line. Nothing is printed, nothing exits.
+import * as grpc from '@grpc/grpc-js';
 import { commandOf, errorText, kinds, numberOption, parseCommand, UsageError, type Parsed } from '../common/cli.js';
 import { callOptions, loopOptionsOf, type LoopOptions } from './call-options.js';
 import { parseK8sTarget } from './k8s-target.js';
@@ -41,6 +42,12 @@ const options = {
     choices: ['pick_first', 'round_robin'] as const,
     defaultDescription: 'round_robin for k8s: targets, else pick_first',
     describe: 'load-balancing policy over the addresses TARGET resolves to',
+  },
+  'service-config': {
+    type: 'string',
+    describe:
+      'a gRPC service config (JSON) for the channel; its loadBalancingConfig replaces --lb, e.g. ' +
+      '{"loadBalancingConfig":[{"outlier_detection":{"child_policy":[{"round_robin":{}}],…}}]}',
   },
   'keepalive-ms': numberOption(
     'keepalive-ms',
@@ -94,9 +101,12 @@ export function parseClientGrpcArgs(argv: readonly string[], env: NodeJS.Process
       throw new UsageError(`bad TARGET: ${errorText(error)}`);
     }
   }
+  const serviceConfig = values['service-config'] as string | undefined;
+  if (serviceConfig !== undefined) checkServiceConfig(serviceConfig, scheme);
   return {
     options: {
       ...loopOptionsOf(values),
+      ...(serviceConfig !== undefined && { serviceConfig }),
       target,
       scheme,
       // Balancing over every pod is the point of k8s:, so round_robin unless --lb says otherwise.
@@ -106,4 +116,33 @@ export function parseClientGrpcArgs(argv: readonly string[], env: NodeJS.Process
       connectTimeoutMs: values['connect-timeout-ms'] as number,
     },
   };
+}
+
+/**
+ * grpc-js takes a service config whose policy it cannot parse for none at all and falls back to
+ * pick_first without a word (resolving-load-balancer.ts): refuse it here instead, with grpc-js's own
+ * reason. (xds: targets bring policies of the xDS plugin, which is not loaded yet: those pass.)
+ */
+function checkServiceConfig(text: string, scheme: string | undefined): void {
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--service-config is not JSON: ${errorText(error)}`);
+  }
+  const policies = (config as { loadBalancingConfig?: unknown } | null)?.loadBalancingConfig;
+  if (typeof config !== 'object' || config === null || !Array.isArray(policies) || policies.length === 0) {
+    throw new UsageError(
+      '--service-config must be an object with a loadBalancingConfig list, as gRPC service configs are',
+    );
+  }
+  if (scheme === 'xds') return;
+  try {
+    for (const policy of policies)
+      grpc.experimental.parseLoadBalancingConfig(
+        policy as Parameters<typeof grpc.experimental.parseLoadBalancingConfig>[0],
+      );
+  } catch (error) {
+    throw new UsageError(`--service-config: grpc-js cannot use its loadBalancingConfig: ${errorText(error)}`);
+  }
 }

@@ -84,6 +84,14 @@ function expectationFor(kind: FaultKind, name: string): Expectation {
   if (kind !== 'hung' && (name === 'l4' || name === 'dns')) return NEVER_CALLED;
   switch (kind) {
     case 'slow':
+      if (name === 'k8s+outlier') {
+        // A call the slow pod keeps past the deadline fails DEADLINE_EXCEEDED, and grpc-js's outlier
+        // detection counts every status but OK as a failure: the slow pod is ejected like a failing one.
+        return {
+          expected: 'ejects the slow pod (its calls fail the deadline) within its 10 s interval',
+          judge: ({ badShare }) => ({ ok: (badShare ?? 1) < 0.1, why: `the slow pod got ${pct(badShare)}` }),
+        };
+      }
       if (name === 'mesh-p2c') {
         // Peak EWMA: a slow answer raises the pod's cost at once, and the calls waiting on it count
         // (tower load/peak_ewma.rs; Linkerd's "Beyond Round Robin": 99.9 % vs round-robin's 95 %).
@@ -107,6 +115,14 @@ function expectationFor(kind: FaultKind, name: string): Expectation {
       }
       break;
     case 'failing':
+      if (name === 'k8s+outlier') {
+        // Outlier detection ejects a pod failing ≥ 85 % of ≥ 50 calls at its next 10 s interval (gRFC A50;
+        // grpc-js load-balancer-outlier-detection.ts): the failing pod's share is cut to a few seconds' worth.
+        return {
+          expected: 'ejects the failing pod within its 10 s interval: under a tenth of the calls fail',
+          judge: ({ failedShare }) => ({ ok: failedShare < 0.1, why: `${pct(failedShare)} of its calls failed` }),
+        };
+      }
       if (name === 'mesh-p2c') {
         // A fast failure records a short RTT: p2c over peak EWMA takes the failing pod for the best one
         // (linkerd2-proxy #4537; linkerd2#11669). Without failure accrual nothing sets it aside.

@@ -36,6 +36,7 @@ const EXPECTATIONS: Record<string, RolloutExpectation> = {
   dns: 'spreads-later',
   'dns+age': 'spreads-later',
   k8s: 'even-now',
+  'k8s+outlier': 'even-now',
   xds: 'even-now',
   edge: 'even-now',
   mesh: 'even-now',

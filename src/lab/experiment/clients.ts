@@ -69,6 +69,32 @@ export const HEADLESS_AGED = 'addr-server-aged-headless';
 export const dnsName = (service: string) => `${service}.${NAMESPACE}.svc.cluster.local`;
 const GRPC_PORT = 30051;
 
+/**
+ * grpc-js's outlier detection (gRFC A50) over round_robin, with gRPC's defaults: every 10 s, a pod that
+ * failed at least 85 % of at least 50 calls is ejected for 30 s (growing each time, up to 300 s), at most
+ * 10 % of the pods at once (but always one). Failure-percentage ejection is off unless configured, so it
+ * is configured here with those default values; durations are objects, as grpc-js requires.
+ */
+export const OUTLIER_DETECTION = JSON.stringify({
+  loadBalancingConfig: [
+    {
+      outlier_detection: {
+        interval: { seconds: 10, nanos: 0 },
+        base_ejection_time: { seconds: 30, nanos: 0 },
+        max_ejection_time: { seconds: 300, nanos: 0 },
+        max_ejection_percent: 10,
+        failure_percentage_ejection: {
+          threshold: 85,
+          enforcement_percentage: 100,
+          minimum_hosts: 5,
+          request_volume: 50,
+        },
+        child_policy: [{ round_robin: {} }],
+      },
+    },
+  ],
+});
+
 const NO_POD_ADDRESSES = 'pods have no addresses of their own on this machine, so no client can dial them';
 const ROUND_ROBIN = ['--lb', 'round_robin'];
 
@@ -170,6 +196,22 @@ export const CLIENTS: readonly ClientEntry[] = [
       })),
   },
   {
+    name: 'k8s+outlier',
+    tag: 'k8s, outlier detection',
+    program: 'client-grpc',
+    route: 'client',
+    how: "the same, wrapped in grpc-js's outlier_detection: a pod failing most calls is ejected",
+    expect: 'every-pod',
+    deployment: 'addr-server',
+    parts: ['kubeconfig'],
+    call: (parts) =>
+      podDialling(parts, () => ({
+        target: `k8s:///addr-server.${NAMESPACE}:grpc`,
+        args: ['--service-config', OUTLIER_DETECTION],
+        env: { KUBECONFIG: parts.kubeconfig ?? '' },
+      })),
+  },
+  {
     name: 'xds',
     tag: 'xds',
     program: 'client-grpc',
@@ -224,7 +266,18 @@ export const CLIENTS: readonly ClientEntry[] = [
 /** The post's clients, in the order its report shows them. */
 export const POST_CLIENTS = ['http', 'l4', 'mesh', 'k8s'] as const;
 /** Every fix for gRPC balancing: compare's strategies. */
-export const STRATEGY_NAMES = ['l4', 'l4+age', 'dns', 'dns+age', 'k8s', 'xds', 'edge', 'mesh', 'mesh-p2c'] as const;
+export const STRATEGY_NAMES = [
+  'l4',
+  'l4+age',
+  'dns',
+  'dns+age',
+  'k8s',
+  'k8s+outlier',
+  'xds',
+  'edge',
+  'mesh',
+  'mesh-p2c',
+] as const;
 
 export function clientEntry(name: string): ClientEntry {
   const entry = CLIENTS.find((candidate) => candidate.name === name);
