@@ -39,6 +39,11 @@ export class LoopStalls {
     return Math.max(0, this.#stalledUntilNow() - mark);
   }
 
+  /** How far off a reading can be: a stall shorter than one tick can go unseen. */
+  get resolutionMs(): number {
+    return this.#resolutionMs;
+  }
+
   stop(): void {
     clearInterval(this.#timer);
   }

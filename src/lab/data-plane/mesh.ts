@@ -80,7 +80,7 @@ export class Mesh extends EventEmitter<MeshEvents> implements CallHost {
   readonly #endpoints: EndpointSource;
   readonly #balancer: Balancer;
   readonly #accrual: FailureAccrual | undefined;
-  readonly #stalls = new LoopStalls();
+  readonly #stalls: LoopStalls;
   readonly #pool: UpstreamPool;
   readonly #listener: MeshListener;
   readonly #failfastMs: number;
@@ -108,11 +108,14 @@ export class Mesh extends EventEmitter<MeshEvents> implements CallHost {
     this.#failfastMs = options.failfastMs ?? LINKERD_FAILFAST_MS;
     this.#queueCapacity = options.queueCapacity ?? LINKERD_QUEUE_CAPACITY;
     this.#requestTimeoutMs = options.requestTimeoutMs;
+    const keepalive = options.keepalive === false ? undefined : (options.keepalive ?? LINKERD_UPSTREAM.keepalive);
+    // The loop meter ticks often enough to judge a PING's wait to a tenth of its timeout (100 ms for Linkerd's 3 s).
+    this.#stalls = new LoopStalls(Math.max(1, Math.min(100, (keepalive?.timeoutMs ?? 1000) / 10)));
     this.#pool = new UpstreamPool(
       {
         ...LINKERD_UPSTREAM,
         connectTimeoutMs: options.connectTimeoutMs ?? LINKERD_UPSTREAM.connectTimeoutMs,
-        keepalive: options.keepalive === false ? undefined : (options.keepalive ?? LINKERD_UPSTREAM.keepalive),
+        keepalive,
       },
       this.#stalls,
     );

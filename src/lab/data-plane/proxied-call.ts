@@ -280,7 +280,8 @@ export class ProxiedCall {
       // The pod reset the stream: the caller gets the same reset (hyper resets with the error's reason).
       if (!stream.destroyed) stream.close(code);
     } else if (!stream.headersSent) {
-      this.answer(status.UNAVAILABLE, `endpoint ${this.#where()}: connection closed before the response`, 502);
+      const why = this.#connection?.lastLoss || 'connection closed before the response';
+      this.answer(status.UNAVAILABLE, `endpoint ${this.#where()}: ${why}`, 502);
     } else if (!stream.destroyed) {
       stream.close(NGHTTP2_INTERNAL_ERROR);
     }

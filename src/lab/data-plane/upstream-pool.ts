@@ -68,6 +68,8 @@ export class Upstream {
   #lastReadAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Why the last connection went, for the calls it took with it. */
+  lastLoss = '';
   /** Sessions that got GOAWAY or were replaced, still finishing their streams. */
   readonly #draining = new Set<ClientHttp2Session>();
   readonly #pool: UpstreamPool;
@@ -138,6 +140,7 @@ export class Upstream {
     if (session !== this.#session || this.#closed) return;
     const wasReady = this.#ready;
     this.#ready = false;
+    this.lastLoss = detail;
     this.#session = undefined;
     clearTimeout(this.#timer);
     if (cause === 'goaway') {
@@ -188,9 +191,10 @@ export class Upstream {
     const check = (waitMs: number) => {
       this.#timer = setTimeout(() => {
         if (answered || session !== this.#session) return;
-        // Only the time the loop was free to read the answer counts against the pod.
+        // Only the time the loop was free to read the answer counts against the pod (less the meter's
+        // blind spot, so that an unseen bit of stall cannot tip the verdict).
         const stalled = stalls.since(mark);
-        const free = performance.now() - sentAt - stalled;
+        const free = performance.now() - sentAt - stalled - stalls.resolutionMs;
         if (free < timeoutMs) {
           this.#pool.emit('stall', this.endpoint, stalled);
           check(timeoutMs - free);
