@@ -7,7 +7,8 @@ import {
   accrualFromAnnotations,
   LINKERD_ACCRUAL_DEFAULTS,
   parseDurationMs,
-} from '../src/lab/data-plane/accrual-annotations.js';
+  requestTimeoutFromAnnotations,
+} from '../src/lab/data-plane/linkerd-annotations.js';
 import { FailureAccrual, type AccrualPolicy } from '../src/lab/data-plane/failure-accrual.js';
 
 const ip = '10.1.0.9';
@@ -192,5 +193,17 @@ describe("failure accrual from the Service's annotations (Linkerd's policy contr
     ] as const) {
       assert.equal(accrualFromAnnotations({ ...on, [A.jitterRatio]: text }).policy?.jitterRatio, value, text);
     }
+  });
+});
+
+describe("the route request timeout from the Service's annotations", () => {
+  it('reads timeout.linkerd.io/request as the controller does: none when absent, 0 or bad (with a warning)', () => {
+    const t = (value?: string) =>
+      requestTimeoutFromAnnotations(value === undefined ? {} : { 'timeout.linkerd.io/request': value });
+    assert.deepEqual(t(), { timeoutMs: undefined });
+    assert.deepEqual(t('500ms'), { timeoutMs: 500 });
+    assert.deepEqual(t('0'), { timeoutMs: undefined });
+    assert.equal(t('1.5s').timeoutMs, undefined);
+    assert.match(t('1.5s').warning ?? '', /fractional/);
   });
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { after, describe, it } from 'node:test';
 import { Endpoints } from '../src/lab/control-plane/endpoints.js';
-import { LINKERD_ACCRUAL_DEFAULTS } from '../src/lab/data-plane/accrual-annotations.js';
+import { LINKERD_ACCRUAL_DEFAULTS } from '../src/lab/data-plane/linkerd-annotations.js';
 import { Mesh, type MeshEvents, type MeshOptions } from '../src/lab/data-plane/mesh.js';
 import { addrClient } from './support/grpc.js';
 import { getAddr, meshOver as meshOverInProcess, startPod, until, type TestPod } from './support/mesh-pods.js';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { after, describe, it } from 'node:test';
-import { ACCRUAL_ANNOTATIONS } from '../src/lab/data-plane/accrual-annotations.js';
+import { ACCRUAL_ANNOTATIONS } from '../src/lab/data-plane/linkerd-annotations.js';
 import { parseMeshEvent, parseMeshListening, runMesh } from '../src/lab/data-plane/mesh-process.js';
 import { SliceEndpoints } from '../src/lab/data-plane/slice-endpoints.js';
 import { addrClient } from './support/grpc.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { after, describe, it } from 'node:test';
-import { LINKERD_ACCRUAL_DEFAULTS } from '../src/lab/data-plane/accrual-annotations.js';
+import { LINKERD_ACCRUAL_DEFAULTS } from '../src/lab/data-plane/linkerd-annotations.js';
 import { getAddr, HealthClient, meshOver, startPod, until, type TestPod } from './support/mesh-pods.js';
 
 const pods: TestPod[] = [];

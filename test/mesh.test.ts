@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
 import { loadAddrProto, type AddrReply } from '../src/common/proto.js';
-import { LINKERD_ACCRUAL_DEFAULTS } from '../src/lab/data-plane/accrual-annotations.js';
+import { LINKERD_ACCRUAL_DEFAULTS } from '../src/lab/data-plane/linkerd-annotations.js';
 import { addrProtoFile } from './support/grpc.js';
 import { endpointOf, getAddr, meshOver, startPod, type TestPod } from './support/mesh-pods.js';
 

@@ -51,6 +51,7 @@ const running = await runMesh({
   process.exit(1);
 });
 if (running.accrualWarning) log('failure accrual off', { why: running.accrualWarning }, 'warn');
+if (running.timeoutWarning) log('request timeout off', { why: running.timeoutWarning }, 'warn');
 for (const name of MESH_EVENTS) {
   if (!args['call-events'] && (name === 'request' || name === 'response')) continue;
   running.mesh.on(name, ((data: MeshEvents[typeof name][0]) =>

@@ -9,7 +9,7 @@
 //     at all (its caller gave up first: a dropped response is never classified) leaves the endpoint in
 //     probation with no permit, out of the balancer until a response arrives or the endpoint leaves.
 // The penalties follow Linkerd's exponential backoff (backoff.ts).
-// The policy comes from the Service's annotations (see accrual-annotations.ts); without them there is
+// The policy comes from the Service's annotations (see linkerd-annotations.ts); without them there is
 // no failure accrual at all (linkerd/app/outbound/src/http/breaker.rs:44-49).
 
 import { backoffMs } from './backoff.js';

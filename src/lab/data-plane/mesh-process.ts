@@ -1,10 +1,11 @@
 // The mesh as a process of its own, as a sidecar runs: it follows the Service's EndpointSlices through
-// the Kubernetes API (slice-endpoints.ts) and reads its failure-accrual annotations from the Service, so
+// the Kubernetes API (slice-endpoints.ts) and reads its failure-accrual and request-timeout annotations
+// from the Service (read once, at start), so
 // that nothing else on its event loop (the lab's API, dashboard, Service proxies) delays a call, and a
 // stall of theirs is not its own. It tells its events on stdout, one JSON object per line (the format and
 // its parser are here, side by side).
 import { get } from 'node:http';
-import { accrualFromAnnotations } from './accrual-annotations.js';
+import { accrualFromAnnotations, requestTimeoutFromAnnotations } from './linkerd-annotations.js';
 import type { BalancerName } from './balancer.js';
 import { Mesh, type MeshEvents, type MeshOptions } from './mesh.js';
 import { SliceEndpoints } from './slice-endpoints.js';
@@ -28,6 +29,8 @@ export interface RunningMesh {
   endpoints: SliceEndpoints;
   /** Why the Service's failure-accrual annotations were refused, if they were (the mesh then runs without). */
   accrualWarning: string | undefined;
+  /** Why its timeout.linkerd.io/request annotation was refused, if it was. */
+  timeoutWarning: string | undefined;
   close(): Promise<void>;
 }
 
@@ -36,9 +39,15 @@ export async function runMesh(options: MeshProcessOptions): Promise<RunningMesh>
   const { api, namespace, service } = options;
   const annotations = await serviceAnnotations(api, namespace, service);
   const { policy, warning } = accrualFromAnnotations(annotations);
+  const timeout = requestTimeoutFromAnnotations(annotations);
   const endpoints = new SliceEndpoints({ api, namespace, service });
   await endpoints.start();
-  const mesh = new Mesh(endpoints, { accrual: policy, ...options.mesh, balancer: options.balancer });
+  const mesh = new Mesh(endpoints, {
+    accrual: policy,
+    requestTimeoutMs: timeout.timeoutMs,
+    ...options.mesh,
+    balancer: options.balancer,
+  });
   let port: number;
   try {
     port = await mesh.listen(options.port, options.host ?? '127.0.0.1');
@@ -52,6 +61,7 @@ export async function runMesh(options: MeshProcessOptions): Promise<RunningMesh>
     mesh,
     endpoints,
     accrualWarning: warning,
+    timeoutWarning: timeout.warning,
     close: async () => {
       endpoints.stop();
       await mesh.close();

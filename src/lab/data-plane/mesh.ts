@@ -3,7 +3,7 @@
 // picked per request among those ready (balancer.ts), following endpoint changes at once, on one
 // connection per pod (upstream-pool.ts); each call is a ProxiedCall (proxied-call.ts).
 //   - Ready: the endpoint's connection is up and its failure-accrual breaker lets a request through.
-//     Failure accrual is off unless the Service asks for it (accrual-annotations.ts).
+//     Failure accrual is off unless the Service asks for it (linkerd-annotations.ts).
 //   - None ready: requests wait, in order, in the balancer's queue (10,000 at most: linkerd/app/src/
 //     env.rs:300) and go as soon as one is. If none is for 3 s (env.rs:301, the fail-fast timeout), the
 //     waiting requests fail with DEADLINE_EXCEEDED (HTTP 504), "service in fail-fast", and until an

@@ -1,6 +1,7 @@
-// Failure accrual from a Service's annotations, read as Linkerd's policy controller reads them
-// (linkerd2 policy-controller/k8s/index/src/outbound/index.rs: parse_accrual_config l.2024-2098,
-// parse_consecutive_params l.2102-2143, parse_duration l.2322-2358):
+// The Linkerd annotations a Service carries for its clients' proxies, read as Linkerd's policy controller
+// reads them (linkerd2 policy-controller/k8s/index/src/outbound/index.rs): failure accrual and the route
+// request timeout. Failure accrual (parse_accrual_config l.2024-2098, parse_consecutive_params
+// l.2102-2143, parse_duration l.2322-2358):
 //   - no `balancer.linkerd.io/failure-accrual`: no failure accrual;
 //   - `consecutive`: the four `…-consecutive-*` annotations, each defaulted when absent (7 failures,
 //     1s, 1m, jitter 0.5);
@@ -121,4 +122,25 @@ export function parseDurationMs(text: string): number {
   const ms = value * perUnit;
   if (ms > U64_MAX) throw new Error(`Timeout value ${s} overflows when converted to 'ms'`);
   return Number(ms);
+}
+
+/** The route request timeout a Service may carry (linkerd2 policy-controller index.rs parse_timeouts, l.2236-2256). */
+export const REQUEST_TIMEOUT_ANNOTATION = 'timeout.linkerd.io/request';
+
+/**
+ * The Service's request timeout in ms, or undefined: none, or a value that does not parse (the controller
+ * then warns and sends no timeouts at all: `.unwrap_or_default()`, index.rs:291-293). A timeout of 0 is none.
+ */
+export function requestTimeoutFromAnnotations(annotations: Readonly<Record<string, string>> | undefined): {
+  timeoutMs: number | undefined;
+  warning?: string;
+} {
+  const text = annotations?.[REQUEST_TIMEOUT_ANNOTATION];
+  if (text === undefined) return { timeoutMs: undefined };
+  try {
+    const ms = parseDurationMs(text);
+    return { timeoutMs: ms === 0 ? undefined : ms };
+  } catch (error) {
+    return { timeoutMs: undefined, warning: `Failed to parse timeouts: ${(error as Error).message}` };
+  }
 }
