@@ -107,11 +107,11 @@ async function planes(): Promise<{ paths: Path[]; stop(): Promise<void> }> {
 const range = (s: Spread, digits: number) =>
   `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
 
-/** An added latency: its median and range over the rounds, or "≈ 0" when the direct path's own spread covers it. */
+/** An added latency: its median and range over the rounds, said to be noise when the direct path's own spread covers it. */
 function added(values: number[], noise: number): string {
   const s = spread(values);
-  if (Math.abs(s.median) <= noise) return `≈ 0 (within ±${noise.toFixed(3)})`;
-  return `+${range(s, 3)}`;
+  const figure = `${s.median >= 0 ? '+' : ''}${range(s, 3)}`;
+  return Math.abs(s.median) <= noise ? `≈ 0, inside the noise (±${noise.toFixed(3)}): ${figure}` : figure;
 }
 
 export async function meshFigures(seconds: number, rounds: number, rate: number): Promise<string> {

@@ -56,7 +56,7 @@ async function meshOver(servers: ServerProcess[], options: MeshOptions) {
   const sentTo = (ip: string) => told.filter(([name, data]) => name === 'request' && data.ip === ip).length;
   const of = <K extends keyof MeshEvents>(name: K) =>
     told.filter(([n]) => n === name).map(([, data]) => data as MeshEvents[K][0]);
-  return { mesh, port, told, sentTo, of };
+  return { mesh, endpoints, port, told, sentTo, of };
 }
 
 /** Calls one after another, 100 ms apart, each with its own deadline. */
@@ -185,6 +185,35 @@ describe('the mesh and its only pod stopped', () => {
         context,
       );
       assert.equal(of('tripped').length, 0, 'a missed PING drops the connection; it trips no breaker');
+    } finally {
+      signal(stopped, 'SIGCONT');
+      client.close();
+      await mesh.close();
+    }
+  });
+});
+
+describe('the mesh and a stopped pod that leaves the endpoints with a call on it', () => {
+  it('still ends the call when the PING goes unanswered: the retired connection keeps pinging until its last call ends', async () => {
+    const stopped = await pod('10.1.0.8');
+    const { mesh, endpoints, port, told } = await meshOver([stopped], {
+      keepalive: { intervalMs: 500, timeoutMs: 500 },
+    });
+    const client = addrClient(port);
+    try {
+      assert.equal((await getAddr(client)).addr, '10.1.0.8');
+      signal(stopped, 'SIGSTOP');
+      const call = new Promise<{ code?: grpc.status; details?: string }>((resolve) =>
+        client.getAddr({}, {}, (error) => resolve(error ? { code: error.code, details: error.details } : {})),
+      );
+      await until(() => told.filter(([name]) => name === 'request').length === 2, 2000, 'the call sent');
+      endpoints.remove('10.1.0.8'); // readiness took it out, say
+      const outcome = await Promise.race([
+        call,
+        pause(10_000).then(() => ({ code: undefined, details: 'still waiting after 10 s' })),
+      ]);
+      assert.equal(outcome.code, grpc.status.UNAVAILABLE, JSON.stringify(outcome));
+      assert.match(outcome.details ?? '', /no answer to a PING within 500 ms$/);
     } finally {
       signal(stopped, 'SIGCONT');
       client.close();

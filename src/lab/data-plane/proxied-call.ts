@@ -258,6 +258,7 @@ export class ProxiedCall {
   /** The stream to the pod closed: normally after its end; otherwise it was reset or its connection went. */
   upstreamClosed(upstream: ClientHttp2Stream): void {
     if (upstream !== this.#upstream) return;
+    this.#connection?.done(this.#session);
     this.#releaseHold();
     if (this.#outcome !== undefined) return;
     const code = upstream.rstCode ?? NGHTTP2_NO_ERROR;

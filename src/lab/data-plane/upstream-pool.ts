@@ -18,6 +18,7 @@ import {
   connect,
   type ClientHttp2Session,
   type ClientHttp2Stream,
+  type Http2Session,
   type OutgoingHttpHeaders,
   type SecureClientSessionOptions,
 } from 'node:http2';
@@ -68,6 +69,8 @@ export class Upstream {
   #lastReadAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Requests whose streams are open on the current connection. */
+  #active = 0;
   /** Why the last connection went, for the calls it took with it. */
   lastLoss = '';
   /** Sessions that got GOAWAY or were replaced, still finishing their streams. */
@@ -84,9 +87,18 @@ export class Upstream {
     return this.#ready;
   }
 
-  /** Sends a request on the connection; only while ready. */
+  /** Sends a request on the connection; only while ready. Call done() when its stream has closed. */
   request(headers: OutgoingHttpHeaders): ClientHttp2Stream {
-    return (this.#session as ClientHttp2Session).request(headers);
+    const stream = (this.#session as ClientHttp2Session).request(headers);
+    this.#active += 1;
+    return stream;
+  }
+
+  /** A request's stream on `session` closed: a retired connection closes with its last one. */
+  done(session: Http2Session | undefined): void {
+    if (session === undefined || session !== this.#session) return;
+    this.#active -= 1;
+    if (this.#active === 0 && this.#closed) this.#session?.close();
   }
 
   /** A frame arrived for a request on this connection: no PING is needed for a while. */
@@ -94,17 +106,28 @@ export class Upstream {
     this.#lastReadAt = now;
   }
 
-  /** The endpoint left: no new requests; the calls in flight finish, then the connection closes. */
+  /**
+   * The endpoint left: no new requests; the calls in flight finish, then the connection closes. Its
+   * PINGs go on meanwhile (hyper's keep-alive lives in the connection's task, which runs until its last
+   * stream ends), so that calls stuck on a pod that stopped answering still end. (The connection is
+   * closed only after its last call, as Node sends no PING on a closing connection.)
+   */
   retire(): void {
     this.#closed = true;
+    if (!this.#ready) {
+      clearTimeout(this.#timer);
+      this.#session?.destroy();
+      return;
+    }
     this.#ready = false;
-    clearTimeout(this.#timer);
-    this.#session?.close();
+    if (this.#active === 0) this.#session?.close();
   }
 
   /** The mesh stops: every connection ends now. */
   close(): void {
-    this.retire();
+    this.#closed = true;
+    this.#ready = false;
+    clearTimeout(this.#timer);
     this.#session?.destroy();
     for (const session of this.#draining) session.destroy();
   }
@@ -137,17 +160,19 @@ export class Upstream {
 
   /** The connection is gone (or going): stop using it and try again after the backoff. */
   #lost(session: ClientHttp2Session, cause: LostCause, detail: string): void {
-    if (session !== this.#session || this.#closed) return;
+    if (session !== this.#session) return;
     const wasReady = this.#ready;
     this.#ready = false;
     this.lastLoss = detail;
     this.#session = undefined;
+    this.#active = 0; // its streams close with it
     clearTimeout(this.#timer);
     if (cause === 'goaway') {
       this.#draining.add(session); // its streams finish; it closes by itself
     } else if (!session.destroyed) {
       session.destroy(new Error(`${this.endpoint.ip}: ${detail}`));
     }
+    if (this.#closed) return; // retired: no new connection
     // A connection that was up starts a fresh backoff; failed attempts lengthen it (reconnect/src/lib.rs:92-125).
     if (wasReady) this.#failedAttempts = 0;
     const delay = backoffMs(this.#failedAttempts, this.#pool.options.reconnect, Math.random);
