@@ -61,7 +61,7 @@ export const DEFAULT_RTT_MS = 30;
 export const DECAY_MS = 10_000;
 const MIN_DEFAULT_RTT_MS = 1;
 
-/** tower's RttEstimate (tower/src/load/peak_ewma.rs:240-278), in milliseconds, with the pending count beside it. */
+/** tower's RttEstimate (tower/src/load/peak_ewma.rs:228-279), in milliseconds, with the pending count beside it. */
 class Estimate {
   rttMs: number;
   updatedAt: number;
@@ -107,7 +107,7 @@ export class PeakEwma implements Balancer {
   }
 
   /**
-   * Linkerd's p2c (linkerd2-proxy linkerd/pool/p2c/src/lib.rs:89-132): none from none, the only one from
+   * Linkerd's p2c (linkerd2-proxy linkerd/pool/p2c/src/lib.rs:90-129): none from none, the only one from
    * one, else two distinct indices — the second drawn from the others — and the first on a tie.
    */
   pick(ready: readonly Endpoint[]): Endpoint | undefined {
@@ -125,7 +125,7 @@ export class PeakEwma implements Balancer {
     estimate.pending += 1;
     const sentAt = this.#sources.now();
     let released = false;
-    // tower's Handle: dropping it records the round-trip time (peak_ewma.rs:281-289).
+    // tower's Handle: dropping it records the round-trip time (peak_ewma.rs:287-295).
     return () => {
       if (released) return;
       released = true;

@@ -8,7 +8,7 @@
 //     env.rs:300) and go as soon as one is. If none is for 3 s (env.rs:301, the fail-fast timeout), the
 //     waiting requests fail with DEADLINE_EXCEEDED (HTTP 504), "service in fail-fast", and until an
 //     endpoint is ready again new ones are shed at once with UNAVAILABLE (503), "service unavailable"
-//     (linkerd/proxy/balance/queue/src/worker.rs:343-366; linkerd/app/outbound/src/http/server.rs:125-
+//     (linkerd/proxy/balance/queue/src/worker.rs:300-366; linkerd/app/outbound/src/http/server.rs:125-
 //     134; linkerd/stack/src/failfast.rs:47-49 and loadshed.rs:17 for the words).
 //   - The caller's grpc-timeout is the pod's business: Linkerd does not read it. A call ends at a
 //     deadline in the mesh only with a route timeout (`requestTimeoutMs`, Linkerd's

@@ -1,7 +1,7 @@
 // What counts as a failure of an endpoint, as linkerd2-proxy classifies responses for failure accrual
 // (linkerd/app/core/src/classify.rs):
 //   - a gRPC request (content-type application/grpc…, l.222-228) is judged by its grpc-status, from the
-//     response headers (a trailers-only response) or else the trailers (l.135-137, 171-185). Failures:
+//     response headers (a trailers-only response) or else the trailers (l.132-135, 171-185). Failures:
 //     UNKNOWN, DEADLINE_EXCEEDED, PERMISSION_DENIED, INTERNAL, UNAVAILABLE, DATA_LOSS
 //     (linkerd/proxy/client-policy/src/grpc.rs:80-99); a number beyond the known codes reads as UNKNOWN
 //     (tonic's Code::from_i32); a stream that ends without any grpc-status is a success (l.178). The
@@ -10,7 +10,7 @@
 //   - an error — the stream reset, the connection lost, a route timeout — is a failure (l.239-244).
 //   - a response the caller dropped before its headers is never classified (the future is dropped
 //     without a result: linkerd/http/classify/src/channel.rs:143-165); dropped after its headers, a gRPC
-//     stream counts as ended without trailers, a success (channel.rs:204-212).
+//     stream counts as ended without trailers, a success (channel.rs:220-227).
 import { status } from '@grpc/grpc-js';
 import type { IncomingHttpHeaders } from 'node:http2';
 

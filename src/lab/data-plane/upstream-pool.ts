@@ -173,7 +173,7 @@ export class Upstream {
       session.destroy(new Error(`${this.endpoint.ip}: ${detail}`));
     }
     if (this.#closed) return; // retired: no new connection
-    // A connection that was up starts a fresh backoff; failed attempts lengthen it (reconnect/src/lib.rs:92-125).
+    // A connection that was up starts a fresh backoff; failed attempts lengthen it (linkerd/reconnect/src/lib.rs:98-170).
     if (wasReady) this.#failedAttempts = 0;
     const delay = backoffMs(this.#failedAttempts, this.#pool.options.reconnect, Math.random);
     if (!wasReady) this.#failedAttempts += 1;
