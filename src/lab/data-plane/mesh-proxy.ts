@@ -45,7 +45,7 @@ export class MeshProxy extends EventEmitter<{ event: [message: string] }> {
     mesh.on('failfast', ({ state }) =>
       this.emit(
         'event',
-        state === 'entered' ? 'mesh: no endpoint ready for 3 s: failing fast' : 'mesh: an endpoint is ready again',
+        state === 'entered' ? 'mesh: no endpoint ready in time: failing fast' : 'mesh: an endpoint is ready again',
       ),
     );
   }
