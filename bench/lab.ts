@@ -1,5 +1,5 @@
-// The lab's figures: how long `npm start` takes to show the first reply, and what the L7 mesh proxy
-// adds to a call's latency compared with calling the pod directly (and with the L4 Service).
+// The lab's figures: how long `npm start` takes to show the first reply, and what the L4 Service adds to
+// a call's latency compared with calling the pod directly (the L7 data planes: bench/mesh.ts).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { h2loadGrpc, median, type LoadResult } from './load.js';
@@ -75,7 +75,6 @@ export async function labFigures(seconds: number, rounds: number, rate: number):
     const paths = [
       ['direct to the pod', `${podIp}:30051`],
       ['via the Service (L4)', `127.0.0.1:${lab.listening.grpc}`],
-      ['via the mesh (L7)', `127.0.0.1:${lab.listening.mesh}`],
     ] as const;
     const results = new Map<string, LoadResult[]>(paths.map(([name]) => [name, []]));
     for (let round = 1; round <= rounds; round++) {
@@ -88,7 +87,7 @@ export async function labFigures(seconds: number, rounds: number, rate: number):
       const runs = results.get(name) ?? [];
       return { name, p50: median(runs.map((r) => r.p50Ms)), p99: median(runs.map((r) => r.p99Ms)) };
     });
-    const [direct, , meshed] = summary;
+    const [direct, service] = summary;
     const rows = summary.map(
       (s) => `${s.name.padEnd(24)}${s.p50.toFixed(3).padStart(9)}${s.p99.toFixed(3).padStart(9)}`,
     );
@@ -98,7 +97,7 @@ export async function labFigures(seconds: number, rounds: number, rate: number):
       `GetAddr latency at a fixed ${rate} calls/s on one connection (median of ${rounds} runs of ${seconds} s):`,
       `${'path'.padEnd(24)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}`,
       ...rows,
-      `${'mesh added over direct'.padEnd(24)}${`+${((meshed?.p50 ?? NaN) - (direct?.p50 ?? NaN)).toFixed(3)}`.padStart(9)}${`+${((meshed?.p99 ?? NaN) - (direct?.p99 ?? NaN)).toFixed(3)}`.padStart(9)}`,
+      `${'Service added'.padEnd(24)}${((service?.p50 ?? NaN) - (direct?.p50 ?? NaN)).toFixed(3).padStart(9)}${((service?.p99 ?? NaN) - (direct?.p99 ?? NaN)).toFixed(3).padStart(9)}`,
     ].join('\n');
   } finally {
     lab.child.kill('SIGINT');

@@ -4,9 +4,10 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { command } from '../src/common/cli.js';
 import { onShutdown } from '../src/common/shutdown.js';
-import { compareFigures, meshSaturation } from './compare.js';
+import { compareFigures } from './compare.js';
 import { firstCallFigures } from './first-calls.js';
 import { labFigures } from './lab.js';
+import { meshFigures } from './mesh.js';
 import { h2loadGrpc, median, missingTools, wrkHttp, type LoadResult } from './load.js';
 import { cpuMs, peakRssMiB, startProcess, stopAll, type Started } from './servers.js';
 import { formatTable } from './table.js';
@@ -118,5 +119,5 @@ stopAll();
 
 console.log(`\nThe lab\n${await labFigures(args.seconds, args.rounds, args.rate)}`);
 console.log(`\n${await firstCallFigures(args.rounds)}`);
-console.log(`\n${await meshSaturation(args.seconds, args.rounds)}`);
+console.log(`\n${await meshFigures(args.seconds, args.rounds, args.rate)}`);
 console.log(`\n${await compareFigures(args.seconds, args.rounds, args.rate)}`);

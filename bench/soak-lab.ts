@@ -1,12 +1,17 @@
-// The soak's lab round: `out/lab up` with 3 pods under h2load's 200 concurrent streams through the
-// mesh, one pod stopped with SIGSTOP part-way. A witness client beside h2load sends calls at a steady
+// The soak's lab rounds. `out/lab up` with 3 pods under h2load's 200 concurrent streams through the
+// mesh, one pod stopped with SIGSTOP part-way: a witness client beside h2load sends calls at a steady
 // rate and counts how each ended (h2load sees HTTP statuses, and a failed gRPC call is still a 200).
+// And the lab's own ports — the mesh's and the Service's — held, starved and garbled as the pods' are,
+// with the lab's descriptors counted before and after.
 import * as grpc from '@grpc/grpc-js';
+import { readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadAddrProto } from '../src/common/proto.js';
 import type { BalancerName } from '../src/lab/data-plane/balancer.js';
 import { h2loadGrpc, type LoadResult } from './load.js';
+import { hostileConnections, idleConnections, type HostileResult, type IdleResult } from './soak-connections.js';
 import { startProcess } from './servers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -48,7 +53,10 @@ export interface LabResult {
     failed: Record<string, number>;
     lastFailureAfterStopSeconds: number | undefined;
   };
-  /** seconds from SIGSTOP to the mesh's "out of the balancer" line, and the calls it had sent the pod by then */
+  /**
+   * seconds from SIGSTOP to the mesh's first line about the pod (its connection dropped for a missed PING,
+   * or failure accrual set it aside), and the calls it had sent the pod by then
+   */
   meshAsideAfter: number | undefined;
   meshSentBeforeAside: number | undefined;
   /** seconds from SIGSTOP until the lab's readiness probe took the pod out of the endpoints */
@@ -146,7 +154,8 @@ export async function labUnderLoad(
     const failed: Record<string, number> = {};
     for (const { code } of failures) failed[code] = (failed[code] ?? 0) + 1;
     const aside = meshLines.find(
-      ({ at, line }) => at >= stoppedAt && line.includes(`mesh: ${victim.ip} `) && /out of the balancer/.test(line),
+      ({ at, line }) =>
+        at >= stoppedAt && line.includes(`mesh: ${victim.ip} `) && /out of the balancer|connection dropped/.test(line),
     );
     const lastFailure = failures.at(-1);
     return {
@@ -172,4 +181,110 @@ export async function labUnderLoad(
     lab.child.kill('SIGINT');
     await new Promise((resolve) => lab.child.once('exit', resolve));
   }
+}
+
+export interface LabPortsResult {
+  idle: IdleResult;
+  hostile: HostileResult[];
+  /** GET /addr with the sending side shut at once, through the Service: answered of sent */
+  halfClosed: { answered: number; sent: number };
+  /** descriptors the lab process held before the round, at its height, and after */
+  descriptors: { before: number; most: number; after: number };
+  answeredAtEnd: string;
+}
+
+/** The lab's mesh and Service ports under the soak's idle and hostile connections, and half-closed requests. */
+export async function labPorts(seconds: number, idleCount: number, hostileCount: number): Promise<LabPortsResult> {
+  const lab = await startProcess(
+    `${root}out/lab`,
+    [
+      'up',
+      '--replicas',
+      '1',
+      '--no-mesh-client',
+      '--no-service-clients',
+      '--no-k8s-client',
+      '--dashboard-port',
+      '0',
+      '--http-node-port',
+      '0',
+      '--grpc-node-port',
+      '0',
+      '--mesh-port',
+      '0',
+      '--api-port',
+      '0',
+      '--pod-cidr',
+      '127.251.1.0/24',
+    ],
+    /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · API :(?<api>\d+)/,
+  );
+  const pid = lab.child.pid as number;
+  const descriptors = () => readdirSync(`/proc/${pid}/fd`).length;
+  const ports = {
+    mesh: Number(lab.listening.mesh),
+    grpc: Number(lab.listening.grpc),
+    http: Number(lab.listening.http),
+  };
+  try {
+    for (let i = 0; i < 300 && !(await podsOf(Number(lab.listening.api))).some((p) => p.ready); i++) await pause(100);
+    const before = descriptors();
+    let most = before;
+    const watch = setInterval(() => (most = Math.max(most, descriptors())), 250);
+    const call = () => getAddrOnce(ports.mesh);
+    say(`the lab's mesh port: ${idleCount} idle HTTP/2 connections for ${seconds} s`);
+    const idle = await idleConnections(ports.mesh, idleCount, 60_000, seconds * 1000, {
+      opened: async () => undefined,
+      held: async () => undefined,
+    });
+    say(`the lab's mesh and Service ports: ${hostileCount} connections of each hostile kind for ${seconds} s`);
+    let answeredAtEnd = '';
+    const hostile = await hostileConnections(
+      { grpc: ports.mesh, http: ports.http },
+      hostileCount,
+      seconds,
+      async () => {
+        answeredAtEnd = await call();
+      },
+    );
+    say('the Service: 100 GET /addr HTTP/1.0, each sending side shut at once');
+    const answers = await Promise.all(Array.from({ length: 100 }, () => halfClosedGet(ports.http)));
+    await pause(2000);
+    clearInterval(watch);
+    return {
+      idle,
+      hostile,
+      halfClosed: { answered: answers.filter((a) => / 200 /.test(a)).length, sent: answers.length },
+      descriptors: { before, most, after: descriptors() },
+      answeredAtEnd,
+    };
+  } finally {
+    lab.child.kill('SIGINT');
+    await new Promise((resolve) => lab.child.once('exit', resolve));
+  }
+}
+
+function getAddrOnce(port: number): Promise<string> {
+  const { Addr } = loadAddrProto(`${root}proto/addr.proto`);
+  const client = new Addr(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const started = performance.now();
+  return new Promise((resolve) =>
+    client.getAddr({}, { deadline: Date.now() + 5000 }, (error) => {
+      client.close();
+      resolve(error ? `no: ${grpc.status[error.code]}` : `yes, in ${(performance.now() - started).toFixed(0)} ms`);
+    }),
+  );
+}
+
+function halfClosedGet(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(answer));
+    socket.setTimeout(5000, () => socket.destroy());
+    socket.end('GET /addr HTTP/1.0\r\n\r\n');
+  });
 }

@@ -10,7 +10,7 @@ import { BALANCERS } from '../src/lab/data-plane/balancer.js';
 import { missingTools, median } from './load.js';
 import { peakRssMiB, rssMiB, startProcess, stopAll, type Started } from './servers.js';
 import { hostileConnections, idleConnections } from './soak-connections.js';
-import { labUnderLoad, stoppedPids, type LabResult } from './soak-lab.js';
+import { labPorts, labUnderLoad, stoppedPids, type LabResult } from './soak-lab.js';
 import { formatTable } from './table.js';
 
 const args = command(
@@ -149,7 +149,38 @@ const hostileRows = [
 ];
 await stop(hostileServer);
 
-// 3. The lab under load, a pod stopped
+// 3. The lab's own ports: the mesh's and the Service's
+const labPortsResult = await labPorts(
+  args.seconds,
+  Math.min(args['idle-connections'], 2000),
+  args['hostile-connections'],
+);
+const labPortRows = [
+  ["the lab's ports", ''],
+  [
+    `idle HTTP/2 connections to the mesh: opened (of ${labPortsResult.idle.attempted})`,
+    String(labPortsResult.idle.established),
+  ],
+  [
+    '… refused (the cap) / closed by the mesh (GOAWAYs)',
+    `${labPortsResult.idle.refused} / ${labPortsResult.idle.closedAfter.length} (${labPortsResult.idle.goaways})`,
+  ],
+  ...labPortsResult.hostile.map((kind) => [
+    `${kind.name} (${kind.name.includes('HTTP/1.1') ? 'Service' : 'mesh'})`,
+    `${kind.stillOpen} of ${kind.opened} still open after ${args.seconds} s`,
+  ]),
+  ['GetAddr through the mesh answered at the end', labPortsResult.answeredAtEnd],
+  [
+    'GET /addr HTTP/1.0, half-closed, through the Service: answered',
+    `${labPortsResult.halfClosed.answered} of ${labPortsResult.halfClosed.sent}`,
+  ],
+  [
+    "the lab's descriptors before / at most / after",
+    `${labPortsResult.descriptors.before} / ${labPortsResult.descriptors.most} / ${labPortsResult.descriptors.after}`,
+  ],
+];
+
+// 4. The lab under load, a pod stopped
 const stopAt = Math.round(args.seconds / 3);
 const lab: LabResult[] = [];
 for (const balancer of BALANCERS) {
@@ -178,12 +209,12 @@ const labRows = [
     ),
   ],
   ['… last failure, after the stop', ...lab.map((r) => s(r.witness.lastFailureAfterStopSeconds))],
-  ['mesh set the pod aside after', ...lab.map((r) => s(r.meshAsideAfter))],
+  ['mesh dropped or set the pod aside after', ...lab.map((r) => s(r.meshAsideAfter))],
   ['… calls it had sent the pod since its last answer', ...lab.map((r) => String(r.meshSentBeforeAside ?? '—'))],
   ['readiness took it out of the endpoints after', ...lab.map((r) => s(r.readinessAfter))],
 ];
 
-console.log(`\n${formatTable(idleRows)}\n\n${formatTable(hostileRows)}\n`);
+console.log(`\n${formatTable(idleRows)}\n\n${formatTable(hostileRows)}\n\n${formatTable(labPortRows)}\n`);
 console.log(
   `the lab: 3 pods, h2load ${args.streams} streams on one connection to the mesh for ${args.seconds} s (grpc-timeout 2 s),`,
 );

@@ -1,7 +1,7 @@
 // The mesh's balancers in-process, with time and chance injected: every pick is determined.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_RTT_MS, PeakEwma, RoundRobin, type Sources } from '../src/lab/data-plane/balancer.js';
+import { DECAY_MS, DEFAULT_RTT_MS, PeakEwma, RoundRobin, type Sources } from '../src/lab/data-plane/balancer.js';
 import type { Endpoint } from '../src/lab/data-plane/endpoints.js';
 
 const pod = (ip: string): Endpoint => ({ ip, address: '127.0.0.1', httpPort: 0, grpcPort: 0 });
@@ -74,9 +74,10 @@ describe("p2c-ewma (tower's PeakEwma, as in Linkerd)", () => {
     assert.equal(balancer.pick([a, b]), b);
   });
 
-  it('picks two distinct pods at random and takes the cheaper one', () => {
-    // pairs drawn: (0, 1), (1, 2), (2, 0) for random values 0.0/0.0, 0.4/0.0, 0.7/0.0
-    const clock = sources([0.0, 0.0, 0.4, 0.0, 0.7, 0.0]);
+  it("picks two distinct pods at random as Linkerd's p2c does, and takes the cheaper one", () => {
+    // Linkerd's gen_pair: a from all three, b from the other two (b ≥ a moves up one). Pairs drawn for
+    // the random values 0.0/0.0, 0.4/0.6, 0.7/0.0: (0, 1), (1, 2), (2, 0).
+    const clock = sources([0.0, 0.0, 0.4, 0.6, 0.7, 0.0]);
     const balancer = new PeakEwma(clock);
     settle(balancer, clock, [
       [a, 1],
@@ -102,6 +103,39 @@ describe("p2c-ewma (tower's PeakEwma, as in Linkerd)", () => {
     measure(balancer, clock, a, 5); // 30 s later: 200 × e^-3 + 5 × (1 − e^-3) ≈ 15 ms
     measure(balancer, clock, b, 20);
     assert.equal(balancer.pick([a, b]), a);
+  });
+
+  it('decays toward 0 while idle, and a reading keeps the decayed value (tower: load() stores it)', () => {
+    const clock = sources();
+    const balancer = new PeakEwma(clock);
+    assert.equal(balancer.load(a), DEFAULT_RTT_MS); // never measured, nothing pending: 30 ms × 1
+    clock.advance(DECAY_MS);
+    const decayed = balancer.load(a);
+    assert.ok(Math.abs(decayed - DEFAULT_RTT_MS / Math.E) < 1e-9, `one decay period: 30 / e, got ${decayed}`);
+    // A 5 ms sample right after that reading is blended by the time since the reading (5 ms), so it
+    // barely moves the estimate; blended by the time since the first estimate (10 s) it would give ~14 ms.
+    measure(balancer, clock, a, 5);
+    const after = balancer.load(a);
+    assert.ok(Math.abs(after - decayed) < 0.02, `${after} ms`);
+  });
+
+  it('counts a request as pending until its first response frame, and samples its time then', () => {
+    const clock = sources();
+    const balancer = new PeakEwma(clock);
+    const firstFrame = balancer.started(a);
+    assert.equal(balancer.load(a), DEFAULT_RTT_MS * 2, 'one pending: 30 ms × 2');
+    clock.advance(500);
+    firstFrame(); // a stream's first message after 500 ms: the peak is now 500 ms
+    firstFrame(); // once only
+    assert.equal(balancer.load(a), 500);
+  });
+
+  it('starts a pod that left and came back afresh', () => {
+    const clock = sources();
+    const balancer = new PeakEwma(clock);
+    measure(balancer, clock, a, 900);
+    balancer.forget(a.ip);
+    assert.equal(balancer.load(a), DEFAULT_RTT_MS);
   });
 
   it('picks the only pod there is, and none from none', () => {

@@ -1,114 +1,121 @@
-// Failure accrual, Linkerd's endpoint-level circuit breaking: after `maxFailures` failures in a row an
-// endpoint is unavailable for a penalty (1 s at first), then on probation — it may take one request,
-// the probe. A probe that succeeds makes it available again; one that fails sends it back for twice
-// the penalty, up to `maxPenaltyMs`, with up to `jitterRatio` of it added at random. Defaults are
-// Linkerd's "consecutive" policy's: 7 failures, 1 s, 1 min, 0.5.
-// (https://linkerd.io/2/reference/circuit-breaking/)
+// Failure accrual, Linkerd's per-endpoint circuit breaker in its "consecutive" mode, as linkerd2-proxy
+// runs it (linkerd/app/outbound/src/http/breaker/consecutive_failures.rs):
+//   - open: every classified response counts; `maxFailures` failures in a row (a success resets the
+//     count) shut the endpoint. With maxFailures 0 the count never matches, so it never shuts (`==`, l.59).
+//   - shut: unavailable for a backoff; responses that arrive meanwhile are ignored (l.79-87).
+//   - probation: one request may go (the gate's single permit, forgotten once used: linkerd/stack/src/
+//     gate.rs:241-245), and the next classified response decides — a success opens the endpoint, a
+//     failure shuts it for the next, doubled backoff (l.89-95, 98-105). A probe that gets no response
+//     at all (its caller gave up first: a dropped response is never classified) leaves the endpoint in
+//     probation with no permit, out of the balancer until a response arrives or the endpoint leaves.
+// The penalties follow Linkerd's exponential backoff (backoff.ts).
+// The policy comes from the Service's annotations (see linkerd-annotations.ts); without them there is
+// no failure accrual at all (linkerd/app/outbound/src/http/breaker.rs:44-49).
 
-export interface AccrualOptions {
+import { backoffMs } from './backoff.js';
+
+export interface AccrualPolicy {
   maxFailures: number;
   minPenaltyMs: number;
   maxPenaltyMs: number;
   jitterRatio: number;
+}
+
+/** Where the breaker gets time and chance from: injected in tests, the real ones otherwise. */
+export interface AccrualSources {
   now: () => number;
   random: () => number;
 }
 
-const LINKERD_DEFAULTS: AccrualOptions = {
-  maxFailures: 7,
-  minPenaltyMs: 1000,
-  maxPenaltyMs: 60_000,
-  jitterRatio: 0.5,
-  now: () => performance.now(),
-  random: Math.random,
-};
+const real: AccrualSources = { now: () => performance.now(), random: Math.random };
 
-/** What an outcome changed: the endpoint went out of the balancer (for `forMs`), or came back. */
+export type Outcome = 'success' | 'failure';
+
+/** What an outcome changed: the endpoint was shut (for `forMs`), or opened again. */
 export type Change =
-  | { state: 'tripped'; forMs: number; cause: 'failures' | 'probe' | 'silent'; failures: number }
-  | { state: 'recovered' };
+  { state: 'tripped'; cause: 'failures' | 'probe'; forMs: number; failures: number } | { state: 'recovered' };
 
-interface State {
-  failures: number;
-  /** Unavailable until this time; 0 when available. */
-  until: number;
-  /** The penalty of the last trip: the next failed probe doubles it. */
-  penaltyMs: number;
-  probing: boolean;
-}
+type State =
+  | { kind: 'open'; failures: number }
+  | { kind: 'shut'; until: number; backoffs: number }
+  | { kind: 'probation'; permits: number; backoffs: number };
 
 export class FailureAccrual {
-  readonly #options: AccrualOptions;
+  readonly #policy: AccrualPolicy;
+  readonly #sources: AccrualSources;
   readonly #states = new Map<string, State>();
 
-  constructor(options: Partial<AccrualOptions> = {}) {
-    this.#options = { ...LINKERD_DEFAULTS, ...options };
+  constructor(policy: AccrualPolicy, sources: AccrualSources = real) {
+    this.#policy = policy;
+    this.#sources = sources;
   }
 
-  /** Whether a request may go to this endpoint now: it is available, or on probation with no probe out. */
+  /** Whether a request may go to this endpoint now: it is open, or on probation with its permit unused. */
   available(ip: string): boolean {
-    const state = this.#states.get(ip);
-    return !state || state.until === 0 || (!state.probing && this.#options.now() >= state.until);
+    const state = this.#current(ip);
+    return state === undefined || state.kind === 'open' || (state.kind === 'probation' && state.permits > 0);
   }
 
-  /** Call when a request goes to `ip`. True when it is the probe: pass that on to the outcome. */
-  sent(ip: string): boolean {
-    const state = this.#states.get(ip);
-    if (!state || state.until === 0) return false;
-    state.probing = true;
-    return true;
+  /** Call when a request goes to `ip`: on probation it takes the one permit. */
+  sent(ip: string): void {
+    const state = this.#current(ip);
+    if (state?.kind === 'probation') state.permits = Math.max(0, state.permits - 1);
   }
 
-  /**
-   * The outcome of a request sent to `ip`, and what it changed. Outcomes of requests sent before a trip
-   * that end after it change nothing: only the probe decides. A cancelled probe (the caller gave up
-   * first) tells nothing, so the next request is the probe.
-   */
-  record(ip: string, outcome: 'success' | 'failure' | 'cancelled', probe: boolean): Change | undefined {
-    const state = this.#states.get(ip);
-    const tripped = state !== undefined && state.until !== 0;
-    if (tripped && !probe) return undefined;
-    if (outcome === 'success') {
-      this.#states.delete(ip);
-      return tripped ? { state: 'recovered' } : undefined;
+  /** A classified response from `ip`, and what it changed. */
+  record(ip: string, outcome: Outcome): Change | undefined {
+    const state = this.#current(ip) ?? { kind: 'open', failures: 0 };
+    switch (state.kind) {
+      case 'open':
+        if (outcome === 'success') {
+          this.#states.delete(ip);
+          return undefined;
+        }
+        state.failures += 1;
+        this.#states.set(ip, state);
+        return state.failures === this.#policy.maxFailures ? this.#shut(ip, 0, 'failures', state.failures) : undefined;
+      case 'shut':
+        return undefined;
+      case 'probation':
+        if (outcome === 'success') {
+          this.#states.delete(ip);
+          return { state: 'recovered' };
+        }
+        return this.#shut(ip, state.backoffs, 'probe', 0);
     }
-    if (outcome === 'cancelled') {
-      if (state) state.probing = false;
-      return undefined;
-    }
-    if (state && tripped) return this.#trip(state, Math.min(this.#options.maxPenaltyMs, state.penaltyMs * 2), 'probe');
-    const counted = this.#state(ip);
-    counted.failures += 1;
-    return counted.failures >= this.#options.maxFailures
-      ? this.#trip(counted, this.#options.minPenaltyMs, 'failures')
-      : undefined;
   }
 
-  /** Makes `ip` unavailable at once (its connection went silent): no need to wait for failures to accrue. */
-  trip(ip: string): Change | undefined {
-    const state = this.#state(ip);
-    return state.until === 0 ? this.#trip(state, this.#options.minPenaltyMs, 'silent') : undefined;
+  /** When the next shut endpoint goes on probation (a request waiting for one may then go), if any. */
+  nextProbation(): number | undefined {
+    let next: number | undefined;
+    for (const state of this.#states.values())
+      if (state.kind === 'shut' && (next === undefined || state.until < next)) next = state.until;
+    return next;
   }
 
-  /** The endpoint left the Service: its record goes too. */
+  /** The endpoint left the Service: its breaker goes with it. */
   forget(ip: string): void {
     this.#states.delete(ip);
   }
 
-  #state(ip: string): State {
-    let state = this.#states.get(ip);
-    if (!state) {
-      state = { failures: 0, until: 0, penaltyMs: 0, probing: false };
-      this.#states.set(ip, state);
-    }
-    return state;
+  /** The state now: a shut endpoint whose backoff is over is on probation. */
+  #current(ip: string): State | undefined {
+    const state = this.#states.get(ip);
+    if (state?.kind !== 'shut' || this.#sources.now() < state.until) return state;
+    const probation: State = { kind: 'probation', permits: 1, backoffs: state.backoffs };
+    this.#states.set(ip, probation);
+    return probation;
   }
 
-  #trip(state: State, penaltyMs: number, cause: 'failures' | 'probe' | 'silent'): Change {
-    const forMs = penaltyMs * (1 + this.#options.jitterRatio * this.#options.random());
-    state.penaltyMs = penaltyMs;
-    state.until = this.#options.now() + forMs;
-    state.probing = false;
-    return { state: 'tripped', forMs, cause, failures: state.failures };
+  #shut(ip: string, backoffs: number, cause: 'failures' | 'probe', failures: number): Change {
+    const forMs = this.penaltyMs(backoffs);
+    this.#states.set(ip, { kind: 'shut', until: this.#sources.now() + forMs, backoffs: backoffs + 1 });
+    return { state: 'tripped', cause, forMs, failures };
+  }
+
+  /** The n-th backoff of an episode (n from 0). */
+  penaltyMs(n: number): number {
+    const { minPenaltyMs, maxPenaltyMs, jitterRatio } = this.#policy;
+    return backoffMs(n, { minMs: minPenaltyMs, maxMs: maxPenaltyMs, jitter: jitterRatio }, this.#sources.random);
   }
 }
