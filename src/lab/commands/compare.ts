@@ -31,6 +31,7 @@ import {
   podCidrOption,
   scenarioOption,
 } from './options.js';
+import { sayMeshEvents } from './mesh-words.js';
 import { Progress } from './progress.js';
 import { startFailure } from './start-errors.js';
 
@@ -84,6 +85,7 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
   let failure: unknown;
   try {
     await session.start(new Set(entries.flatMap((entry) => entry.parts)), 1);
+    for (const [name, mesh] of session.parts.meshes) sayMeshEvents(name, mesh, (line) => progress.event(`  ${line}`));
     progress.event(
       `compare: ${entries.length} strategies, scenario ${scenario.name} (${scenario.file}); pods in ${options.podCidr}`,
     );

@@ -52,7 +52,7 @@ export class LiveView {
   }
 
   draw(): void {
-    const { http, grpc, mesh, store, namespace, deployment, endpoints } = this.lab;
+    const { http, grpc, meshRequests, store, namespace, deployment, endpoints } = this.lab;
     const conns = (proxy: typeof http, ip: string) =>
       `${proxy?.open.get(ip) ?? 0} / ${proxy?.connections.get(ip) ?? 0}`;
     const rows = [...this.pods.pods.values()]
@@ -60,7 +60,7 @@ export class LiveView {
       .sort((a, b) => compareIps(a.ip, b.ip))
       .map((pod) => {
         const state = pod.terminating ? 'Terminating' : pod.ready ? 'Ready' : 'NotReady';
-        return [pod.ip, state, conns(http, pod.ip), conns(grpc, pod.ip), String(mesh?.requests.get(pod.ip) ?? 0)];
+        return [pod.ip, state, conns(http, pod.ip), conns(grpc, pod.ip), String(meshRequests.get(pod.ip) ?? 0)];
       });
     const object = store.get('deployments', namespace, deployment);
     const replicas = object ? (specOf<{ replicas?: number }>(object).replicas ?? 1) : 0;

@@ -29,6 +29,7 @@ import {
   portOptions,
   scenarioOption,
 } from './options.js';
+import { sayMeshEvents } from './mesh-words.js';
 import { Progress } from './progress.js';
 import { startFailure } from './start-errors.js';
 
@@ -70,6 +71,7 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
   let failure: unknown;
   try {
     const running = await session.start(new Set(entries.flatMap((entry) => entry.parts)));
+    for (const [name, mesh] of session.parts.meshes) sayMeshEvents(name, mesh, (line) => progress.event(`  ${line}`));
     if (!running.ownPodAddresses) {
       progress.event(
         'lab: this machine has no loopback addresses besides 127.0.0.1, so pods listen on 127.0.0.1 on ports of their own; pod IPs are labels',

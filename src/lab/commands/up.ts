@@ -14,7 +14,7 @@ import { MAX_REPLICAS, NAMESPACE } from '../cluster.js';
 import { DEFAULT_API_PORT, DEFAULT_DASHBOARD_PORT } from '../defaults.js';
 import type { BalancerName } from '../data-plane/balancer.js';
 import { LiveFeed } from '../dashboard/feed.js';
-import type { LabView } from '../dashboard/lab-view.js';
+import { countMeshRequests, type LabView } from '../dashboard/lab-view.js';
 import { LabMetrics } from '../dashboard/metrics.js';
 import { scrapeTargets } from '../dashboard/scrape-targets.js';
 import { Dashboard } from '../dashboard/server.js';
@@ -24,6 +24,7 @@ import { Session } from '../experiment/session.js';
 import type { Manifests } from '../manifests.js';
 import type { Out } from '../out.js';
 import { LiveView } from './live.js';
+import { sayMeshEvents } from './mesh-words.js';
 import {
   apiPortOption,
   intervalOption,
@@ -107,6 +108,7 @@ export async function up(options: UpOptions, programs: Out): Promise<number> {
     http: session.cluster.kubeProxy.proxy(NAMESPACE, SERVER, 'http'),
     grpc: session.cluster.kubeProxy.proxy(NAMESPACE, SERVER, 'grpc'),
     mesh: session.parts.meshes.get('mesh'),
+    meshRequests: countMeshRequests(session.parts.meshes.get('mesh')),
   };
   const feed = new LiveFeed(
     lab,
@@ -133,6 +135,7 @@ export async function up(options: UpOptions, programs: Out): Promise<number> {
   log('ready', labReadyFields({ api, http, grpc, mesh, dashboard: dashboard.port, kubeconfig }));
   const live = new LiveView(lab, session.pods);
   for (const text of events) live.note(text);
+  if (lab.mesh) sayMeshEvents('mesh', lab.mesh, (line) => live.note(line));
   const header = [
     `lab up: Service HTTP 127.0.0.1:${http}, gRPC :${grpc} · mesh :${mesh} · API :${api}`,
     `  dashboard: ${dashboard.url}    (live charts; its buttons scale and delete pods through the API)`,

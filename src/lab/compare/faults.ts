@@ -92,9 +92,11 @@ function expectationFor(kind: FaultKind, name: string): Expectation {
           judge: ({ badShare }) => ({ ok: (badShare ?? 1) < 0.1, why: `the slow pod got ${pct(badShare)}` }),
         };
       }
-      if (name === 'mesh-p2c') {
+      if (name === 'mesh-p2c' || name === 'mesh-p2c+accrual') {
         // Peak EWMA: a slow answer raises the pod's cost at once, and the calls waiting on it count
-        // (tower load/peak_ewma.rs; Linkerd's "Beyond Round Robin": 99.9 % vs round-robin's 95 %).
+        // (tower load/peak_ewma.rs; Linkerd's "Beyond Round Robin": 99.9 % vs round-robin's 95 %). A
+        // call its caller gives up on is never classified (linkerd2-proxy reads no grpc-timeout), so
+        // failure accrual adds nothing here: the RTT sampled when the caller leaves is what keeps it away.
         return {
           expected: 'sends the slow pod a small share (< 5 %), so ≥ 95 % answer within the deadline',
           judge: ({ success, badShare }) => ({
@@ -121,6 +123,14 @@ function expectationFor(kind: FaultKind, name: string): Expectation {
         return {
           expected: 'ejects the failing pod within its 10 s interval: under a tenth of the calls fail',
           judge: ({ failedShare }) => ({ ok: failedShare < 0.1, why: `${pct(failedShare)} of its calls failed` }),
+        };
+      }
+      if (name === 'mesh-p2c+accrual') {
+        // Failure accrual, Linkerd's consecutive policy: 7 failures in a row take the pod out for 1 s, then
+        // one probe at a time, the wait doubling up to a minute (linkerd.io/docs/reference/circuit-breaking).
+        return {
+          expected: 'sets the failing pod aside after 7 failures in a row: under 5 % of the calls fail',
+          judge: ({ failedShare }) => ({ ok: failedShare < 0.05, why: `${pct(failedShare)} of its calls failed` }),
         };
       }
       if (name === 'mesh-p2c') {

@@ -85,13 +85,13 @@ export class LiveFeed extends EventEmitter<FeedEvents> {
   }
 
   #tick(): void {
-    const { http, grpc, mesh } = this.lab;
+    const { http, grpc, meshRequests } = this.lab;
     const tick: Tick = {
       t: Math.floor(Date.now() / 1000),
       calls: {},
       errors: {},
       service: {},
-      mesh: Object.fromEntries(mesh?.requests ?? []),
+      mesh: Object.fromEntries(meshRequests),
     };
     for (const [id, pending] of this.#pending) {
       tick.calls[id] = pending.calls;

@@ -68,7 +68,7 @@ export class LabMetrics {
       labelNames: ['pod_ip'],
       registers,
       collect() {
-        for (const [ip, total] of lab.mesh?.requests ?? []) {
+        for (const [ip, total] of lab.meshRequests) {
           if (total > (meshSeen.get(ip) ?? 0)) this.inc({ pod_ip: ip }, total - (meshSeen.get(ip) ?? 0));
           meshSeen.set(ip, total);
         }
@@ -81,7 +81,9 @@ export class LabMetrics {
       buckets: BUCKETS,
       registers,
     });
-    if (lab.mesh) lab.mesh.onRequest = (ip) => latency.startTimer({ pod_ip: ip });
+    lab.mesh?.on('response', ({ ip, ms, outcome }) => {
+      if (outcome !== 'refused') latency.observe({ pod_ip: ip }, ms / 1000);
+    });
     new Gauge({
       name: 'lab_pods',
       help: 'Pods of the Deployment by phase (Terminating: deleted, draining)',

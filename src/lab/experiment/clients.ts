@@ -20,7 +20,8 @@ export type Route = 'service' | 'mesh' | 'client' | 'edge';
 export type Expectation = 'spread' | 'stuck' | 'never-new' | 'reaches-new' | 'every-pod';
 
 /** What runs beside the pods for a client: each is started only when a chosen client needs it. */
-export type Part = 'aged' | 'dns' | 'dns-aged' | 'xds' | 'edge' | 'mesh' | 'mesh-p2c' | 'kubeconfig';
+export type Part =
+  'aged' | 'dns' | 'dns-aged' | 'xds' | 'edge' | 'mesh' | 'mesh-p2c' | 'mesh-p2c-accrual' | 'kubeconfig';
 
 /** Where the running parts listen, or why one could not run here. */
 export interface RunningParts {
@@ -33,6 +34,7 @@ export interface RunningParts {
   edge?: number;
   mesh?: number;
   meshP2c?: number;
+  meshP2cAccrual?: number;
   kubeconfig?: string;
   /** why a part is not running (nginx missing, pods without addresses of their own, …) */
   unavailable: Partial<Record<Part, string>>;
@@ -261,6 +263,17 @@ export const CLIENTS: readonly ClientEntry[] = [
     parts: ['mesh-p2c'],
     call: (parts) => needs(parts, 'mesh-p2c', () => ({ target: `127.0.0.1:${parts.meshP2c}` })),
   },
+  {
+    name: 'mesh-p2c+accrual',
+    tag: 'mesh, p2c + accrual',
+    program: 'client-grpc',
+    route: 'mesh',
+    how: "the same, over a Service with Linkerd's failure accrual turned on (balancer.linkerd.io/failure-accrual: consecutive)",
+    expect: 'every-pod',
+    deployment: 'addr-server',
+    parts: ['mesh-p2c-accrual'],
+    call: (parts) => needs(parts, 'mesh-p2c-accrual', () => ({ target: `127.0.0.1:${parts.meshP2cAccrual}` })),
+  },
 ];
 
 /** The post's clients, in the order its report shows them. */
@@ -277,6 +290,7 @@ export const STRATEGY_NAMES = [
   'edge',
   'mesh',
   'mesh-p2c',
+  'mesh-p2c+accrual',
 ] as const;
 
 export function clientEntry(name: string): ClientEntry {

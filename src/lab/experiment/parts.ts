@@ -11,12 +11,17 @@ import type { Cluster } from '../cluster.js';
 import type { BalancerName } from '../data-plane/balancer.js';
 import { DnsServer } from '../data-plane/dns-server.js';
 import { EdgeProxy, findNginx, NGINX_INSTALL } from '../data-plane/edge-proxy.js';
-import { MeshProxy } from '../data-plane/mesh-proxy.js';
+import { accrualFromAnnotations, requestTimeoutFromAnnotations } from '../data-plane/linkerd-annotations.js';
+import { Mesh } from '../data-plane/mesh.js';
 import { XdsServer } from '../data-plane/xds-server.js';
-import { dnsName, HEADLESS, HEADLESS_AGED, type Part, type RunningParts } from './clients.js';
+import { dnsName, HEADLESS, HEADLESS_AGED, NAMESPACE, type Part, type RunningParts } from './clients.js';
 
 export const SERVER = 'addr-server';
 export const AGED = 'addr-server-aged';
+/** The Service a mesh with failure accrual balances over: the server's pods, annotated as Linkerd reads it. */
+export const ACCRUAL = 'addr-server-accrual';
+
+type MeshPart = 'mesh' | 'mesh-p2c' | 'mesh-p2c-accrual';
 
 export interface PartsOptions {
   /** the server's Deployment and Service as the manifest has them */
@@ -28,6 +33,8 @@ export interface PartsOptions {
   meshBalancer: BalancerName;
   /** the kubeconfig's path, for k8s:/// clients (default: a file in the temporary folder) */
   kubeconfig?: string;
+  /** told of what a part found that a user should know (a Linkerd annotation it refused) */
+  say: (line: string) => void;
 }
 
 /** The +age Deployment and its Services: the server's, renamed, its pods labelled apart, with the age set. */
@@ -64,6 +71,32 @@ export function agedObjects(manifest: readonly KubeObject[], connectionAgeMs: nu
   });
 }
 
+/**
+ * The Service a mesh with failure accrual balances over: the server's Service (ClusterIP: in-mesh clients
+ * reach it through their sidecar), renamed, with Linkerd's annotation that turns accrual on — on a cluster,
+ * `kubectl annotate svc addr-server balancer.linkerd.io/failure-accrual=consecutive` does the same to the
+ * Service itself (https://linkerd.io/docs/reference/circuit-breaking/).
+ */
+export function accrualService(manifest: readonly KubeObject[]): KubeObject[] {
+  return manifest.flatMap((object): KubeObject[] => {
+    if (object.kind !== 'Service' || object.metadata.name !== SERVER) return [];
+    const spec = structuredClone(object.spec ?? {}) as { type?: string; ports?: Array<{ nodePort?: number }> };
+    spec.type = 'ClusterIP';
+    for (const port of spec.ports ?? []) delete port.nodePort;
+    return [
+      {
+        ...object,
+        metadata: {
+          name: ACCRUAL,
+          labels: object.metadata.labels,
+          annotations: { 'balancer.linkerd.io/failure-accrual': 'consecutive' },
+        },
+        spec,
+      },
+    ];
+  });
+}
+
 /** A headless Service (clusterIP: None) over the pods of `app`, for DNS-based client balancing. */
 export function headlessService(name: string, app: string): KubeObject {
   return {
@@ -80,7 +113,7 @@ export class Parts {
   readonly dns: DnsServer[] = [];
   xds: XdsServer | undefined;
   edge: EdgeProxy | undefined;
-  readonly meshes = new Map<'mesh' | 'mesh-p2c', MeshProxy>();
+  readonly meshes = new Map<MeshPart, Mesh>();
   #kubeconfig: string | undefined;
 
   constructor(cluster: Cluster, options: PartsOptions) {
@@ -126,8 +159,13 @@ export class Parts {
         }
       }
     }
-    if (needed.has('mesh')) running.mesh = await this.#mesh('mesh', this.#options.meshBalancer, this.#options.meshPort);
-    if (needed.has('mesh-p2c')) running.meshP2c = await this.#mesh('mesh-p2c', 'p2c-ewma', 0);
+    if (needed.has('mesh'))
+      running.mesh = await this.#mesh('mesh', SERVER, this.#options.meshBalancer, this.#options.meshPort);
+    if (needed.has('mesh-p2c')) running.meshP2c = await this.#mesh('mesh-p2c', SERVER, 'p2c-ewma', 0);
+    if (needed.has('mesh-p2c-accrual')) {
+      await cluster.apply(accrualService(this.#options.manifest));
+      running.meshP2cAccrual = await this.#mesh('mesh-p2c-accrual', ACCRUAL, 'p2c-ewma', 0);
+    }
     if (needed.has('kubeconfig')) {
       this.#kubeconfig = await writeKubeconfig(cluster.api.url, this.#options.kubeconfig);
       running.kubeconfig = this.#kubeconfig;
@@ -141,8 +179,18 @@ export class Parts {
     return server.listen(0);
   }
 
-  async #mesh(name: 'mesh' | 'mesh-p2c', balancer: BalancerName, port: number): Promise<number> {
-    const mesh = new MeshProxy(this.#cluster.endpoints(SERVER), { balancer });
+  /** A mesh sidecar over a Service, with the failure accrual and request timeout its annotations ask for, as Linkerd reads them. */
+  async #mesh(name: MeshPart, service: string, balancer: BalancerName, port: number): Promise<number> {
+    const annotations = this.#cluster.store.get('services', NAMESPACE, service)?.metadata.annotations;
+    const accrual = accrualFromAnnotations(annotations);
+    const timeout = requestTimeoutFromAnnotations(annotations);
+    for (const warning of [accrual.warning, timeout.warning])
+      if (warning) this.#options.say(`lab: Service ${service}: ${warning}`);
+    const mesh = new Mesh(this.#cluster.endpoints(service), {
+      balancer,
+      accrual: accrual.policy,
+      requestTimeoutMs: timeout.timeoutMs,
+    });
     this.meshes.set(name, mesh);
     try {
       return await mesh.listen(port);

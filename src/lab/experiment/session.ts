@@ -77,6 +77,7 @@ export class Session {
       meshPort: options.ports.mesh,
       meshBalancer: options.meshBalancer,
       kubeconfig: options.kubeconfig,
+      say: (line) => options.progress.event(line),
     });
   }
 
