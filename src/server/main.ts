@@ -114,6 +114,7 @@ async function start(): Promise<void> {
     });
     grpcListener = await listenGrpc(grpcSide.server, args.host, args['grpc-port'], {
       maxConnections: args['max-connections'],
+      maxConnectionsPerPeer: 0,
       handshakeTimeoutMs: Math.min(10_000, args['idle-timeout-ms'] || 10_000),
     }).catch((error: unknown) => {
       throw new Error(bindFailure('gRPC', args['grpc-port'], error));
