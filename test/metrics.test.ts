@@ -3,11 +3,15 @@
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getAddr } from './support/grpc.js';
+import { getAddr, healthCheck } from './support/grpc.js';
 import { waitUntil } from './support/kubectl.js';
 import { labUp } from './support/lab-up.js';
 import { exitWithin, replies, run, start, startServer } from './support/processes.js';
 import { family, labelSets, scrape, total } from './support/prometheus.js';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { DrainState } from '../src/server/drain.js';
+import { NO_FAULTS } from '../src/server/faults.js';
+import { ServerMetrics } from '../src/server/metrics.js';
 
 const REQUESTS = 'addr_server_requests_total';
 
@@ -28,6 +32,34 @@ function callUnknownMethod(port: number): Promise<number> {
   );
 }
 
+describe("addr-server's tallies, written for Prometheus (in-process)", () => {
+  it('writes each method as a histogram and a counter by code, from plain counts', async () => {
+    const metrics = new ServerMetrics({ ip: '10.1.0.8', name: 'pod-a' }, new DrainState(), NO_FAULTS);
+    const getAddr = metrics.tally('grpc', 'addr.Addr/GetAddr');
+    assert.equal(metrics.tally('grpc', 'addr.Addr/GetAddr'), getAddr, 'one tally per method');
+    getAddr.endOk(getAddr.begin());
+    getAddr.endOk(getAddr.begin());
+    getAddr.endGrpc(getAddr.begin() - 300, grpc.status.UNAVAILABLE); // as if it began 300 ms ago
+    getAddr.begin(); // one still in flight
+    const text = await metrics.registry.metrics();
+    const scraped = new Map(parsePrometheusTextFormat(text).map((family) => [family.name, family]));
+    const requests = scraped.get('addr_server_requests_total');
+    const codes = Object.fromEntries((requests?.metrics ?? []).map((sample) => [sample.labels?.code, sample.value]));
+    assert.deepEqual(codes, { OK: '2', UNAVAILABLE: '1' });
+    const inFlight = scraped.get('addr_server_requests_in_flight')?.metrics.find((m) => m.labels?.protocol === 'grpc');
+    assert.equal(inFlight?.value, '1');
+    const [latency] = scraped.get('addr_server_request_duration_seconds')?.metrics ?? [];
+    assert.match(
+      text,
+      /^addr_server_request_duration_seconds_count\{protocol="grpc",method="addr.Addr\/GetAddr",pod="pod-a",pod_ip="10.1.0.8"\} 3$/m,
+    );
+    assert.equal(Number(latency?.buckets?.['0.25']), 2, 'the slow one is above 0.25 s');
+    assert.equal(latency?.buckets?.['+Inf'], '3');
+    const sum = /^addr_server_request_duration_seconds_sum\{[^}]*\} (\S+)$/m.exec(text)?.[1];
+    assert.ok(Number(sum) >= 0.3, `sum ${sum}`);
+  });
+});
+
 describe('addr-server /metrics', () => {
   it('counts each call by protocol, method and code, labelled with the pod; unknown methods add no series', async () => {
     const server = await startServer('10.1.0.8');
@@ -47,6 +79,10 @@ describe('addr-server /metrics', () => {
       assert.equal(latency.metrics[0]?.buckets?.['+Inf'], '5');
       assert.equal(total(first, 'addr_server_requests_in_flight', { ...pod, protocol: 'grpc' }), 0);
       assert.equal(total(first, 'addr_server_serving', pod), 1);
+      // No faults unless asked for (server.test.ts sets some)
+      assert.equal(total(first, 'addr_server_fault_delay_seconds', pod), 0);
+      assert.equal(total(first, 'addr_server_fault_delay_jitter_seconds', pod), 0);
+      assert.equal(total(first, 'addr_server_fault_fail_ratio', { ...pod, code: 'UNAVAILABLE' }), 0);
 
       for (let i = 0; i < 3; i++) assert.equal((await fetch(`${url}/addr`)).status, 200);
       assert.equal((await fetch(`${url}/addr`, { method: 'POST' })).status, 405);
@@ -67,13 +103,16 @@ describe('addr-server /metrics', () => {
     }
   });
 
-  it('serving turns 0 on SIGTERM, while the pod still answers during its shutdown delay', async () => {
+  it('serving turns 0 on SIGTERM, as /health and the gRPC health service turn, while the pod still answers during its shutdown delay', async () => {
     const server = await startServer('10.1.0.9', ['--shutdown-delay-ms', '5000']);
     try {
       assert.equal(total(await scrape(`http://127.0.0.1:${server.httpPort}/metrics`), 'addr_server_serving'), 1);
       server.child.kill('SIGTERM');
       await server.waitFor(/shutting down/);
       assert.equal(total(await scrape(`http://127.0.0.1:${server.httpPort}/metrics`), 'addr_server_serving'), 0);
+      assert.equal((await fetch(`http://127.0.0.1:${server.httpPort}/health`)).status, 503);
+      assert.equal(await healthCheck(server.grpcPort), 'NOT_SERVING');
+      assert.equal((await getAddr(server.grpcPort)).addr, '10.1.0.9', 'still answering');
     } finally {
       await server.stop('SIGKILL');
     }

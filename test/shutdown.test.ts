@@ -7,12 +7,13 @@ import { describe, it } from 'node:test';
 import { getAddr, healthCheck } from './support/grpc.js';
 import * as grpc from '@grpc/grpc-js';
 import { exitWithin, start, startServer } from './support/processes.js';
+import { callsInFlight } from './support/server-metrics.js';
 
 describe('addr-server on SIGTERM', () => {
   it('reports not-serving while the call in flight completes, then exits 0', async () => {
     const server = await startServer('10.1.0.8', ['--delay-ms', '1500', '--shutdown-delay-ms', '800']);
     const inFlight = getAddr(server.grpcPort);
-    await sleep(200);
+    await callsInFlight(server, 1);
     server.child.kill('SIGTERM');
     await server.waitFor(/msg="shutting down"/);
 
@@ -29,7 +30,7 @@ describe('addr-server on SIGTERM', () => {
   it('refuses new calls once draining, yet finishes the ones in flight', async () => {
     const server = await startServer('10.1.0.8', ['--delay-ms', '1500']);
     const inFlight = getAddr(server.grpcPort);
-    await sleep(300);
+    await callsInFlight(server, 1);
     server.child.kill('SIGTERM');
     await server.waitFor(/msg="shutting down"/);
     await assert.rejects(getAddr(server.grpcPort), /UNAVAILABLE/);
@@ -43,7 +44,7 @@ describe('addr-server on SIGTERM', () => {
       () => 'answered',
       (error: { code?: number }) => error.code,
     );
-    await sleep(200);
+    await callsInFlight(server, 1);
     server.child.kill('SIGTERM');
     assert.equal(await exitWithin(server, 5000), 0);
     // Cut: reset by the server (CANCELLED) or, if the process was faster, the connection gone (UNAVAILABLE).
@@ -58,7 +59,7 @@ describe('addr-server on SIGTERM', () => {
     const server = await startServer('10.1.0.8', ['--delay-ms', '60000', '--grace-ms', '500']);
     // A client with calls in flight and a Health/Watch stream open, then suspended (kill -STOP).
     const peer = start('client-grpc', [`127.0.0.1:${server.grpcPort}`, '--interval', '10', '--deadline-ms', '60000']);
-    await sleep(500);
+    await callsInFlight(server, 1);
     peer.child.kill('SIGSTOP');
     try {
       server.child.kill('SIGTERM');
@@ -73,13 +74,49 @@ describe('addr-server on SIGTERM', () => {
   it('sends GOAWAY on an open HTTP/2 connection', async () => {
     const server = await startServer('10.1.0.8');
     const session = connect(`http://127.0.0.1:${server.grpcPort}`);
-    await once(session, 'connect');
+    await once(session, 'remoteSettings');
     const goaway = once(session, 'goaway');
     server.child.kill('SIGTERM');
     const [code] = (await goaway) as [number];
     assert.equal(code, constants.NGHTTP2_NO_ERROR);
     session.destroy();
     assert.equal(await exitWithin(server, 10_000), 0);
+  });
+
+  it('tells a connection opened just as the stop begins to go away at once, and does not wait out the grace period', async () => {
+    // The race: SIGTERM while the connection's HTTP/2 preface is still on its way. Each round is one
+    // chance to hit it; a connection the server never took (still in the kernel's queue when it stopped
+    // listening) is reset, but one it spoke HTTP/2 on must get GOAWAY.
+    const ROUNDS = 20;
+    let goaways = 0;
+    for (let round = 1; round <= ROUNDS; round++) {
+      const server = await startServer('10.1.0.8'); // --grace-ms 20000 by default
+      const session = connect(`http://127.0.0.1:${server.grpcPort}`);
+      session.on('error', () => undefined);
+      let spokeHttp2 = false;
+      session.once('remoteSettings', () => (spokeHttp2 = true));
+      const ended = new Promise<'goaway' | 'closed'>((resolve) => {
+        session.once('goaway', () => resolve('goaway'));
+        session.once('close', () => resolve('closed'));
+      });
+      try {
+        await once(session, 'connect');
+        server.child.kill('SIGTERM');
+        const outcome = await Promise.race([ended, sleep(2000).then(() => 'still open after 2 s')]);
+        if (spokeHttp2) assert.equal(outcome, 'goaway', `round ${round}`);
+        else assert.notEqual(outcome, 'still open after 2 s', `round ${round}`);
+        if (outcome === 'goaway') goaways += 1;
+        assert.equal(await exitWithin(server, 5000), 0, `round ${round}`);
+        assert.ok(
+          !server.lines.some((line) => /grace period over/.test(line)),
+          `round ${round}: ${server.lines.join('\n')}`,
+        );
+      } finally {
+        session.destroy();
+        await server.stop('SIGKILL');
+      }
+    }
+    assert.ok(goaways > 0, `no round of ${ROUNDS} got GOAWAY`);
   });
 
   it('stops on SIGINT too', async () => {
