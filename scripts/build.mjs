@@ -25,6 +25,7 @@ const programs = {
   'client-http': 'src/clients/client-http.ts',
   'client-grpc': 'src/clients/client-grpc.ts',
   lab: 'src/lab/main.ts',
+  'xds-control-plane': 'src/xds/main.ts',
 };
 
 mkdirSync('out', { recursive: true });
