@@ -26,6 +26,7 @@ const programs = {
   'client-grpc': 'src/clients/client-grpc.ts',
   lab: 'src/lab/main.ts',
   mesh: 'src/lab/mesh-main.ts',
+  'xds-control-plane': 'src/xds/main.ts',
 };
 
 mkdirSync('out', { recursive: true });

@@ -167,7 +167,7 @@ function linkProblems(files: Map<string, string>, exists = (path: string) => exi
   );
 }
 
-const PROGRAMS = ['lab', 'client-grpc', 'client-http', 'server'];
+const PROGRAMS = ['lab', 'client-grpc', 'client-http', 'server', 'xds-control-plane'];
 const LAB_COMMANDS = ['run', 'up', 'scale', 'compare'];
 
 /** Each flag the docs name, with the program (and lab command) it is given to. */

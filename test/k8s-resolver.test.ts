@@ -12,10 +12,9 @@ import { parseK8sTarget } from '../src/clients/k8s-target.js';
 import { parseClientGrpcArgs } from '../src/clients/client-grpc-args.js';
 import { UsageError } from '../src/common/cli.js';
 import { SliceApi, slowWatchKubeconfig, type Endpoint } from './support/slice-api.js';
-import { freePort, replies, run, start, type Running } from './support/processes.js';
+import { freePort, replies, run, settlesOn, start, type Running } from './support/processes.js';
 
 const pod = (n: number) => `127.246.0.${n}`;
-const WINDOW_PER_POD = 4;
 
 /** Starts out/server as a pod: its own loopback address, the gRPC port every pod shares. */
 async function startPod(ip: string, grpcPort: number): Promise<Running> {
@@ -25,25 +24,6 @@ async function startPod(ip: string, grpcPort: number): Promise<Running> {
   });
   await proc.waitFor(/msg=listening/);
   return proc;
-}
-
-/** Waits until the client's latest replies (4 per pod) come from exactly `pods`, each at least once. */
-async function settlesOn(client: Running, pods: string[], what: string, timeoutMs = 20_000): Promise<void> {
-  const since = replies(client.lines).length;
-  const window = WINDOW_PER_POD * pods.length;
-  const expected = [...pods].sort().join(' ');
-  let seen = '';
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) {
-    const recent = replies(client.lines)
-      .slice(since)
-      .slice(-window)
-      .map(([, ip]) => ip);
-    seen = [...new Set(recent)].sort().join(' ');
-    if (recent.length === window && seen === expected) return;
-  }
-  assert.fail(
-    `${what}: the last ${window} replies came from [${seen}], not [${expected}]; client printed:\n${client.lines.slice(-30).join('\n')}`,
-  );
 }
 
 /** Polls `done` until it holds (bounded: fails after timeoutMs, saying what it waited for). */

@@ -209,20 +209,18 @@ describe('skaffold.yaml', () => {
     const schema = JSON.parse(readFileSync(`${root}test/schemas/skaffold-v4beta14.json`, 'utf8'));
     const ajv = new Ajv({ strict: false });
     assert.equal(
-      ajv.validate(schema, { ...skaffold, build: { artifacts: [{ image: 'x', docker: { dockerfile: 3 } }] } }),
+      ajv.validate(schema, { ...skaffold, build: { artifacts: [{ image: 'x', docker: { target: 3 } }] } }),
       false,
     );
   });
 
-  it('builds one artifact per image the manifests use, each from its Dockerfile', () => {
-    const artifacts = Object.fromEntries(skaffold.build.artifacts.map((a: Doc) => [a.image, a.docker.dockerfile]));
-    const images = deployments.flatMap((d) => d.spec.template.spec.containers.map((c: Doc) => c.image)).sort();
-    assert.deepEqual(Object.keys(artifacts).sort(), images);
-    assert.deepEqual(artifacts, {
-      'addr-server': 'Dockerfile.server',
-      'addr-client-http': 'Dockerfile.client-http',
-      'addr-client-grpc': 'Dockerfile.client-grpc',
-    });
+  it('builds an artifact for every image the manifests use, each from its target of the one Dockerfile', () => {
+    const artifacts = Object.fromEntries(skaffold.build.artifacts.map((a: Doc) => [a.image, a.docker]));
+    const images = deployments.flatMap((d) => d.spec.template.spec.containers.map((c: Doc) => c.image));
+    for (const image of images) assert.ok(artifacts[image], `no artifact builds ${image}`);
+    assert.deepEqual(artifacts['addr-server'], { dockerfile: 'Dockerfile', target: 'server' });
+    assert.deepEqual(artifacts['addr-client-http'], { dockerfile: 'Dockerfile', target: 'client-http' });
+    assert.deepEqual(artifacts['addr-client-grpc'], { dockerfile: 'Dockerfile', target: 'client-grpc' });
   });
 
   it('deploys only the server by default; the clients profile adds the in-cluster clients', () => {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# npm run test:images — the walkthrough's first step (skaffold builds the three images), checked
-# without a cluster: builds Dockerfile.server, Dockerfile.client-http and Dockerfile.client-grpc as
-# they are, looks inside each image, then runs them together on loopback ports.
+# npm run test:images — the walkthrough's first step (skaffold builds the images), checked without a
+# cluster: builds each target of the Dockerfile as it is (server, client-http, client-grpc,
+# xds-control-plane), looks inside each image, then runs them together on loopback ports: the server
+# answering both clients, and the xDS control plane, against the Kubernetes API of a running `out/lab up`,
+# serving its pods to the client-grpc image on xds:///.
 # With a Docker engine it uses docker; without one, buildah and podman (see engine.sh).
 set -euo pipefail
 
@@ -13,17 +15,19 @@ here="$repo/scripts/images"
 . "$here/stand-in.sh"
 . "$here/image.sh"
 . "$here/run.sh"
+. "$here/xds.sh"
 
-# image, its Dockerfile, the program it runs
+# image, its target of the Dockerfile (also the program it runs, out/TARGET)
 images=(
-  "addr-server Dockerfile.server server"
-  "addr-client-http Dockerfile.client-http client-http"
-  "addr-client-grpc Dockerfile.client-grpc client-grpc"
+  "addr-server server"
+  "addr-client-http client-http"
+  "addr-client-grpc client-grpc"
+  "addr-xds-control-plane xds-control-plane"
 )
 
 mkdir -p "$cache_dir/logs"
 pick_engine
-trap remove_containers EXIT
+trap 'remove_containers; stop_lab' EXIT
 if [ "$engine" = podman ]; then
   "${engine_cli[@]}" image prune -f >/dev/null 2>&1 || true # the previous run's images, in the check's own storage
   make_stand_in
@@ -35,9 +39,9 @@ begin
 done_step "out/: built on this machine, to compare each image's /app with"
 
 for entry in "${images[@]}"; do
-  read -r name dockerfile program <<<"$entry"
-  build_image "$name" "$dockerfile"
-  inspect_image "$name" "$program"
+  read -r name target <<<"$entry"
+  build_image "$name" "$target"
+  inspect_image "$name" "$target"
 done
 
 start_server
@@ -45,4 +49,8 @@ check_server_answers
 check_client addr-client-http "http://127.0.0.1:$http_port/addr"
 check_client addr-client-grpc "127.0.0.1:$grpc_port"
 stop_server
-say "images: all three built and ran as they should"
+start_lab
+start_control_plane
+check_xds_client
+stop_control_plane
+say "images: all four built and ran as they should"

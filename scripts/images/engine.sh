@@ -45,7 +45,8 @@ pick_engine() {
   nofile=$(ulimit -Hn); [ "$nofile" = unlimited ] && nofile=1048576
   nproc=$(ulimit -Hu); { [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ]; } && nproc=32768
   local limits=(--ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc")
-  build_cli=(buildah "${storage_flags[@]}" build --pull=never --runtime runc --network host "${limits[@]}")
+  # --layers: keep each step's layer, so that the four targets share one build stage (as Docker does).
+  build_cli=(buildah "${storage_flags[@]}" build --layers --pull=never --runtime runc --network host "${limits[@]}")
   run_flags=(--network host "${limits[@]}")
   say "engine: buildah $(buildah --version | awk '{print $3}') + podman $(podman --version | awk '{print $3}'), runc, $driver storage in ${storage_dir#"$repo/"}"
 }

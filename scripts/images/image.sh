@@ -1,13 +1,13 @@
-# One image, built from its Dockerfile as it is, then looked at: it runs as uid/gid 1000, its
-# entrypoint is the program (the image answers --help with the program's usage), and /app holds
+# One image, built from its target of the Dockerfile as it is, then looked at: it runs as uid/gid 1000,
+# its entrypoint is the program (the image answers --help with the program's usage), and /app holds
 # nothing that the build's out/ (built here on the host from the same sources) lacks.
 
-build_image() { # name dockerfile
-  local name=$1 dockerfile=$2 log="$cache_dir/logs/$1.build.log"
+build_image() { # name target
+  local name=$1 target=$2 log="$cache_dir/logs/$1.build.log"
   begin
-  "${build_cli[@]}" -f "$repo/$dockerfile" -t "$name:images-check" "$repo" >"$log" 2>&1 \
+  "${build_cli[@]}" -f "$repo/Dockerfile" --target "$target" -t "$name:images-check" "$repo" >"$log" 2>&1 \
     || fail "$name: build failed at step $(failed_step "$log")" "$log"
-  done_step "$name: built from $dockerfile"
+  done_step "$name: built from Dockerfile, target $target"
 }
 
 inspect_image() { # name program

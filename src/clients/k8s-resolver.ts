@@ -5,7 +5,7 @@
 // targets need it (a static import would be hoisted into the bundle and slow every client down).
 import * as grpc from '@grpc/grpc-js';
 import type * as K8s from '@kubernetes/client-node';
-import { errorText } from '../common/cli.js';
+import { apiErrorText, loadKubeConfig } from '../common/kube-api.js';
 import { endpointsOf } from './k8s-endpoints.js';
 import { parseK8sPath, type K8sTarget } from './k8s-target.js';
 
@@ -147,38 +147,4 @@ function resolverClass(k8s: ClientNode) {
       });
     }
   };
-}
-
-/** KUBECONFIG, else ~/.kube/config, else the pod's service account; nothing else (no guessing localhost:8080). */
-function loadKubeConfig(k8s: ClientNode): K8s.KubeConfig {
-  const kubeConfig = new k8s.KubeConfig();
-  kubeConfig.loadFromDefault();
-  // loadFromDefault's last resort is an unauthenticated http://localhost:8080.
-  if (kubeConfig.getCurrentContext() === 'loaded-context') {
-    throw new Error(
-      'no kubeconfig: set KUBECONFIG or write ~/.kube/config, or run in a pod with a service account token',
-    );
-  }
-  if (kubeConfig.getCurrentCluster() === null) {
-    throw new Error(`the kubeconfig's current context "${kubeConfig.getCurrentContext()}" names no cluster`);
-  }
-  return kubeConfig;
-}
-
-/** One line: the API's own Status message when it sent one, else the network error and its cause. */
-function apiErrorText(error: unknown): string {
-  const apiError = error as { code?: unknown; body?: unknown; cause?: { code?: string; message?: string } };
-  if (typeof apiError.code === 'number') {
-    try {
-      const status = (typeof apiError.body === 'string' ? JSON.parse(apiError.body) : apiError.body) as {
-        message?: string;
-      };
-      if (status?.message) return `HTTP ${apiError.code}: ${status.message}`;
-    } catch {
-      // not a Status: fall through
-    }
-    return `HTTP ${apiError.code}`;
-  }
-  const cause = apiError.cause?.code ?? apiError.cause?.message;
-  return cause ? `${errorText(error)} (${cause})` : (errorText(error).split('\n')[0] ?? '');
 }

@@ -1,7 +1,9 @@
 // Runs the built executables (out/) the way a user does, and watches what they print.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseListening, parseReplyLine } from '../../src/common/output.js';
 
@@ -128,4 +130,25 @@ export function replies(lines: string[]): Array<[number, string]> {
     const reply = parseReplyLine(line);
     return reply && 'ip' in reply ? [[reply.n, reply.ip] as [number, string]] : [];
   });
+}
+
+const WINDOW_PER_POD = 4;
+
+/** Waits until the client's latest replies (4 per pod) come from exactly `pods`, each at least once. */
+export async function settlesOn(client: Running, pods: string[], what: string, timeoutMs = 20_000): Promise<void> {
+  const since = replies(client.lines).length;
+  const window = WINDOW_PER_POD * pods.length;
+  const expected = [...pods].sort().join(' ');
+  let seen = '';
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) {
+    const recent = replies(client.lines)
+      .slice(since)
+      .slice(-window)
+      .map(([, ip]) => ip);
+    seen = [...new Set(recent)].sort().join(' ');
+    if (recent.length === window && seen === expected) return;
+  }
+  assert.fail(
+    `${what}: the last ${window} replies came from [${seen}], not [${expected}]; client printed:\n${client.lines.slice(-30).join('\n')}`,
+  );
 }
