@@ -21,6 +21,7 @@ import {
 import { clientEntry } from '../src/lab/experiment/clients.js';
 import { roleOf, summarize } from '../src/lab/compare/summary.js';
 import { tallies } from '../src/lab/run/view.js';
+import type { Call } from '../src/lab/experiment/recording.js';
 import { calls, client, failed, pod, PODS, scaleRecording } from './support/recordings.js';
 
 describe("Jain's fairness index", () => {
@@ -237,5 +238,36 @@ describe('when the spread turned even', () => {
       null,
     );
     assert.equal(evenAfter(recording, client('idle', []), { from: 20_000, to: 30_000 }, ['addr-server']), null);
+  });
+});
+
+describe('time to balance, hop by hop', () => {
+  it("times each hop from the pod's Ready: in the slice, its source knew, its proxy connected, first call", async () => {
+    const { balanceHops } = await import('../src/lab/experiment/analysis.js');
+    const recording = scaleRecording([]);
+    const added = recording.pods.filter((p) => (p.ready[0] ?? 0) >= 10_000);
+    for (const p of added) {
+      const ready = p.ready[0] ?? 0;
+      (recording.seen['slice:addr-server'] ??= {})[p.ip] = ready + 2;
+      (recording.seen['mesh:mesh'] ??= {})[p.ip] = ready + 5;
+      (recording.connected['mesh:mesh'] ??= {})[p.ip] = ready + 9;
+    }
+    const record = client(
+      'mesh',
+      added.map((p, i): Call => [(p.ready[0] ?? 0) + 40 + 10 * i, 1, p.ip, 'OK']),
+    );
+    const { perPod, median } = balanceHops(
+      recording,
+      record,
+      added,
+      { service: 'addr-server', part: 'mesh:mesh', proxy: 'mesh:mesh' },
+      20_000,
+    );
+    assert.deepEqual(perPod['10.0.0.2'], { published: 2, source: 5, connected: 9, firstCall: 40 });
+    // 4 added pods: first calls 40, 50, 60, 70 ms after each one's Ready; the median is the lower middle.
+    assert.deepEqual(median, { published: 2, source: 5, connected: 9, firstCall: 50 });
+    // A strategy with no proxy, and a part that never saw the pods: nothing made up.
+    const direct = balanceHops(recording, record, added, { service: 'addr-server', part: 'xds:addr-server' }, 20_000);
+    assert.deepEqual(direct.median, { published: 2, source: null, connected: null, firstCall: 50 });
   });
 });

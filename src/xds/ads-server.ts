@@ -7,6 +7,7 @@
 // each call itself (ROUND_ROBIN) over direct connections to the pods.
 // The endpoints come from whatever follows them: the lab's own endpoints, or a Service's EndpointSlices
 // watched through a Kubernetes API (out/xds-control-plane).
+import { endpointsSeen } from '../common/trace.js';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
@@ -191,6 +192,11 @@ export class AdsServer {
       nonce: String(++this.#nonce),
       resources: resources.map((r) => r.resource),
     });
+    if (typeUrl === TYPE.endpoints)
+      endpointsSeen(
+        `xds:${this.service}`,
+        this.#endpoints.list().map((endpoint) => endpoint.address),
+      );
   }
 
   #resources(typeUrl: string): Array<{ name: string; resource: Resource }> {

@@ -77,5 +77,7 @@ export function scaleRecording(clients: ClientRecord[], deployments = ['addr-ser
     pods: PODS.map((ip, i) => pod(ip, ready[i] ?? 0)),
     clients,
     events: [],
+    seen: {},
+    connected: {},
   };
 }

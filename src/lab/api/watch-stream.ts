@@ -6,6 +6,7 @@
 // 500, as the API server ends a watch on an internal error; the client lists and watches again.
 import type { ServerResponse } from 'node:http';
 import type { Representation } from './http-io.js';
+import { endpointsSeen } from '../../common/trace.js';
 import { sendStatus, tableContentType } from './http-io.js';
 import type { ResourceName } from './resources.js';
 import type { ObjectStore, WatchEvent, WatchOptions } from './store.js';
@@ -74,6 +75,7 @@ export function serveWatch(
       return;
     }
     if (res.writableLength > limits.maxBufferedBytes) end();
+    if (request.resource === 'endpointslices') sliceSent(event);
   };
   let watcher;
   try {
@@ -109,4 +111,16 @@ export function serveWatch(
   };
   stopAll.add(end);
   res.on('close', end);
+}
+
+/** An EndpointSlice event sent to a watcher: what it now tells of the Service's ready pods (common/trace.ts). */
+function sliceSent(event: WatchEvent): void {
+  const service = event.object.metadata.labels?.['kubernetes.io/service-name'];
+  if (!service || event.type === 'BOOKMARK') return;
+  const endpoints = (event.object.endpoints ?? []) as Array<{ addresses?: string[]; conditions?: { ready?: boolean } }>;
+  const ready =
+    event.type === 'DELETED'
+      ? []
+      : endpoints.filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses ?? []);
+  endpointsSeen(`watch:${service}`, ready);
 }

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { errorText, EXIT_USAGE, kinds, numberOption } from '../../common/cli.js';
+import { epochNow } from '../../common/trace.js';
 import { onShutdown } from '../../common/shutdown.js';
 import { NAMESPACE } from '../cluster.js';
 import { costOf } from '../compare/cost.js';
@@ -82,10 +83,15 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
     deadlineMs: options.deadlineMs ?? scenario.clients.deadlineMs,
   };
   const added = new Map<string, AddedLatency | { unavailable: string }>();
+  const stopTracing = recorder.traceEndpoints();
   let failure: unknown;
   try {
     await session.start(new Set(entries.flatMap((entry) => entry.parts)), 1);
-    for (const [name, mesh] of session.parts.meshes) sayMeshEvents(name, mesh, (line) => progress.event(`  ${line}`));
+    for (const [name, mesh] of session.parts.meshes) {
+      sayMeshEvents(name, mesh, (line) => progress.event(`  ${line}`));
+      mesh.on('endpoints', ({ ips, at }) => recorder.seen(`mesh:${name}`, ips, at));
+      mesh.on('connected', ({ ip }) => recorder.connected(`mesh:${name}`, ip, epochNow()));
+    }
     progress.event(
       `compare: ${entries.length} strategies, scenario ${scenario.name} (${scenario.file}); pods in ${options.podCidr}`,
     );
@@ -117,6 +123,7 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
   } catch (error) {
     failure = error;
   } finally {
+    stopTracing();
     progress.done();
     progress.event('compare: stopping the clients, the pods and the proxies');
     await session.stop();

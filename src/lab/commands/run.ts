@@ -52,7 +52,12 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
   const abort = new AbortController();
   onShutdown(() => abort.abort());
   for (const note of options.manifest.notes) progress.event(`lab: ${note}`);
-  const entries = POST_CLIENTS.map(clientEntry);
+  // With Linkerd's balancer the in-mesh client is judged as compare's mesh-p2c is: a new pod may wait.
+  const entries = POST_CLIENTS.map(clientEntry).map((entry) =>
+    entry.route === 'mesh' && options.meshBalancer === 'p2c-ewma'
+      ? { ...entry, expect: 'cheapest-pods' as const }
+      : entry,
+  );
   const session = new Session({
     programs,
     manifest: options.manifest.objects,

@@ -59,9 +59,29 @@ export function compareTable(results: StrategyResult[], settings: ReportSettings
     fixed(r.rssMiB, 0),
   ]);
   const { latency } = settings;
+  const ms = (value: number | null) => (value === null ? '—' : value < 10 ? value.toFixed(1) : value.toFixed(0));
+  const hops = results
+    .filter((r) => r.hops)
+    .map((r) => [
+      r.name,
+      mark(r.ok),
+      ms(r.hops?.published ?? null),
+      ms(r.hops?.source ?? null),
+      ms(r.hops?.connected ?? null),
+      ms(r.hops?.firstCall ?? null),
+    ]);
   return [
     ...formatColumns(COLUMNS, rows),
     '',
+    ...(hops.length > 0
+      ? [
+          "From an added pod's Ready to the strategy's first call to it, hop by hop (ms after the Ready, median over the added pods):",
+          ...formatColumns(['strategy', '', 'in the slice', 'its source knew', 'proxy connected', 'first call'], hops),
+          "  its source: what the strategy follows — kube-proxy's endpoints (l4), a DNS answer served (dns), a watch",
+          "  event sent (k8s), an xDS push (xds), nginx reloaded (edge), the mesh's endpoint set (mesh); proxy: the mesh's connection",
+          '',
+        ]
+      : []),
     "pods: pods that answered after the scale-up, of those ready (counted from the rollout's end)",
     'Jain: fairness over those pods (1 = even, 0.2 = all on one of 5)',
     "first call ms: from an added pod's Ready to the client's first call to it, median / max",

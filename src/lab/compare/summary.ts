@@ -3,6 +3,7 @@
 // what came before them (a scale-up and its rollout, a kill, a scale-down), so a scenario of the user's
 // that has them gets the same figures.
 import {
+  balanceHops,
   callsIn,
   countsByPod,
   failures,
@@ -14,6 +15,7 @@ import {
   readyPodsAt,
   rolloutBefore,
   shares,
+  type Hops,
   type Window,
 } from '../experiment/analysis.js';
 import type { ClientEntry, Expectation } from '../experiment/clients.js';
@@ -25,6 +27,8 @@ export const EXPECTED: Record<Expectation, string> = {
   'never-new': 'never reaches the added pods',
   'reaches-new': 'reaches added pods once connections age out',
   'every-pod': 'reaches all the pods, loses no call while scaling down',
+  'cheapest-pods':
+    'reaches added pods (a new one may wait for its 30 ms estimate to decay), loses no call while scaling down',
 };
 
 /** What a phase follows: the last step before it that changed something. */
@@ -93,6 +97,8 @@ export interface StrategyResult {
   jain: number | null;
   share: Record<string, number> | null;
   firstCallMs: { median: number; max: number } | null;
+  /** from an added pod's Ready, each hop to the first call (medians over the added pods, ms) */
+  hops: Hops | null;
   failed: { kill: number; scaleDown: number } | null;
   addedMs: AddedLatency | null;
   cpuMs: number | null;
@@ -120,6 +126,7 @@ export function summarize(
       jain: null,
       share: null,
       firstCallMs: null,
+      hops: null,
       failed: null,
       addedMs: null,
       cpuMs: null,
@@ -134,6 +141,7 @@ export function summarize(
     let fairness: number | null = null;
     let share: Record<string, number> | null = null;
     let firstCallMs: StrategyResult['firstCallMs'] = null;
+    let hops: Hops | null = null;
     let pods: string[] = [];
     let reachedAdded = 0;
     if (scaledUp) {
@@ -147,6 +155,7 @@ export function summarize(
       const window: Window = { from: rollout?.from ?? scaledUp.from, to: scaledUp.to };
       const added = podsAdded(recording, window, deployments).filter((pod) => pods.includes(pod.ip));
       const first = firstCalls(record, added, scaledUp.to);
+      hops = added.length > 0 ? balanceHops(recording, record, added, entry.follows, scaledUp.to).median : null;
       const figures = firstCallFigures(first);
       reachedAdded = added.filter((pod) => (counts[pod.ip] ?? 0) > 0).length;
       if (figures.reached === 0) notes.push('no call to a pod added by the scale-up before the phase ended');
@@ -188,6 +197,7 @@ export function summarize(
       jain: fairness,
       share,
       firstCallMs,
+      hops,
       failed,
       addedMs: latency && !('unavailable' in latency) ? latency : null,
       cpuMs: record.cost?.cpuMs ?? null,
@@ -212,5 +222,7 @@ export function meets(
       return seen.reachedAdded >= 1;
     case 'every-pod':
       return seen.pods > 0 && seen.reached === seen.pods && seen.lostScalingDown === 0;
+    case 'cheapest-pods':
+      return seen.reachedAdded >= 1 && seen.lostScalingDown === 0;
   }
 }

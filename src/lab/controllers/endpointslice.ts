@@ -6,6 +6,7 @@
 // slice). Proxies, cluster DNS, the xDS control plane, the mesh and the k8s:/// resolver all follow these
 // slices, as kube-proxy, CoreDNS and Linkerd's destination controller do.
 import type { KubeObject, ObjectStore, Watcher } from '../api/store.js';
+import { endpointsSeen } from '../../common/trace.js';
 import { nameSuffix } from './names.js';
 import {
   controllerRef,
@@ -161,6 +162,11 @@ export class EndpointSliceController {
     }
     for (const slice of unused)
       if (isControlledBy(slice, service)) store.delete('endpointslices', namespace, slice.metadata.name);
+    // The ready pods as the slices now publish them, for those who time it (common/trace.ts).
+    const ready = [...groups.values()].flatMap(({ endpoints }) =>
+      endpoints.flatMap((e) => ((e.conditions as { ready: boolean }).ready ? (e.addresses as string[]) : [])),
+    );
+    endpointsSeen(`slice:${name}`, ready);
   }
 }
 

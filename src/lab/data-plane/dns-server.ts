@@ -4,6 +4,7 @@
 // pod directly; when it asks again is up to the client. Other names in the cluster domain are NXDOMAIN.
 import { createSocket, type Socket } from 'node:dgram';
 import * as packet from 'dns-packet';
+import { endpointsSeen } from '../../common/trace.js';
 import type { Endpoints } from './endpoints.js';
 
 const NXDOMAIN = 3;
@@ -46,6 +47,11 @@ export class DnsServer {
         answers,
       });
       this.#socket.send(reply, peer.port, peer.address);
+      if (known && question.type === 'A')
+        endpointsSeen(
+          `dns:${this.name}`,
+          endpoints.list().map((endpoint) => endpoint.ip),
+        );
     });
   }
 

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { endpointsSeen } from '../../common/trace.js';
 import type { Endpoint, Endpoints } from './endpoints.js';
 
 export const NGINX_INSTALL = 'nginx is not installed (Debian/Ubuntu: apt-get install nginx)';
@@ -106,6 +107,10 @@ export class EdgeProxy {
     this.#write(ready);
     this.reloads += 1;
     this.#child?.kill('SIGHUP'); // the master reads the new config, starts new workers, retires the old ones gracefully
+    endpointsSeen(
+      'edge',
+      ready.map((endpoint) => endpoint.ip),
+    );
   }
 
   #write(ready: Endpoint[]): void {

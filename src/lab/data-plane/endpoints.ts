@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { KubeObject, ObjectStore, Watcher } from '../api/store.js';
 import { compareIps } from '../../common/ip.js';
+import { endpointsSeen } from '../../common/trace.js';
 
 export interface Endpoint {
   /** the pod IP */
@@ -62,6 +63,13 @@ export class ServiceEndpoints extends Endpoints {
 
   constructor(store: ObjectStore, namespace: string, service: string, dial: Dial) {
     super();
+    // What the data plane following this Service knows, for those who time it (common/trace.ts).
+    this.on('change', (ready) =>
+      endpointsSeen(
+        `endpoints:${service}`,
+        ready.map((endpoint) => endpoint.ip),
+      ),
+    );
     this.#watcher = store.watch(
       'endpointslices',
       { namespace, labelSelector: `kubernetes.io/service-name=${service}` },

@@ -242,3 +242,57 @@ export function avoidedAfter(
  */
 export const badPodCalls = (calls: readonly Call[], badIps: ReadonlySet<string>): Call[] =>
   calls.filter(([, , pod, code]) => badIps.has(pod) || (pod === '' && code !== OK));
+
+/** Each hop from a pod's Ready to a strategy's first call to it: ms after the Ready, null where not seen. */
+export interface Hops {
+  /** the pod in its Service's EndpointSlice, ready */
+  published: number | null;
+  /** the part the strategy follows knew of it: kube-proxy's endpoints, a DNS answer, an xDS push, … */
+  source: number | null;
+  /** the strategy's proxy had a connection up to it (proxies only) */
+  connected: number | null;
+  /** the client's first answered call from it */
+  firstCall: number | null;
+}
+
+/**
+ * The hops, per pod, from each pod's (first) Ready, for a strategy that follows `follows`, up to `until`;
+ * and their medians over the pods. A hop seen before the Ready (a slice can be written in the same
+ * instant) counts as 0.
+ */
+export function balanceHops(
+  recording: Recording,
+  client: ClientRecord,
+  pods: readonly PodRecord[],
+  follows: { service: string; part: string; proxy?: string },
+  until: number,
+): { perPod: Record<string, Hops>; median: Hops } {
+  const first = firstCalls(client, pods, until);
+  const after = (ready: number, at: number | undefined) =>
+    at === undefined ? null : Math.round(Math.max(0, at - ready) * 10) / 10;
+  const perPod: Record<string, Hops> = {};
+  for (const pod of pods) {
+    const ready = pod.ready[0] ?? 0;
+    perPod[pod.ip] = {
+      published: after(ready, recording.seen[`slice:${follows.service}`]?.[pod.ip]),
+      source: after(ready, recording.seen[follows.part]?.[pod.ip]),
+      connected: follows.proxy ? after(ready, recording.connected[follows.proxy]?.[pod.ip]) : null,
+      firstCall: first[pod.ip] ?? null,
+    };
+  }
+  const med = (pick: (hops: Hops) => number | null): number | null => {
+    const values = Object.values(perPod)
+      .map(pick)
+      .filter((v): v is number => v !== null);
+    return values.length === 0 ? null : percentile(values, 50);
+  };
+  return {
+    perPod,
+    median: {
+      published: med((h) => h.published),
+      source: med((h) => h.source),
+      connected: med((h) => h.connected),
+      firstCall: med((h) => h.firstCall),
+    },
+  };
+}

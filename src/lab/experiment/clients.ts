@@ -14,10 +14,13 @@ export type Route = 'service' | 'mesh' | 'client' | 'edge';
 /**
  * What a client should show once the Deployment has scaled up: its calls `spread` over more than one
  * pod, `stuck` on the one pod it started on, `never-new` (never an added pod), `reaches-new` (at least
- * one added pod, once connections age out), or `every-pod` (all of them, and no call lost while scaling
- * down).
+ * one added pod, once connections age out), `every-pod` (all of them, and no call lost while scaling
+ * down), or `cheapest-pods` (added pods, and no call lost while scaling down, but not every pod at once:
+ * Linkerd's p2c over peak EWMA gives a new pod a 30 ms estimate, decaying over 10 s, and on a tie keeps
+ * the first of its two picks — linkerd2-proxy balance/src/lib.rs, pool/p2c/src/lib.rs — so a new pod
+ * next to pods that answer in a millisecond may wait tens of seconds for its first call).
  */
-export type Expectation = 'spread' | 'stuck' | 'never-new' | 'reaches-new' | 'every-pod';
+export type Expectation = 'spread' | 'stuck' | 'never-new' | 'reaches-new' | 'every-pod' | 'cheapest-pods';
 
 /** What runs beside the pods for a client: each is started only when a chosen client needs it. */
 export type Part =
@@ -61,6 +64,13 @@ export interface ClientEntry {
   /** the Deployment whose pods its calls reach */
   deployment: 'addr-server' | 'addr-server-aged';
   parts: Part[];
+  /**
+   * What it follows to learn of the pods, for timing each hop from a pod's Ready to its first call: the
+   * Service whose EndpointSlices list them, the part of the data plane that hands them on (a name of
+   * common/trace.ts: kube-proxy's endpoints, a DNS answer, an xDS push, nginx's reload, a watch event,
+   * a mesh), and the proxy whose connections to the pods the lab sees come up, if there is one.
+   */
+  follows: { service: string; part: string; proxy?: string };
   /** where and how it calls, given the running parts; or why it cannot run here */
   call(parts: RunningParts): ClientCall | { unavailable: string };
 }
@@ -122,6 +132,7 @@ export const CLIENTS: readonly ClientEntry[] = [
     expect: 'spread',
     deployment: 'addr-server',
     parts: [],
+    follows: { service: 'addr-server', part: 'endpoints:addr-server' },
     call: (parts) => ({ target: `http://127.0.0.1:${parts.service.http}/addr` }),
   },
   {
@@ -133,6 +144,7 @@ export const CLIENTS: readonly ClientEntry[] = [
     expect: 'stuck',
     deployment: 'addr-server',
     parts: [],
+    follows: { service: 'addr-server', part: 'endpoints:addr-server' },
     call: (parts) => ({ target: `127.0.0.1:${parts.service.grpc}` }),
   },
   {
@@ -144,6 +156,7 @@ export const CLIENTS: readonly ClientEntry[] = [
     expect: 'reaches-new',
     deployment: 'addr-server-aged',
     parts: ['aged'],
+    follows: { service: 'addr-server-aged', part: 'endpoints:addr-server-aged' },
     call: (parts) => needs(parts, 'aged', () => ({ target: `127.0.0.1:${parts.aged?.grpc}` })),
   },
   {
@@ -155,6 +168,7 @@ export const CLIENTS: readonly ClientEntry[] = [
     expect: 'never-new',
     deployment: 'addr-server',
     parts: ['dns'],
+    follows: { service: HEADLESS, part: `dns:${dnsName(HEADLESS)}` },
     call: (parts) =>
       podDialling(parts, () =>
         needs(parts, 'dns', () => ({
@@ -173,6 +187,7 @@ export const CLIENTS: readonly ClientEntry[] = [
     expect: 'reaches-new',
     deployment: 'addr-server-aged',
     parts: ['aged', 'dns-aged'],
+    follows: { service: HEADLESS_AGED, part: `dns:${dnsName(HEADLESS_AGED)}` },
     call: (parts) =>
       podDialling(parts, () =>
         needs(parts, 'dns-aged', () => ({
@@ -191,6 +206,7 @@ export const CLIENTS: readonly ClientEntry[] = [
     expect: 'every-pod',
     deployment: 'addr-server',
     parts: ['kubeconfig'],
+    follows: { service: 'addr-server', part: 'watch:addr-server' },
     call: (parts) =>
       podDialling(parts, () => ({
         target: `k8s:///addr-server.${NAMESPACE}:grpc`,
@@ -206,6 +222,7 @@ export const CLIENTS: readonly ClientEntry[] = [
     expect: 'every-pod',
     deployment: 'addr-server',
     parts: ['kubeconfig'],
+    follows: { service: 'addr-server', part: 'watch:addr-server' },
     call: (parts) =>
       podDialling(parts, () => ({
         target: `k8s:///addr-server.${NAMESPACE}:grpc`,
@@ -222,6 +239,7 @@ export const CLIENTS: readonly ClientEntry[] = [
     expect: 'every-pod',
     deployment: 'addr-server',
     parts: ['xds'],
+    follows: { service: 'addr-server', part: 'xds:addr-server' },
     call: (parts) =>
       podDialling(parts, () =>
         needs(parts, 'xds', () => ({
@@ -239,6 +257,7 @@ export const CLIENTS: readonly ClientEntry[] = [
     expect: 'every-pod',
     deployment: 'addr-server',
     parts: ['edge'],
+    follows: { service: 'addr-server', part: 'edge' },
     call: (parts) => needs(parts, 'edge', () => ({ target: `127.0.0.1:${parts.edge}` })),
   },
   {
@@ -250,6 +269,7 @@ export const CLIENTS: readonly ClientEntry[] = [
     expect: 'every-pod',
     deployment: 'addr-server',
     parts: ['mesh'],
+    follows: { service: 'addr-server', part: 'mesh:mesh', proxy: 'mesh:mesh' },
     call: (parts) => needs(parts, 'mesh', () => ({ target: `127.0.0.1:${parts.mesh}` })),
   },
   {
@@ -258,9 +278,10 @@ export const CLIENTS: readonly ClientEntry[] = [
     program: 'client-grpc',
     route: 'mesh',
     how: "the lab's sidecar, Linkerd's power of two choices over peak EWMA",
-    expect: 'every-pod',
+    expect: 'cheapest-pods',
     deployment: 'addr-server',
     parts: ['mesh-p2c'],
+    follows: { service: 'addr-server', part: 'mesh:mesh-p2c', proxy: 'mesh:mesh-p2c' },
     call: (parts) => needs(parts, 'mesh-p2c', () => ({ target: `127.0.0.1:${parts.meshP2c}` })),
   },
   {
@@ -269,9 +290,10 @@ export const CLIENTS: readonly ClientEntry[] = [
     program: 'client-grpc',
     route: 'mesh',
     how: "the same, over a Service with Linkerd's failure accrual turned on (balancer.linkerd.io/failure-accrual: consecutive)",
-    expect: 'every-pod',
+    expect: 'cheapest-pods',
     deployment: 'addr-server',
     parts: ['mesh-p2c-accrual'],
+    follows: { service: 'addr-server-accrual', part: 'mesh:mesh-p2c-accrual', proxy: 'mesh:mesh-p2c-accrual' },
     call: (parts) => needs(parts, 'mesh-p2c-accrual', () => ({ target: `127.0.0.1:${parts.meshP2cAccrual}` })),
   },
 ];

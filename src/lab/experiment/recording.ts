@@ -4,6 +4,7 @@
 // it ended). Times are ms since the run began. Everything the lab prints afterwards is computed from this
 // by pure functions (analysis.ts), so a recording gives the same figures whoever computes them.
 import type { CallRecord } from '../../common/output.js';
+import { onEndpointsSeen } from '../../common/trace.js';
 import type { PodEvent, PodWatch } from './pod-watch.js';
 
 /** One call: [start, latency ms, the pod IP that answered ('' for none), 'OK' or the status's name]. */
@@ -67,6 +68,20 @@ export interface Recording {
   clients: ClientRecord[];
   /** what the run said as it went, for charts and logs */
   events: Array<{ t: number; text: string }>;
+  /**
+   * When each part of the data plane first knew of each pod as ready (common/trace.ts): the
+   * EndpointSlice ("slice:SERVICE"), kube-proxy's endpoints ("endpoints:SERVICE"), a DNS answer, an xDS
+   * push, nginx's reload, a watch event sent, a mesh's endpoint set — part → pod IP → time.
+   */
+  seen: Record<string, Record<string, number>>;
+  /** When a proxy first had a connection up to each pod: part → pod IP → time. */
+  connected: Record<string, Record<string, number>>;
+}
+
+/** This moment on the process's clock and as ms since the epoch (the clock of the clients' records). */
+function nowOnBothClocks(): { perf: number; epoch: number } {
+  const perf = performance.now();
+  return { perf, epoch: performance.timeOrigin + perf };
 }
 
 /** Keeps a Recording as the run goes; `now()` is its clock (ms since the start). */
@@ -75,11 +90,7 @@ export class Recorder {
   readonly #origin: number;
   readonly #pods = new Map<string, PodRecord>();
 
-  constructor(
-    scenario: Recording['scenario'],
-    deployments: string[],
-    clock = { perf: performance.now(), epoch: Date.now() },
-  ) {
+  constructor(scenario: Recording['scenario'], deployments: string[], clock = nowOnBothClocks()) {
     this.#origin = clock.perf;
     this.recording = {
       scenario,
@@ -90,7 +101,30 @@ export class Recorder {
       pods: [],
       clients: [],
       events: [],
+      seen: {},
+      connected: {},
     };
+  }
+
+  /** Follows what the data plane's parts tell of the endpoints, until the returned function is called. */
+  traceEndpoints(): () => void {
+    return onEndpointsSeen(({ part, ips, at }) => this.seen(part, ips, at));
+  }
+
+  /** `part` knows these pods as ready (at: ms since the epoch); the first time per pod is kept. */
+  seen(part: string, ips: readonly string[], at: number): void {
+    const known = (this.recording.seen[part] ??= {});
+    const t = this.#sinceStart(at);
+    for (const ip of ips) known[ip] ??= t;
+  }
+
+  /** `part` has a connection up to the pod `ip` (the first time is kept). */
+  connected(part: string, ip: string, at: number): void {
+    (this.recording.connected[part] ??= {})[ip] ??= this.#sinceStart(at);
+  }
+
+  #sinceStart(epochMs: number): number {
+    return Math.round((epochMs - this.recording.startedAt) * 10) / 10;
   }
 
   now(): number {

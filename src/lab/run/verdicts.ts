@@ -33,6 +33,7 @@ const EXPECTED: Record<ClientTally['expect']['sees'], string> = {
   'never-new': 'no call to an added pod',
   'reaches-new': 'calls to an added pod',
   'every-pod': 'every pod',
+  'cheapest-pods': 'calls to added pods',
 };
 
 /** What one client saw after the scale-up, against what it was expected to see. */
@@ -56,6 +57,7 @@ function judge(client: ClientTally, phase: PhaseTally): Verdict {
     'never-new': reachedAdded === 0,
     'reaches-new': reachedAdded > 0,
     'every-pod': missed.length === 0 && ranked.length >= phase.replicas,
+    'cheapest-pods': reachedAdded > 0,
   }[client.expect.sees];
   if (ok) return verdict(true, `${label}: ${saw}, as ${client.expect.as}`);
   const notes = [expected];
