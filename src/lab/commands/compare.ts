@@ -9,7 +9,7 @@ import { errorText, EXIT_USAGE, kinds, numberOption } from '../../common/cli.js'
 import { epochNow } from '../../common/trace.js';
 import { onShutdown } from '../../common/shutdown.js';
 import { NAMESPACE } from '../cluster.js';
-import { costOf } from '../compare/cost.js';
+import { costOf } from '../../common/proc.js';
 import { comparePage, type PageRow } from '../compare/html.js';
 import { addedOver, addedText, measureRounds, type LatencyPath } from '../compare/latency.js';
 import { compareJson, compareTable, faultTable, rolloutTable, type ReportSettings } from '../compare/report.js';

@@ -3,6 +3,7 @@
 // started once a pod can answer them — each client left out, with one line, where it cannot run here —
 // and everything stopped in order at the end.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { raiseOpenFileLimit } from '../../common/open-files.js';
 import type { KubeObject } from '../api/store.js';
 import { Cluster, NAMESPACE } from '../cluster.js';
 import type { BalancerName } from '../data-plane/balancer.js';
@@ -13,6 +14,9 @@ import { AGED, Parts, SERVER } from './parts.js';
 import { PodWatch, podEventText } from './pod-watch.js';
 import type { Recorder } from './recording.js';
 import { Workload } from './workload.js';
+
+/** Below this many open files, a flood of connections can take the lab's API and dashboard too. */
+const LOW_OPEN_FILES = 4096;
 
 export interface SessionOptions {
   programs: Programs;
@@ -84,6 +88,9 @@ export class Session {
   /** Starts the API, the node and the server's Deployment (PortInUseError when a port is taken), then the parts. */
   async start(needed: ReadonlySet<Part>, replicas?: number): Promise<RunningParts> {
     const { ports, manifest, progress } = this.#options;
+    // Every connection the lab holds is a descriptor (two through the Service): say when they are few.
+    const files = raiseOpenFileLimit();
+    if (files.raised || (files.after && files.after.soft < LOW_OPEN_FILES)) progress.event(`lab: ${files.line}`);
     await this.cluster.start(ports.api);
     this.pods.start();
     this.pods.on('pod', (event) =>
