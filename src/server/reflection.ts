@@ -1,83 +1,51 @@
-// Server reflection that grpcurl can follow. @grpc/proto-loader leaves the `dependency` list of every
-// file descriptor empty (grpc/grpc-node#2595), so a client that links descriptors — grpcurl describe,
-// or any call through grpcurl — cannot resolve a type another file defines: ours uses
-// google.protobuf.Empty ("unresolvable reference", grpc/grpc-node#3018). We fill the lists in from
-// the type references before handing the descriptors to @grpc/reflection.
-import type { PackageDefinition } from '@grpc/proto-loader';
+// Server reflection (v1 and v1alpha) that serves each file under the name the rest of the world knows it
+// by, so that any reflection client can link what it fetches with what it already has:
+//   - @grpc/proto-loader names descriptor files after their package (google_protobuf.proto,
+//     grpc_health_v1.proto): a client that preloads the well-known types (Go's protoregistry, buf's
+//     registry) then finds google.protobuf.Empty defined twice under two names ("name conflict"), and
+//     FileByFilename("google/protobuf/empty.proto") finds nothing. We serve the standard names, and the
+//     standard file options of google/protobuf/empty.proto.
+//   - proto-loader also leaves every file's `dependency` list empty (grpc/grpc-node#2595), so a client
+//     that links descriptors (grpcurl describe) cannot resolve a type from another file ("unresolvable
+//     reference", grpc/grpc-node#3018). We fill the lists in from the type references.
+//   - @grpc/reflection lists the services of the files it is given; given its own, it lists itself, as
+//     grpc-go's and grpc-java's reflection do.
+import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import descriptor, { type IDescriptorProto, type IFileDescriptorProto } from 'protobufjs/ext/descriptor/index.js';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { createRequire } from 'node:module';
+import descriptor from 'protobufjs/ext/descriptor/index.js';
+import { loaderOptions } from '../common/proto.js';
+import { protocFiles } from './protoc-files.js';
 
-type FileDescriptor = IFileDescriptorProto & { name: string; dependency: string[] };
+const require = createRequire(import.meta.url);
+const reflectionProto = (version: 'v1' | 'v1alpha') =>
+  require
+    .resolve('@grpc/reflection/package.json')
+    .replace(/package\.json$/, `build/proto/grpc/reflection/${version}/reflection.proto`);
 
-/** Message and enum entries carry their files' encoded descriptors; service entries do not. */
-const filesOf = (entry: PackageDefinition[string]): Buffer[] | undefined => {
-  const files = (entry as { fileDescriptorProtos?: unknown }).fileDescriptorProtos;
-  return Array.isArray(files) ? (files as Buffer[]) : undefined;
-};
-
-export function reflectionService(definition: PackageDefinition): ReflectionService {
-  return new ReflectionService(withDependencies(definition));
-}
-
-function withDependencies(definition: PackageDefinition): PackageDefinition {
-  const decode = (bytes: Buffer) => descriptor.FileDescriptorProto.decode(bytes) as unknown as FileDescriptor;
-  const files = new Map<string, FileDescriptor>();
-  const nameOf = new Map<Buffer, string>(); // the same buffers recur across entries: decode each once
-  for (const entry of Object.values(definition)) {
-    for (const bytes of filesOf(entry) ?? []) {
-      if (nameOf.has(bytes)) continue;
-      const file = decode(bytes);
-      nameOf.set(bytes, file.name);
-      files.set(file.name, file);
-    }
-  }
-
-  // Which file defines each fully qualified type name (".addr.AddrReply", ".google.protobuf.Empty").
-  const owner = new Map<string, string>();
-  const index = (
-    scope: string,
-    messages: IDescriptorProto[] | undefined,
-    enums: Array<{ name?: string }> | undefined,
-    file: string,
-  ) => {
-    for (const e of enums ?? []) owner.set(`${scope}.${e.name}`, file);
-    for (const m of messages ?? []) {
-      owner.set(`${scope}.${m.name}`, file);
-      index(`${scope}.${m.name}`, m.nestedType, m.enumType, file);
-    }
-  };
-  for (const file of files.values())
-    index(file.package ? `.${file.package}` : '', file.messageType, file.enumType, file.name);
-
-  const references = (messages: IDescriptorProto[] | undefined): string[] =>
-    (messages ?? []).flatMap((m) => [...(m.field ?? []).map((f) => f.typeName ?? ''), ...references(m.nestedType)]);
-  const encoded = new Map<string, Uint8Array>();
-  for (const file of files.values()) {
-    const used = [
-      ...references(file.messageType),
-      ...(file.service ?? []).flatMap((s) => (s.method ?? []).flatMap((m) => [m.inputType ?? '', m.outputType ?? ''])),
-    ];
-    const dependencies = new Set(
-      used.map((name) => owner.get(name)).filter((name): name is string => !!name && name !== file.name),
-    );
-    file.dependency = [...new Set([...(file.dependency ?? []), ...dependencies])];
-    encoded.set(file.name, descriptor.FileDescriptorProto.encode(file).finish());
-  }
-
-  return Object.fromEntries(
+/** Reflection over `addr` (addr.proto's definition), the health service and reflection itself. */
+export function reflectionService(addr: protoLoader.PackageDefinition): ReflectionService {
+  const definitions = [
+    addr,
+    protoLoader.loadSync(healthProtoPath, loaderOptions),
+    protoLoader.loadSync(reflectionProto('v1'), loaderOptions),
+    protoLoader.loadSync(reflectionProto('v1alpha'), loaderOptions),
+  ];
+  const { files, nameOf } = protocFiles(definitions);
+  const encoded = new Map(
+    [...files.values()].map((file) => [file.name, descriptor.FileDescriptorProto.encode(file).finish()]),
+  );
+  // The same entries, each with its files' descriptors re-encoded (@grpc/reflection reads only those).
+  const entries = definitions.flatMap((definition) =>
     Object.entries(definition).map(([name, entry]) => {
-      const bytesList = filesOf(entry);
-      return [
-        name,
-        bytesList
-          ? {
-              ...entry,
-              fileDescriptorProtos: bytesList.map((bytes) =>
-                Buffer.from(encoded.get(nameOf.get(bytes) ?? '') ?? bytes),
-              ),
-            }
-          : entry,
-      ];
+      const list = (entry as { fileDescriptorProtos?: unknown }).fileDescriptorProtos;
+      if (!Array.isArray(list)) return [name, entry] as const;
+      const fileDescriptorProtos = (list as Buffer[]).map((bytes) =>
+        Buffer.from(encoded.get(nameOf.get(bytes) ?? '') ?? bytes),
+      );
+      return [name, { ...entry, fileDescriptorProtos }] as const;
     }),
-  ) as PackageDefinition;
+  );
+  return new ReflectionService(Object.fromEntries(entries) as protoLoader.PackageDefinition);
 }

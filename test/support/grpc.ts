@@ -45,7 +45,10 @@ export function healthCheck(port: number, service = ''): Promise<string> {
 }
 
 const require = createRequire(import.meta.url);
-const reflectionProto = `${dirname(require.resolve('@grpc/reflection/package.json'))}/build/proto/grpc/reflection/v1/reflection.proto`;
+const reflectionProto = (version: ReflectionVersion) =>
+  `${dirname(require.resolve('@grpc/reflection/package.json'))}/build/proto/grpc/reflection/${version}/reflection.proto`;
+
+export type ReflectionVersion = 'v1' | 'v1alpha';
 
 type ReflectionRequest = { list_services: string } | { file_containing_symbol: string } | { file_by_filename: string };
 interface ReflectionResponse {
@@ -54,13 +57,17 @@ interface ReflectionResponse {
   error_response?: { error_code: number; error_message: string };
 }
 
-/** One request on the server reflection service (v1), as grpcurl makes them. */
-export function reflect(port: number, request: ReflectionRequest): Promise<ReflectionResponse> {
-  const definition = protoLoader.loadSync(reflectionProto, { keepCase: true, defaults: true, oneofs: true });
+/** One request on the server reflection service (v1 unless told), as grpcurl makes them. */
+export function reflect(
+  port: number,
+  request: ReflectionRequest,
+  version: ReflectionVersion = 'v1',
+): Promise<ReflectionResponse> {
+  const definition = protoLoader.loadSync(reflectionProto(version), { keepCase: true, defaults: true, oneofs: true });
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-    grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+    grpc: { reflection: Record<ReflectionVersion, { ServerReflection: grpc.ServiceClientConstructor }> };
   };
-  const client = new pkg.grpc.reflection.v1.ServerReflection(
+  const client = new pkg.grpc.reflection[version].ServerReflection(
     `127.0.0.1:${port}`,
     grpc.credentials.createInsecure(),
   ) as unknown as grpc.Client & {
@@ -78,7 +85,7 @@ export function reflect(port: number, request: ReflectionRequest): Promise<Refle
 }
 
 /** The service names that server reflection lists, as `grpcurl list` does. */
-export async function listServices(port: number): Promise<string[]> {
-  const response = await reflect(port, { list_services: '*' });
+export async function listServices(port: number, version: ReflectionVersion = 'v1'): Promise<string[]> {
+  const response = await reflect(port, { list_services: '*' }, version);
   return response.list_services_response?.service.map((s) => s.name) ?? [];
 }
