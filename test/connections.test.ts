@@ -161,6 +161,34 @@ describe('addr-server gRPC connections, with the default bounds', () => {
   });
 });
 
+describe('addr-server --max-connections-per-peer', () => {
+  it("refuses a peer's connections beyond its share, and still takes another peer's", async () => {
+    const server = await startServer('10.1.0.8', ['--max-connections', '10', '--max-connections-per-peer', '2']);
+    const from = async (localAddress: string) => {
+      const socket = connect({ port: server.grpcPort, host: '127.0.0.1', localAddress });
+      socket.on('error', () => undefined);
+      await once(socket, 'connect');
+      socket.write(PREFACE.subarray(0, 4)); // holds a place until the handshake times out (10 s)
+      return socket;
+    };
+    const held = [await from('127.0.0.2'), await from('127.0.0.2')];
+    try {
+      const third = connect({ port: server.grpcPort, host: '127.0.0.1', localAddress: '127.0.0.2' });
+      third.on('error', () => undefined);
+      const outcome = await Promise.race([
+        once(third, 'close').then(() => 'closed'),
+        new Promise((resolve) => setTimeout(resolve, 5000, 'open')),
+      ]);
+      third.destroy();
+      assert.equal(outcome, 'closed', 'a third connection from 127.0.0.2 is refused');
+      assert.equal(await healthCheck(server.grpcPort), 'SERVING', 'a connection from 127.0.0.1 is taken');
+    } finally {
+      held.forEach((socket) => socket.destroy());
+      await server.stop();
+    }
+  });
+});
+
 describe('addr-server keepalive', () => {
   it('closes the connection of a peer that does not answer its pings (one that hung or vanished)', async () => {
     const server = await startServer('10.1.0.8', [
@@ -196,6 +224,34 @@ describe('addr-server keepalive', () => {
       session.destroy();
       assert.equal(outcome, 'open');
     } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('addr-server HTTP connections', () => {
+  it('answers 408 and closes a request whose headers are still trickling in after 10 s (slowloris)', async () => {
+    // The documented bound is 10 s for the headers. Node enforces it on a sweep that runs every 30 s by
+    // default (connectionsCheckingInterval), so such a client used to be closed 30 s in or later.
+    const server = await startServer('10.1.0.8');
+    const socket = connect(server.httpPort, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+    let line = 0;
+    const trickle = setInterval(() => socket.write(`X-Slow-${++line}: 1\r\n`), 2000);
+    try {
+      await once(socket, 'connect');
+      socket.write('GET /addr HTTP/1.1\r\nHost: addr-server\r\n');
+      const outcome = await Promise.race([
+        once(socket, 'close').then(() => 'closed'),
+        new Promise((resolve) => setTimeout(resolve, 25_000, 'still open after 25 s')),
+      ]);
+      assert.equal(outcome, 'closed');
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
       await server.stop();
     }
   });

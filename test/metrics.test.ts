@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getAddr } from './support/grpc.js';
+import { getAddr, healthCheck } from './support/grpc.js';
 import { waitUntil } from './support/kubectl.js';
 import { labUp } from './support/lab-up.js';
 import { exitWithin, replies, run, start, startServer } from './support/processes.js';
@@ -47,6 +47,10 @@ describe('addr-server /metrics', () => {
       assert.equal(latency.metrics[0]?.buckets?.['+Inf'], '5');
       assert.equal(total(first, 'addr_server_requests_in_flight', { ...pod, protocol: 'grpc' }), 0);
       assert.equal(total(first, 'addr_server_serving', pod), 1);
+      // No faults unless asked for (server.test.ts sets some)
+      assert.equal(total(first, 'addr_server_fault_delay_seconds', pod), 0);
+      assert.equal(total(first, 'addr_server_fault_delay_jitter_seconds', pod), 0);
+      assert.equal(total(first, 'addr_server_fault_fail_ratio', { ...pod, code: 'UNAVAILABLE' }), 0);
 
       for (let i = 0; i < 3; i++) assert.equal((await fetch(`${url}/addr`)).status, 200);
       assert.equal((await fetch(`${url}/addr`, { method: 'POST' })).status, 405);
@@ -67,13 +71,16 @@ describe('addr-server /metrics', () => {
     }
   });
 
-  it('serving turns 0 on SIGTERM, while the pod still answers during its shutdown delay', async () => {
+  it('serving turns 0 on SIGTERM, as /health and the gRPC health service turn, while the pod still answers during its shutdown delay', async () => {
     const server = await startServer('10.1.0.9', ['--shutdown-delay-ms', '5000']);
     try {
       assert.equal(total(await scrape(`http://127.0.0.1:${server.httpPort}/metrics`), 'addr_server_serving'), 1);
       server.child.kill('SIGTERM');
       await server.waitFor(/shutting down/);
       assert.equal(total(await scrape(`http://127.0.0.1:${server.httpPort}/metrics`), 'addr_server_serving'), 0);
+      assert.equal((await fetch(`http://127.0.0.1:${server.httpPort}/health`)).status, 503);
+      assert.equal(await healthCheck(server.grpcPort), 'NOT_SERVING');
+      assert.equal((await getAddr(server.grpcPort)).addr, '10.1.0.9', 'still answering');
     } finally {
       await server.stop('SIGKILL');
     }

@@ -1,15 +1,18 @@
 // The gRPC side of addr-server: addr.Addr/GetAddr, the standard health service, and server reflection.
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
-import { loadAddrProto, loaderOptions, type AddrReply } from '../common/proto.js';
+import { HealthImplementation } from 'grpc-health-check';
+import { loadAddrProto, type AddrReply } from '../common/proto.js';
+import type { DrainState } from './drain.js';
+import { FAIL_CODES, type Faults } from './faults.js';
 import type { PodIdentity } from './identity.js';
 import type { ServerMetrics } from './metrics.js';
 import { reflectionService } from './reflection.js';
 
 export interface GrpcOptions {
   pod: PodIdentity;
-  delayMs: number;
+  faults: Faults;
+  /** the health service answers NOT_SERVING once the drain begins */
+  drain: DrainState;
   /** Server-side max connection age (0: off): makes clients reconnect, and so re-balance, periodically. */
   maxConnectionAgeMs: number;
   /** Close a connection with no call in flight for this long (0: never). */
@@ -22,39 +25,45 @@ export interface GrpcOptions {
   metrics: ServerMetrics;
 }
 
-export interface AddrGrpcServer {
-  server: grpc.Server;
-  setServing(serving: boolean): void;
-}
-
 const ADDR_SERVICE = 'addr.Addr';
 
-export function createGrpcServer(options: GrpcOptions): AddrGrpcServer {
-  const { pod, delayMs } = options;
+export function createGrpcServer(options: GrpcOptions): grpc.Server {
+  const { pod, faults, drain } = options;
   const { definition, Addr } = loadAddrProto();
   const reply: AddrReply = { addr: pod.ip, pod: pod.name };
 
   const server = new grpc.Server(serverOptions(options));
   server.addService(Addr.service, {
-    getAddr:
-      delayMs > 0
-        ? (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) => setTimeout(callback, delayMs, null, reply)
-        : (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) => callback(null, reply),
+    getAddr: faults.any
+      ? getAddrWithFaults(reply, faults)
+      : (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) => callback(null, reply),
   });
 
   const health = new HealthImplementation({ '': 'SERVING', [ADDR_SERVICE]: 'SERVING' });
   health.addToServer(server);
+  drain.onBegin(() => {
+    health.setStatus('', 'NOT_SERVING');
+    health.setStatus(ADDR_SERVICE, 'NOT_SERVING');
+  });
 
-  const healthDefinition = protoLoader.loadSync(healthProtoPath, loaderOptions);
-  reflectionService({ ...definition, ...healthDefinition }).addToServer(server);
+  reflectionService(definition).addToServer(server);
+  return server;
+}
 
-  return {
-    server,
-    setServing(serving) {
-      const status = serving ? 'SERVING' : 'NOT_SERVING';
-      health.setStatus('', status);
-      health.setStatus(ADDR_SERVICE, status);
-    },
+/** GetAddr as a slow or failing pod answers it: a failure at once, else the answer after the delay. */
+function getAddrWithFaults(reply: AddrReply, faults: Faults) {
+  const failure: Partial<grpc.StatusObject> = {
+    code: FAIL_CODES[faults.options.failCode],
+    details: 'a fault this server was told to play (--fail-percent)',
+  };
+  return (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) => {
+    if (faults.fails()) {
+      callback(failure);
+      return;
+    }
+    const delayMs = faults.delayMs();
+    if (delayMs > 0) setTimeout(callback, delayMs, null, reply);
+    else callback(null, reply);
   };
 }
 

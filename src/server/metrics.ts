@@ -1,11 +1,14 @@
 // addr-server's Prometheus metrics, served on the HTTP port at /metrics: requests by protocol, method
-// and status code, requests in flight, latency, and whether the pod is serving or draining — every
+// and status code, requests in flight, latency, whether the pod is serving or draining, and the faults
+// it was told to play — every
 // series labelled with the pod, so that a scrape of each pod (or a port-forward and curl) shows who
 // took the traffic. Label values are bounded: gRPC methods are the registered ones (grpc-js answers
 // unknown methods before any interceptor), HTTP methods Node's known set, HTTP paths the app's routes.
 import * as grpc from '@grpc/grpc-js';
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DrainState } from './drain.js';
+import type { FaultOptions } from './faults.js';
 import type { PodIdentity } from './identity.js';
 
 export type Protocol = 'http' | 'grpc';
@@ -27,9 +30,8 @@ export class ServerMetrics {
   readonly #inFlight = { http: 0, grpc: 0 };
   readonly #duration: Histogram<'protocol' | 'method'>;
   readonly #durationLabels = new Map<string, Record<'protocol' | 'method', string>>();
-  #serving = true;
 
-  constructor(pod: PodIdentity) {
+  constructor(pod: PodIdentity, drain: DrainState, faults: FaultOptions) {
     const registers = [this.registry];
     const answered = this.#answered;
     const inFlight = this.#inFlight;
@@ -63,20 +65,32 @@ export class ServerMetrics {
       buckets: BUCKETS,
       registers,
     });
-    const serving = () => this.#serving;
     new Gauge({
       name: 'addr_server_serving',
       help: '1 while serving, 0 while draining after SIGTERM (health says not serving)',
       registers,
       collect() {
-        this.set(serving() ? 1 : 0);
+        this.set(drain.serving ? 1 : 0);
       },
     });
+    // The faults as set (they do not change while the server runs); 0 when off.
+    new Gauge({
+      name: 'addr_server_fault_delay_seconds',
+      help: 'Fixed delay before every /addr and GetAddr answer (--delay-ms)',
+      registers,
+    }).set(faults.delayMs / 1000);
+    new Gauge({
+      name: 'addr_server_fault_delay_jitter_seconds',
+      help: 'Mean of the exponentially distributed extra delay on top of it (--delay-jitter-ms)',
+      registers,
+    }).set(faults.delayJitterMs / 1000);
+    new Gauge({
+      name: 'addr_server_fault_fail_ratio',
+      help: 'Share of /addr and GetAddr answers that fail at once (--fail-percent / 100), with the gRPC code they carry',
+      labelNames: ['code'],
+      registers,
+    }).set({ code: faults.failCode }, faults.failPercent / 100);
     collectDefaultMetrics({ register: this.registry });
-  }
-
-  setServing(serving: boolean): void {
-    this.#serving = serving;
   }
 
   /** Counts a request from now; the function returned records its end (once). */
