@@ -5,7 +5,7 @@ import { loadAddrProto, type AddrReply } from '../common/proto.js';
 import type { DrainState } from './drain.js';
 import { FAIL_CODES, type Faults } from './faults.js';
 import type { PodIdentity } from './identity.js';
-import type { ServerMetrics } from './metrics.js';
+import type { CallTally, ServerMetrics } from './metrics.js';
 import { reflectionService } from './reflection.js';
 
 export interface GrpcOptions {
@@ -26,18 +26,27 @@ export interface GrpcOptions {
 }
 
 const ADDR_SERVICE = 'addr.Addr';
+const GET_ADDR = '/addr.Addr/GetAddr';
+
+type GetAddr = grpc.handleUnaryCall<Record<string, never>, AddrReply>;
 
 export function createGrpcServer(options: GrpcOptions): grpc.Server {
-  const { pod, faults, drain } = options;
+  const { pod, faults, drain, metrics } = options;
   const { definition, Addr } = loadAddrProto();
   const reply: AddrReply = { addr: pod.ip, pod: pod.name };
 
+  // GetAddr counts its own calls (the interceptor leaves it alone): an intercepting call per call cost
+  // more than answering does.
+  const tally = metrics.tally('grpc', GET_ADDR.slice(1));
   const server = new grpc.Server(serverOptions(options));
-  server.addService(Addr.service, {
-    getAddr: faults.any
-      ? getAddrWithFaults(reply, faults)
-      : (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) => callback(null, reply),
-  });
+  const getAddr: GetAddr = faults.any
+    ? getAddrWithFaults(reply, faults, tally)
+    : (_call, callback) => {
+        const startedAt = tally.begin();
+        callback(null, reply);
+        tally.endOk(startedAt);
+      };
+  server.addService(Addr.service, { getAddr });
 
   const health = new HealthImplementation({ '': 'SERVING', [ADDR_SERVICE]: 'SERVING' });
   health.addToServer(server);
@@ -51,25 +60,39 @@ export function createGrpcServer(options: GrpcOptions): grpc.Server {
 }
 
 /** GetAddr as a slow or failing pod answers it: a failure at once, else the answer after the delay. */
-function getAddrWithFaults(reply: AddrReply, faults: Faults) {
-  const failure: Partial<grpc.StatusObject> = {
-    code: FAIL_CODES[faults.options.failCode],
-    details: 'a fault this server was told to play (--fail-percent)',
-  };
-  return (_call: unknown, callback: grpc.sendUnaryData<AddrReply>) => {
+function getAddrWithFaults(reply: AddrReply, faults: Faults, tally: CallTally): GetAddr {
+  const code = FAIL_CODES[faults.options.failCode];
+  const failure = { code, details: 'a fault this server was told to play (--fail-percent)' };
+  return (call, callback) => {
+    const startedAt = tally.begin();
     if (faults.fails()) {
       callback(failure);
+      tally.endGrpc(startedAt, code);
       return;
     }
     const delayMs = faults.delayMs();
-    if (delayMs > 0) setTimeout(callback, delayMs, null, reply);
-    else callback(null, reply);
+    if (delayMs <= 0) {
+      callback(null, reply);
+      tally.endOk(startedAt);
+      return;
+    }
+    // Cancelled by the client, its deadline or the grace period's end: no answer to send any more.
+    const onCancel = () => {
+      clearTimeout(timer);
+      tally.endGrpc(startedAt, grpc.status.CANCELLED);
+    };
+    const timer = setTimeout(() => {
+      call.off('cancelled', onCancel);
+      callback(null, reply);
+      tally.endOk(startedAt);
+    }, delayMs);
+    call.once('cancelled', onCancel);
   };
 }
 
 function serverOptions(options: GrpcOptions): grpc.ServerOptions {
   return {
-    interceptors: [options.metrics.grpc()],
+    interceptors: [options.metrics.grpc([GET_ADDR])],
     'grpc.max_concurrent_streams': options.maxStreams,
     ...(options.idleTimeoutMs > 0 ? { 'grpc.max_connection_idle_ms': options.idleTimeoutMs } : {}),
     ...(options.keepaliveMs > 0
