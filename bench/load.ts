@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
+import { percentile } from '../src/common/statistics.js';
 
 const exec = promisify(execFile);
 
@@ -31,11 +32,19 @@ export async function missingTools(): Promise<string[]> {
   return missing;
 }
 
-/** The middle value (the upper one of the two middles for an even count). */
+/** The kit's one median (nearest rank: the lower middle value for an even count). */
 export { median } from '../src/common/statistics.js';
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+/** How a load generator runs: its warm-up (not counted; 1 s unless told), and the CPUs it may use. */
+export interface Generator {
+  warmUpSeconds?: number;
+  /** a CPU list for taskset (e.g. "0"), to keep the generator off the server's CPU */
+  cpus?: string;
+}
+
+/** `command args`, or the same run by taskset on `cpus`. */
+const onCpus = (cpus: string | undefined, command: string, args: string[]): [string, string[]] =>
+  cpus === undefined ? [command, args] : ['taskset', ['-c', cpus, command, ...args]];
 
 /**
  * gRPC unary calls over HTTP/2: `connections` connections × `streams` concurrent streams, for `seconds`;
@@ -49,13 +58,13 @@ export async function h2loadGrpc(
   streams = 8,
   rate?: number,
   headers: string[] = [],
+  generator: Generator = {},
 ): Promise<LoadResult> {
   const dir = mkdtempSync(`${tmpdir()}/grpc-lb-bench-`);
   try {
     writeFileSync(`${dir}/empty.bin`, Buffer.from([0, 0, 0, 0, 0])); // not compressed, length 0: google.protobuf.Empty
     const { stdout } = await exec(
-      'h2load',
-      [
+      ...onCpus(generator.cpus, 'h2load', [
         '-t',
         '1',
         '-c',
@@ -65,7 +74,7 @@ export async function h2loadGrpc(
         '-D',
         String(seconds),
         '--warm-up-time',
-        '1',
+        String(generator.warmUpSeconds ?? 1),
         '-d',
         `${dir}/empty.bin`,
         '-H',
@@ -77,7 +86,7 @@ export async function h2loadGrpc(
         ...(rate ? ['--rps', String(rate)] : []),
         ...headers.flatMap((header) => ['-H', header]),
         url,
-      ],
+      ]),
       { maxBuffer: 1 << 24 },
     );
     const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(stdout)?.[1]);
@@ -85,15 +94,14 @@ export async function h2loadGrpc(
     const latencies = readFileSync(`${dir}/log.tsv`, 'utf8')
       .trim()
       .split('\n')
-      .map((line) => Number(line.split('\t')[2]) / 1000)
-      .sort((a, b) => a - b);
+      .map((line) => Number(line.split('\t')[2]) / 1000);
     if (!Number.isFinite(rps) || !succeeded) throw new Error(`h2load: unexpected output:\n${stdout}`);
     return {
       requests: succeeded,
       rps,
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
-      maxMs: latencies.at(-1) ?? NaN,
+      maxMs: latencies.length ? latencies.reduce((max, ms) => Math.max(max, ms), -Infinity) : NaN,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -101,8 +109,15 @@ export async function h2loadGrpc(
 }
 
 /** HTTP/1.1 GETs with keep-alive, `connections` connections, for `seconds`. */
-export async function wrkHttp(url: string, seconds: number, connections = 32): Promise<LoadResult> {
-  const { stdout } = await exec('wrk', ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', url]);
+export async function wrkHttp(
+  url: string,
+  seconds: number,
+  connections = 32,
+  generator: Pick<Generator, 'cpus'> = {},
+): Promise<LoadResult> {
+  const { stdout } = await exec(
+    ...onCpus(generator.cpus, 'wrk', ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', url]),
+  );
   const ms = (text: string | undefined) => {
     const match = /([\d.]+)(us|ms|s)/.exec(text ?? '');
     if (!match) return NaN;

@@ -1,4 +1,5 @@
-// The smallest grpc-js server that answers addr.Addr/GetAddr: the benchmark's baseline.
+// The smallest grpc-js server that answers addr.Addr/GetAddr: the benchmark's baseline. It answers what
+// addr-server answers (the pod IP and name), so that both serialize the same reply.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
@@ -7,7 +8,8 @@ const definition = protoLoader.loadSync(new URL('../../proto/addr.proto', import
 });
 const { addr } = grpc.loadPackageDefinition(definition);
 const server = new grpc.Server();
-server.addService(addr.Addr.service, { getAddr: (_call, callback) => callback(null, { addr: '10.1.0.8' }) });
+const reply = { addr: '10.1.0.8', pod: 'pod-10.1.0.8' };
+server.addService(addr.Addr.service, { getAddr: (_call, callback) => callback(null, reply) });
 server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
   if (error) throw error;
   console.log(`listening grpc=127.0.0.1:${port}`);
