@@ -86,11 +86,11 @@ export class Session {
     const { ports, manifest, progress } = this.#options;
     await this.cluster.start(ports.api);
     this.pods.start();
-    this.pods.on('pod', (event) =>
-      progress.event(
-        `  ${event.deployment && event.deployment !== SERVER ? `${event.deployment}: ` : ''}${podEventText(event)}`,
-      ),
-    );
+    this.pods.on('pod', (event) => {
+      const text = podEventText(event);
+      if (text !== undefined)
+        progress.event(`  ${event.deployment && event.deployment !== SERVER ? `${event.deployment}: ` : ''}${text}`);
+    });
     const objects = withNodePorts(manifest, ports.http, ports.grpc).map((object) =>
       object.kind === 'Deployment' && replicas !== undefined
         ? { ...object, spec: { ...object.spec, replicas } }
