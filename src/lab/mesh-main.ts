@@ -35,7 +35,7 @@ try {
   api = new URL(args.api);
   if (api.protocol !== 'http:') throw new Error('only http:// is spoken');
 } catch (error) {
-  usageError(parser, 'mesh', `--api must be an http:// URL: ${(error as Error).message}`);
+  usageError('mesh', `--api must be an http:// URL: ${(error as Error).message}`);
 }
 
 log('open files', { limit: raiseOpenFileLimit().line });
