@@ -50,7 +50,7 @@ function cycles(edges: Map<string, string[]>): string[][] {
     }
     if (low.get(node) === indices.get(node)) {
       const component: string[] = [];
-      let member: string | undefined;
+      let member: string;
       do {
         member = stack.pop() as string;
         on.delete(member);

@@ -1,6 +1,6 @@
 // Command-line parsing shared by every executable: --help, strict flags, one checker per kind of
-// number, options from the environment, and usage errors: one line on stderr (what is wrong, and
-// "see NAME --help"), exit 2.
+// number, options from the environment, and usage errors: one line on stderr (what is wrong, and where to
+// read more), exit 2.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 
@@ -22,15 +22,12 @@ export function command(name: string, usage: string): Argv {
     .check(() =>
       checkBooleans(commandLine, (parser as unknown as { getOptions(): { boolean: string[] } }).getOptions().boolean),
     )
-    .fail((message, error) => {
-      console.error(formatUsageError(name, oneLine(message ?? error?.message ?? 'invalid arguments')));
-      process.exit(EXIT_USAGE);
-    });
+    .fail((message, error) => usageError(name, oneLine(message ?? error?.message ?? 'invalid arguments')));
   return parser;
 }
 
-/** A usage error found after parsing (e.g. a malformed URL): the same one line as yargs' own. */
-export function usageError(_parser: Argv, name: string, message: string): never {
+/** A usage error, found by yargs or after parsing (e.g. a malformed URL): its one line, and exit 2. */
+export function usageError(name: string, message: string): never {
   console.error(formatUsageError(name, message));
   process.exit(EXIT_USAGE);
 }

@@ -123,7 +123,7 @@ function checkDeployment(doc: Doc, where: string, notes: string[]): void {
   if (!Number.isInteger(grace) || (grace as number) < 0) {
     fail(where, 'spec.template.spec.terminationGracePeriodSeconds', 'must be a whole number');
   }
-  const container = containers[0] as Doc;
+  const container = containers[0];
   const field = 'spec.template.spec.containers[0]';
   if (typeof container.name !== 'string') fail(where, `${field}.name`, 'is missing');
   if (!(IMAGES as readonly string[]).includes(imageName(String(container.image ?? '')))) {

@@ -59,7 +59,6 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
   const progress = new Progress();
   const abort = new AbortController();
   onShutdown(() => abort.abort());
-  for (const note of options.manifest.notes) progress.event(`lab: ${note}`);
   const entries = options.strategies.map(clientEntry);
   const session = new Session({
     programs,
@@ -85,8 +84,12 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
   const added = new Map<string, AddedLatency | { unavailable: string }>();
   const stopTracing = recorder.traceEndpoints();
   let failure: unknown;
+  let started = false;
   try {
     await session.start(new Set(entries.flatMap((entry) => entry.parts)), 1);
+    started = true;
+    // Said once it runs: a start that fails is one line, the failure's.
+    for (const note of options.manifest.notes) progress.event(`lab: ${note}`);
     for (const [name, mesh] of session.parts.meshes) {
       sayMeshEvents(name, mesh, (line) => progress.event(`  ${line}`));
       mesh.on('endpoints', ({ ips, at }) => recorder.seen(`mesh:${name}`, ips, at));
@@ -125,7 +128,7 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
   } finally {
     stopTracing();
     progress.done();
-    progress.event('compare: stopping the clients, the pods and the proxies');
+    if (started) progress.event('compare: stopping the clients, the pods and the proxies');
     await session.stop();
   }
   if (abort.signal.aborted) {

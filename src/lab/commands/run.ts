@@ -51,7 +51,6 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
   const progress = new Progress();
   const abort = new AbortController();
   onShutdown(() => abort.abort());
-  for (const note of options.manifest.notes) progress.event(`lab: ${note}`);
   const phaseNames = options.scenario.steps.flatMap((step) => (step.action === 'count' ? [step.phase] : []));
   const judged = judgeable(phaseNames);
   if (!judged) {
@@ -82,8 +81,12 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
   );
   recorder.follow(session.pods, () => false);
   let failure: unknown;
+  let started = false;
   try {
     const running = await session.start(new Set(entries.flatMap((entry) => entry.parts)));
+    started = true;
+    // Said once it runs: a start that fails (a taken port) is one line, the failure's.
+    for (const note of options.manifest.notes) progress.event(`lab: ${note}`);
     for (const [name, mesh] of session.parts.meshes) sayMeshEvents(name, mesh, (line) => progress.event(`  ${line}`));
     if (!running.ownPodAddresses) {
       progress.event(
@@ -110,7 +113,7 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
     failure = error;
   } finally {
     progress.done();
-    progress.event('lab: stopping the clients, the pods and the proxies');
+    if (started) progress.event('lab: stopping the clients, the pods and the proxies');
     await session.stop();
   }
   if (abort.signal.aborted) {

@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { describe, it } from 'node:test';
-import { loadAddrProto } from '../src/common/proto.js';
-import { parseCall } from '../src/common/output.js';
-import { percentile } from '../src/common/statistics.js';
-import { addrProtoFile } from './support/grpc.js';
+import { loadAddrProto } from '../../src/common/proto.js';
+import { parseCall } from '../../src/common/output.js';
+import { percentile } from '../../src/common/statistics.js';
+import { addrProtoFile } from '../support/grpc.js';
 import { exitWithin, replies, start } from './support/processes.js';
+import { waitUntil } from '../support/wait.js';
 
 interface HeldCall {
   /** its place among the calls the pod received, from 1 */
@@ -63,13 +64,6 @@ async function controlledPod(onCall: (call: HeldCall) => void) {
     mostInFlight: () => most,
     close: () => server.forceShutdown(),
   };
-}
-
-/** Polls until `done` holds; fails after `timeoutMs`. */
-async function until(what: string, done: () => boolean, timeoutMs = 15_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !done(); await new Promise((resolve) => setTimeout(resolve, 10))) {
-    if (Date.now() > deadline) assert.fail(`no ${what} within ${timeoutMs} ms`);
-  }
 }
 
 describe('client-grpc --rate (an open loop)', () => {
@@ -174,10 +168,10 @@ describe('client-grpc --rate (an open loop)', () => {
     const pod = await controlledPod(() => undefined); // never answers
     const client = start('client-grpc', [pod.target, '--rate', '50']);
     try {
-      await until('5 calls held at the pod', () => pod.inFlight() >= 5);
+      await waitUntil('5 calls held at the pod', () => pod.inFlight() >= 5);
       client.child.kill('SIGTERM');
       assert.equal(await exitWithin(client, 10_000), 0, client.lines.join('\n'));
-      await until('the calls cancelled at the pod', () => pod.calls.every((call) => call.cancelled), 5000);
+      await waitUntil('the calls cancelled at the pod', () => pod.calls.every((call) => call.cancelled), 5000);
       assert.deepEqual(
         client.lines.filter((line) => line !== ''),
         [],

@@ -6,10 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { fromBinary, toJson } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema, file_google_protobuf_empty } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
-import { addrClient, getAddr, healthCheck, listServices, reflect } from './support/grpc.js';
-import { scrape, total } from './support/prometheus.js';
-import { fetchAndLink } from './support/reflection-client.js';
-import { parseListening } from '../src/common/output.js';
+import { addrClient, getAddr, healthCheck, listServices, reflect } from '../support/grpc.js';
+import { scrape, total } from '../support/prometheus.js';
+import { fetchAndLink } from '../support/reflection-client.js';
+import { parseListening } from '../../src/common/output.js';
 import { start, startServer, type ServerProcess } from './support/processes.js';
 
 describe('addr-server', () => {
@@ -141,7 +141,7 @@ describe('addr-server', () => {
       ADDR_SERVER_GRPC_PORT: '0',
       POD_IP: '10.1.0.77',
     });
-    const [, httpPort] = (await fromEnv.waitFor(/http=127\.0\.0\.1:(\d+) grpc=127\.0\.0\.1:\d+/)) as RegExpMatchArray;
+    const [, httpPort] = await fromEnv.waitFor(/http=127\.0\.0\.1:(\d+) grpc=127\.0\.0\.1:\d+/);
     assert.equal(await (await fetch(`http://127.0.0.1:${httpPort}/addr`)).text(), '10.1.0.77');
     await fromEnv.stop();
   });

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Endpoints } from '../src/lab/data-plane/endpoints.js';
-import { ServiceProxy } from '../src/lab/data-plane/service-proxy.js';
-import { until } from './support/mesh-pods.js';
+import { Endpoints } from '../../src/lab/data-plane/endpoints.js';
+import { ServiceProxy } from '../../src/lab/data-plane/service-proxy.js';
 import { startServer, type ServerProcess } from './support/processes.js';
+import { waitUntil } from '../support/wait.js';
 
 /** Descriptors this process holds now. */
 const descriptors = () => readdirSync('/proc/self/fd').length;
@@ -49,7 +49,7 @@ describe('the Service proxy', () => {
         20,
         `answered through the Service: ${JSON.stringify(through.slice(0, 2))}`,
       );
-      await until(() => descriptors() <= before, 5000, `descriptors back to ${before} (now ${descriptors()})`);
+      await waitUntil(`descriptors back to ${before} (now ${descriptors()})`, () => descriptors() <= before, 5000);
       assert.equal(service.sockets, 0);
       assert.deepEqual([...service.open], [], 'no connection counted open');
       assert.deepEqual([...service.connections], [['10.1.0.8', 20]]);
@@ -75,11 +75,11 @@ describe('the Service proxy', () => {
         socket.on('error', () => undefined);
         sockets.push(socket);
       }
-      await until(() => closed.filter(Boolean).length >= 2, 2000, 'two connections refused');
+      await waitUntil('two connections refused', () => closed.filter(Boolean).length >= 2, 2000);
       assert.equal(service.sockets, 10, 'five connections, two sockets each');
       // Nothing is sent on them (the pod would close a gRPC connection with no preface after 10 s).
-      await until(() => closed.every(Boolean), 3000, 'the idle connections closed');
-      await until(() => service.sockets === 0, 2000, 'no socket left');
+      await waitUntil('the idle connections closed', () => closed.every(Boolean), 3000);
+      await waitUntil('no socket left', () => service.sockets === 0, 2000);
     } finally {
       sockets.forEach((s) => s.destroy());
       await service.close();

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { prefaceProgress } from '../src/server/client-preface.js';
-import { getAddr, healthCheck } from './support/grpc.js';
+import { prefaceProgress } from '../../src/server/client-preface.js';
+import { getAddr, healthCheck } from '../support/grpc.js';
 import { startServer, type ServerProcess } from './support/processes.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');

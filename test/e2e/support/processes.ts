@@ -1,13 +1,16 @@
-// Runs the built executables (out/) the way a user does, and watches what they print.
+// Runs the built executables (out/) the way a user does, and watches what they print. Each child runs
+// under src/common/supervised.ts, as the lab runs its own; whatever a test leaves running is killed when
+// the test file's process exits.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { parseListening, parseReplyLine } from '../../src/common/output.js';
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parseListening, parseReplyLine } from '../../../src/common/output.js';
+import { Supervised } from '../../../src/common/supervised.js';
+import { freePort } from '../../support/free-port.js';
+import { root } from '../../support/root.js';
+import { waitUntil } from '../../support/wait.js';
 
-export const root = fileURLToPath(new URL('../..', import.meta.url));
+export { freePort, root };
 export const bin = (name: string) => `${root}out/${name}`;
 
 export interface Running {
@@ -18,33 +21,37 @@ export interface Running {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Resolves with the exit code (or the signal's name). */
   exited: Promise<number | string>;
+  /** Sends `signal` (SIGTERM unless told) unless it has exited; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-const running = new Set<ChildProcess>();
-process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+const running = new Set<Supervised>();
+process.on('exit', () => running.forEach((child) => child.signal('SIGKILL')));
 
+/** Starts out/`name`, as a user runs it. */
 export function start(name: string, args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(bin(name), args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startCommand(bin(name), args, env, name);
+}
+
+/** Starts any program (the real prometheus, haproxy, …): `command` is its path or its name on PATH. */
+export function startCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+  name = command,
+): Running {
+  const child = new Supervised(command, args, { env: { ...process.env, ...env } });
   running.add(child);
   const lines: string[] = [];
   const watchers = new Set<() => void>();
-  for (const stream of [child.stdout, child.stderr]) {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const parts = (rest + chunk).split('\n');
-      rest = parts.pop() ?? '';
-      lines.push(...parts);
-      watchers.forEach((check) => check());
-    });
-  }
-  const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => {
-      running.delete(child);
-      resolve(code ?? signal ?? -1);
-    }),
-  );
+  child.on('line', (line) => {
+    lines.push(line);
+    watchers.forEach((check) => check());
+  });
+  const exited = child.exited.then(({ code, signal }) => {
+    running.delete(child);
+    return code ?? signal ?? -1;
+  });
   const waitFor = (pattern: RegExp, timeoutMs = 10_000) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -66,10 +73,10 @@ export function start(name: string, args: string[], env: Record<string, string> 
       check();
     });
   const stop = (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    child.signal(signal);
     return exited;
   };
-  return { child, lines, waitFor, exited, stop };
+  return { child: child.child, lines, waitFor, exited, stop };
 }
 
 /** The exit code, or 'timeout' (and the process killed) when it has not exited within timeoutMs. */
@@ -88,9 +95,11 @@ export async function exitWithin(proc: Running, timeoutMs: number): Promise<numb
 export async function run(name: string, args: string[], timeoutMs = 20_000, env: Record<string, string> = {}) {
   const proc = start(name, args, env);
   const code = await exitWithin(proc, timeoutMs);
-  await new Promise((resolve) => setImmediate(resolve));
   return { code, lines: proc.lines, output: proc.lines.join('\n') };
 }
+
+/** The lines a program printed, but for blank ones. */
+export const printed = (lines: readonly string[]) => lines.filter((line) => line.trim() !== '');
 
 export interface ServerProcess extends Running {
   httpPort: number;
@@ -114,23 +123,16 @@ export async function startServer(
   return { ...proc, httpPort: listening.http.port, grpcPort: listening.grpc.port };
 }
 
-/** A port that was free a moment ago (for tests that must restart a server on the same port). */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
 /** "#N: ip" lines → [N, ip] pairs. */
-export function replies(lines: string[]): Array<[number, string]> {
+export function replies(lines: readonly string[]): Array<[number, string]> {
   return lines.flatMap((line) => {
     const reply = parseReplyLine(line);
     return reply && 'ip' in reply ? [[reply.n, reply.ip] as [number, string]] : [];
   });
 }
+
+/** The pods a client's replies came from. */
+export const podsIn = (lines: readonly string[]) => new Set(replies(lines).map(([, ip]) => ip));
 
 const WINDOW_PER_POD = 4;
 
@@ -140,15 +142,43 @@ export async function settlesOn(client: Running, pods: string[], what: string, t
   const window = WINDOW_PER_POD * pods.length;
   const expected = [...pods].sort().join(' ');
   let seen = '';
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) {
+  const settled = () => {
     const recent = replies(client.lines)
       .slice(since)
       .slice(-window)
       .map(([, ip]) => ip);
     seen = [...new Set(recent)].sort().join(' ');
-    if (recent.length === window && seen === expected) return;
-  }
-  assert.fail(
-    `${what}: the last ${window} replies came from [${seen}], not [${expected}]; client printed:\n${client.lines.slice(-30).join('\n')}`,
+    return recent.length === window && seen === expected;
+  };
+  await waitUntil(`${what}: the last ${window} replies come from [${expected}]`, settled, timeoutMs).catch(() =>
+    assert.fail(
+      `${what}: the last ${window} replies came from [${seen}], not [${expected}]; client printed:\n${client.lines.slice(-30).join('\n')}`,
+    ),
   );
+}
+
+/** Whether a process is still there (signal 0 tests it without touching it). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The processes `pid` started that are running now (their parent, in /proc/PID/stat, is `pid`). */
+export function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        // pid (comm) state ppid …: the command may hold spaces and parentheses, so read after the last ')'.
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { parseReplyLine } from '../src/common/output.js';
+import { parseReplyLine } from '../../src/common/output.js';
 import { exitWithin, freePort, replies, start, startServer, type ServerProcess } from './support/processes.js';
 
 type Ports = { http: number; grpc: number };

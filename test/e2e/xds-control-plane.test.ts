@@ -3,10 +3,10 @@
 // and a real out/client-grpc on xds:///addr-server whose bootstrap names the control plane.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { healthCheck } from './support/grpc.js';
-import { waitUntil } from './support/kubectl.js';
+import { healthCheck } from '../support/grpc.js';
+import { waitUntil } from '../support/wait.js';
 import { freePort, replies, run, settlesOn, start, type Running } from './support/processes.js';
-import { SliceApi, type Endpoint } from './support/slice-api.js';
+import { SliceApi, type Endpoint } from '../support/slice-api.js';
 
 const pod = (n: number) => `127.247.0.${n}`;
 

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { connect, constants } from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { getAddr, healthCheck } from './support/grpc.js';
+import { getAddr, healthCheck } from '../support/grpc.js';
 import * as grpc from '@grpc/grpc-js';
 import { exitWithin, start, startServer } from './support/processes.js';
 import { callsInFlight } from './support/server-metrics.js';

@@ -1,6 +1,7 @@
 // On a Node.js older than package.json's engines.node, every entry point says so in one line, at once,
 // and exits 1: the built executables (run as `node out/X` and through their #!/usr/bin/env node line),
-// the build (which npm start, npm test and npm run bench run first), and npm start itself.
+// the build (which npm start, npm run test:e2e and npm run bench run first), npm test's own check, and
+// npm start itself.
 // Needs such a Node.js: OLD_NODE, else the machine's /usr/bin/node when it is older (Debian's is 20).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -51,7 +52,7 @@ function run(command: string, args: string[]): Promise<{ code: number | null; li
 }
 
 const line = (who: string) =>
-  `${who}: ${who === 'build' ? 'grpc-lb needs' : 'needs'} Node.js >= ${required.replace(/^>=\s*/, '')}, found ${version} (${candidate})`;
+  `${who}: ${['build', 'test'].includes(who) ? 'grpc-lb needs' : 'needs'} Node.js >= ${required.replace(/^>=\s*/, '')}, found ${version} (${candidate})`;
 
 describe(`on Node.js ${version ?? '(none older found)'}`, { skip }, () => {
   after(() => rmSync(bin, { recursive: true, force: true }));
@@ -87,10 +88,17 @@ describe(`on Node.js ${version ?? '(none older found)'}`, { skip }, () => {
     });
   }
 
-  it('npm test, bench and soak build first, so they stop at the same line', () => {
-    // Not run here: were the check broken, npm test would run this whole suite again.
+  it('scripts/node-version.mjs test, which npm test runs first: one line, exit 1', async () => {
+    const { code, lines } = await run(candidate, ['scripts/node-version.mjs', 'test']);
+    assert.equal(code, 1, lines.join('\n'));
+    assert.deepEqual(lines, [line('test')]);
+  });
+
+  it('npm test checks first, and test:e2e, bench and soak build first, so they stop at the same lines', () => {
+    // Not run here: were the check broken, npm test would go on to run the unit suite on this Node.js.
     const { scripts } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> };
-    for (const name of ['test', 'bench', 'soak']) assert.match(scripts[name] ?? '', /^npm run build && /, name);
+    assert.match(scripts.test ?? '', /^node scripts\/node-version\.mjs test && /);
+    for (const name of ['test:e2e', 'bench', 'soak']) assert.match(scripts[name] ?? '', /^npm run build && /, name);
     assert.match(scripts.start ?? '', /^node scripts\/build\.mjs && /);
     assert.equal(scripts.build, 'node scripts/build.mjs');
   });

@@ -1,12 +1,13 @@
 // Proxyless gRPC against the lab's xDS control plane: client-grpc with xds:///addr-server gets the
 // Listener, route, Cluster and endpoints over ADS, balances over the pods itself, and follows an
-// endpoint added later (an EDS push) and one taken away, and stops on SIGTERM; without a bootstrap it
+// endpoint added later (an EDS push) and one taken away (another), and stops on SIGTERM; without a bootstrap it
 // is a usage error.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Endpoints } from '../src/lab/data-plane/endpoints.js';
-import { XdsServer } from '../src/lab/data-plane/xds-server.js';
-import { exitWithin, replies, run, start, startServer, type ServerProcess } from './support/processes.js';
+import { Endpoints } from '../../src/lab/data-plane/endpoints.js';
+import { XdsServer } from '../../src/lab/data-plane/xds-server.js';
+import { waitUntil } from '../support/wait.js';
+import { exitWithin, replies, run, settlesOn, start, startServer, type ServerProcess } from './support/processes.js';
 
 describe('xds:/// against the lab control plane', () => {
   const servers: ServerProcess[] = [];
@@ -28,25 +29,30 @@ describe('xds:/// against the lab control plane', () => {
     grpcPort: servers[i]?.grpcPort ?? 0,
   });
 
-  it('balances each call over the endpoints it was told, and follows changes', async () => {
+  it('balances each call over the endpoints it was told, and follows changes pushed to it', async () => {
+    const CLA = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
+    const pushed = () => xds.pushes.get(CLA) ?? 0;
     endpoints.add(endpoint(0));
     endpoints.add(endpoint(1));
     const client = start('client-grpc', ['xds:///addr-server', '--interval', '20'], {
       GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap,
     });
     try {
-      await client.waitFor(/^#\d+: 10\.2\.0\.2$/, 15_000);
-      await client.waitFor(/^#\d+: 10\.2\.0\.1$/, 5_000);
-      assert.equal(replies(client.lines).filter(([, ip]) => ip === '10.2.0.3').length, 0);
+      await settlesOn(client, ['10.2.0.1', '10.2.0.2'], 'the first two endpoints', 15_000);
+      const first = pushed();
+      assert.ok(first >= 1, 'the endpoints came as an EDS push');
       endpoints.add(endpoint(2)); // pushed: a new version of the ClusterLoadAssignment
-      await client.waitFor(/^#\d+: 10\.2\.0\.3$/, 5_000);
+      assert.equal(pushed(), first + 1);
+      await settlesOn(client, ['10.2.0.1', '10.2.0.2', '10.2.0.3'], 'an endpoint added');
       endpoints.remove('10.2.0.1');
-      const before = client.lines.length;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      const later = replies(client.lines.slice(before + 5)); // calls in flight at the change may still land
-      assert.ok(later.length > 10);
+      assert.equal(pushed(), first + 2);
+      // Calls in flight when the push lands may still end on 10.2.0.1: wait until the client's latest
+      // replies come from the two left, then none of the next 10 may come from it.
+      await settlesOn(client, ['10.2.0.2', '10.2.0.3'], 'an endpoint removed');
+      const seen = replies(client.lines).length;
+      await waitUntil('10 more replies', () => replies(client.lines).length >= seen + 10);
+      const later = replies(client.lines).slice(seen);
       assert.deepEqual([...new Set(later.map(([, ip]) => ip))].sort(), ['10.2.0.2', '10.2.0.3']);
-      assert.ok((xds.pushes.get('type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment') ?? 0) >= 3);
       client.child.kill('SIGTERM'); // stops cleanly, though the xDS client holds its stream open
       assert.equal(await exitWithin(client, 5000), 0);
     } finally {

@@ -3,53 +3,27 @@
 // mesh client reaching every pod and the Service's gRPC client staying on one, kubectl's changes show
 // at once. And bad input on its endpoints: clear errors, and the lab goes on serving.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
-import { kubectlFor, raw, waitUntil } from './support/kubectl.js';
+import type { Page } from 'playwright-core';
+import { raw } from '../support/http.js';
+import { waitUntil } from '../support/wait.js';
+import { browse } from './support/browser.js';
+import { kubectlFor } from './support/kubectl.js';
 import { labUp } from './support/lab-up.js';
-import { root, run, start } from './support/processes.js';
-import { scrape, labelSets } from './support/prometheus.js';
+import { podNetwork } from './support/pod-network.js';
+import { root } from './support/processes.js';
+import { scrape, labelSets } from '../support/prometheus.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Headless, and nothing that phones home: this test reaches loopback only.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const SCREENSHOTS = `${root}.cache/screenshots`;
-
-async function browse(url: string) {
-  assert.ok(existsSync(CHROMIUM), `the browser test needs Chromium at ${CHROMIUM} (Debian: apt-get install chromium)`);
-  const context = await chromium.launchPersistentContext(mkdtempSync(`${tmpdir()}/grpc-lb-chromium-`), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 900 },
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning')
-      problems.push(`console ${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.goto(url);
-  return { page, problems, close: () => context.close() };
-}
 
 const readyRows = (page: Page) => page.locator('#pods tr[data-state="Ready"]');
 const panel = (page: Page, name: string) => page.getByRole('region', { name });
 
 describe('the dashboard in Chromium', () => {
   it("scale to 5 from the page: 5 pods turn ready, the mesh client and the k8s:/// client reach all 5, the Service's gRPC client stays on one; a pod deleted from the page is replaced; kubectl's scale shows at once", async () => {
-    const lab = await labUp(2, ['--interval', '200']);
+    const lab = await labUp(podNetwork('dashboard', 0), ['--interval', '200']);
     const browser = await browse(`http://127.0.0.1:${lab.dashboard}/`);
     const { page } = browser;
     try {
@@ -70,14 +44,14 @@ describe('the dashboard in Chromium', () => {
       assert.equal(await grpcService.getByRole('listitem').count(), 1, "the Service's gRPC client: one pod");
       // The lab's /metrics agree: the in-mesh client's calls came from 5 pods, the Service's gRPC client's from 1.
       const scraped = await scrape(`http://127.0.0.1:${lab.dashboard}/metrics`);
-      const podsOf = (via: string) =>
+      const podsOf = (client: string) =>
         new Set(
           labelSets(scraped, 'lab_client_calls_total')
-            .filter((l) => l.client === 'client-grpc' && l.via === via)
+            .filter((l) => l.client === client)
             .map((l) => l.pod_ip),
         );
-      assert.equal(podsOf('mesh').size, 5);
-      assert.equal(podsOf('service').size, 1);
+      assert.equal(podsOf('client-grpc (mesh)').size, 5);
+      assert.equal(podsOf('client-grpc (L4)').size, 1);
 
       // Round-robin: once the last 10 s all fall after the scale, each pod has a fifth of the mesh's calls.
       await waitUntil(
@@ -125,6 +99,12 @@ describe('the dashboard in Chromium', () => {
       await page.getByText(/Deployment addr-server: 2 replicas/).waitFor({ timeout: 5000 });
 
       assert.deepEqual(browser.problems, []);
+      const own = `http://127.0.0.1:${lab.dashboard}/`;
+      assert.deepEqual(
+        browser.requests.filter((url) => !url.startsWith(own)),
+        [],
+        'the page loads nothing but from the dashboard (it works offline)',
+      );
     } finally {
       await browser.close();
       await lab.stop();
@@ -134,13 +114,20 @@ describe('the dashboard in Chromium', () => {
 
 describe("the dashboard's endpoints under bad input", () => {
   it('unknown paths, other methods, foreign hosts, garbage, floods: clear errors, and the lab goes on serving', async () => {
-    const lab = await labUp(3, ['--no-service-clients', '--no-k8s-client', '--no-mesh-client']);
+    const lab = await labUp(podNetwork('dashboard', 1), [
+      '--no-service-clients',
+      '--no-k8s-client',
+      '--no-mesh-client',
+    ]);
     const port = lab.dashboard;
     try {
       for (const path of ['/nope', '/events/x', '/../../etc/passwd', '/%00', `/${'a'.repeat(5000)}`]) {
         const answer = await raw(port, 'GET', path);
         assert.equal(answer.status, 404, path);
-        assert.match(answer.text, /no such page: .* — the dashboard serves \/, \/events and \/metrics/);
+        assert.match(
+          answer.text,
+          /no such page: .* — the dashboard serves \/, \/events, \/metrics and \/prometheus\/targets/,
+        );
       }
       for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
         const answer = await raw(port, method, '/', { 'content-type': 'application/json' }, '{"spec":{"replicas":5}}');
@@ -213,35 +200,6 @@ describe("the dashboard's endpoints under bad input", () => {
       assert.equal((await raw(lab.api, 'GET', '/version')).status, 200);
     } finally {
       await lab.stop();
-    }
-  });
-
-  it('a taken --dashboard-port: one line naming it, exit 1', async () => {
-    const squatter = start('server', ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0']);
-    const taken = Number((await squatter.waitFor(/http=127\.0\.0\.1:(\d+)/))[1]);
-    try {
-      const { code, lines } = await run('lab', [
-        'up',
-        '--http-node-port',
-        '0',
-        '--grpc-node-port',
-        '0',
-        '--mesh-port',
-        '0',
-        '--api-port',
-        '0',
-        '--dashboard-port',
-        String(taken),
-      ]);
-      assert.equal(code, 1);
-      assert.deepEqual(
-        lines.filter((line) => line.trim() !== ''),
-        [
-          `lab: port ${taken} (the dashboard) is already in use on 127.0.0.1 — another lab? Change it with --dashboard-port`,
-        ],
-      );
-    } finally {
-      await squatter.stop();
     }
   });
 });

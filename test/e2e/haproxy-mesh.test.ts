@@ -2,10 +2,10 @@
 // runtime API (no reload), balancing each gRPC call.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Endpoints } from '../src/lab/data-plane/endpoints.js';
-import { findHaproxy, HAPROXY_INSTALL, HaproxyMesh } from '../src/lab/data-plane/haproxy-mesh.js';
-import { addrClient } from './support/grpc.js';
-import { endpointOf, getAddr, startPod, type TestPod } from './support/mesh-pods.js';
+import { Endpoints } from '../../src/lab/data-plane/endpoints.js';
+import { findHaproxy, HAPROXY_INSTALL, HaproxyMesh } from '../../src/lab/data-plane/haproxy-mesh.js';
+import { addrClient } from '../support/grpc.js';
+import { endpointOf, getAddr, startPod, type TestPod } from '../support/mesh-pods.js';
 
 const pods: TestPod[] = [];
 after(() => pods.forEach((p) => p.server.forceShutdown()));
