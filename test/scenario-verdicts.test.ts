@@ -211,6 +211,17 @@ describe('the bad-pod verdicts', () => {
     assert.match(even.notes.join('; '), /the slow pod got 20\.0 %/);
   });
 
+  it("slow: a call that failed fast (no pod to connect to) is not the slow pod's doing", () => {
+    // A dns client whose pods all went away: it fails at once until it asks DNS again, and never calls
+    // the slow pod that came after its answer.
+    const lost = faults('slow', 'dns', [
+      ...calls(12_000, 20_000, ['-'], 20, 8).map(([t]) => unavailable(t)),
+      ...turns(OLD.slice(0, 4), () => undefined, 20_000),
+    ]);
+    assert.equal(lost.badShare, 0);
+    assert.equal(lost.ok, true, lost.notes.join('; '));
+  });
+
   it('failing: round-robin fails a fifth; p2c without accrual fails at least as many; accrual and outlier detection far fewer', () => {
     assert.equal(faults('failing', 'mesh', turns(OLD, unavailable)).ok, true);
     assert.equal(faults('failing', 'mesh-p2c', turns(OLD, unavailable)).ok, true);
