@@ -267,4 +267,30 @@ describe('the bad-pod verdicts', () => {
     assert.equal(never.ok, false);
     assert.equal(never.avoidedAfterMs, null);
   });
+
+  it('hung, l4 and dns: never on the hung pod is ✓; stuck on it to the end is ✗', () => {
+    assert.equal(
+      faults(
+        'hung',
+        'l4',
+        turns(OLD.slice(0, 4), () => undefined),
+      ).ok,
+      true,
+    );
+    const stuck = faults(
+      'hung',
+      'l4',
+      calls(12_000, 42_000, ['-'], 20, 1000).map(([t]) => deadline(t)),
+    );
+    assert.equal(stuck.ok, false, 'a pick_first client left on the hung pod is not as expected');
+    assert.match(stuck.notes.join('; '), /its calls still failed at the end/);
+    assert.equal(
+      faults(
+        'hung',
+        'dns',
+        turns(OLD, (t) => (t < 16_000 ? deadline(t) : undefined)),
+      ).ok,
+      true,
+    );
+  });
 });
