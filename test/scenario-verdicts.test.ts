@@ -222,6 +222,17 @@ describe('the bad-pod verdicts', () => {
     assert.equal(lost.ok, true, lost.notes.join('; '));
   });
 
+  it('dns+age: the bad pod from its next DNS answer on, up to a fifth (✓); more than round-robin gives is ✗', () => {
+    const later = faults('slow', 'dns+age', [
+      ...turns(OLD.slice(0, 4), () => undefined, 12_000, 36_000),
+      ...turns(OLD, deadline, 36_000),
+    ]);
+    assert.equal(later.ok, true, later.notes.join('; '));
+    assert.ok((later.badShare ?? 0) > 0 && (later.badShare ?? 1) < 0.1, 'less than a round-robin gives');
+    const most = faults('failing', 'dns+age', turns(['10.0.0.5', '10.0.0.5', '10.0.0.1'], unavailable));
+    assert.equal(most.ok, false);
+  });
+
   it('failing: round-robin fails a fifth; p2c without accrual fails at least as many; accrual and outlier detection far fewer', () => {
     assert.equal(faults('failing', 'mesh', turns(OLD, unavailable)).ok, true);
     assert.equal(faults('failing', 'mesh-p2c', turns(OLD, unavailable)).ok, true);
