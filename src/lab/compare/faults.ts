@@ -33,7 +33,7 @@ export interface FaultResult {
   p50: number | null;
   p99: number | null;
   p999: number | null;
-  /** the share of calls that went to the bad pod: those it answered, and those that failed (only it fails or keeps a call past the deadline) */
+  /** the share of calls that went to the bad pod: those it answered, and those that failed as it fails them (a slow pod: at the deadline) */
   badShare: number | null;
   /** ms from the fault's start to the strategy's last call to the bad pod (hung: its last failed call); null: it still called it at the end */
   avoidedAfterMs: number | null;
