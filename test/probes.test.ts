@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
 import { after, describe, it } from 'node:test';
 import { Prober } from '../src/lab/node/probes.js';
 import { waitUntil } from './support/wait.js';
@@ -85,6 +87,46 @@ describe("the kubelet's probes", () => {
         assert.ok(gap < (timing.periodSeconds + timing.timeoutSeconds) * 1000, `probes ${gap.toFixed(0)} ms apart`);
     } finally {
       prober.stop();
+    }
+  });
+
+  it('a gRPC probe follows the port once the pod says where it listens (no address of its own)', async () => {
+    const server = new grpc.Server();
+    new HealthImplementation({ '': 'SERVING' }).addToServer(server);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    // Until the pod's listening line maps its container port, the port dialled is the container port
+    // itself, where nothing answers on 127.0.0.1; then the pod's own.
+    const closed = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as { port: number };
+        probe.close(() => resolve(free));
+      });
+    });
+    let mapped: number | undefined;
+    let dialled = 0;
+    const changes: boolean[] = [];
+    const prober = new Prober(
+      { grpc: { port: 30051 }, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 1 },
+      {},
+      () => {
+        dialled += 1;
+        return { host: '127.0.0.1', port: mapped ?? closed };
+      },
+      false,
+      (passing) => changes.push(passing),
+    );
+    prober.start();
+    try {
+      await waitUntil('a first probe against the unmapped port', () => dialled > 0, 5000);
+      mapped = port;
+      await waitUntil('ready once the port is known', () => changes.includes(true), 10_000);
+    } finally {
+      prober.stop();
+      server.forceShutdown();
     }
   });
 });

@@ -47,7 +47,7 @@ export class Prober {
   readonly #ports: Record<string, number>;
   readonly #onChange: (passing: boolean) => void;
   #timer: NodeJS.Timeout | undefined;
-  #health: HealthCheck | undefined;
+  #health: { client: HealthCheck; target: string } | undefined;
   #passing: boolean;
   #successes = 0;
   #failures = 0;
@@ -80,7 +80,7 @@ export class Prober {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    this.#health?.close();
+    this.#health?.client.close();
   }
 
   /**
@@ -119,8 +119,18 @@ export class Prober {
     const spec = this.#spec;
     if (spec.grpc) {
       const { host, port } = this.#dial(spec.grpc.port);
-      this.#health ??= new HealthClient(`${host}:${port}`, grpc.credentials.createInsecure()) as unknown as HealthCheck;
-      const health = this.#health;
+      // One channel while the port stays where it was (the kubelet dials for each probe, pkg/probe/grpc;
+      // one channel is cheaper and answers the same). A pod without an address of its own says where it
+      // listens only once it runs, after the first probes may have gone elsewhere.
+      const target = `${host}:${port}`;
+      if (this.#health?.target !== target) {
+        this.#health?.client.close();
+        this.#health = {
+          client: new HealthClient(target, grpc.credentials.createInsecure()) as unknown as HealthCheck,
+          target,
+        };
+      }
+      const health = this.#health.client;
       return new Promise((resolve) =>
         health.check({ service: spec.grpc?.service ?? '' }, { deadline: Date.now() + timeoutMs }, (error, reply) =>
           resolve(!error && reply?.status === 'SERVING'),
