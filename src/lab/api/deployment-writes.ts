@@ -39,6 +39,17 @@ export function scaleOf(deployment: KubeObject): Scale {
 /** An empty or null map is no map, as the API server's encoding (omitempty) leaves it out. */
 const unlessEmpty = (map: unknown) => (map === null || (isObject(map) && !Object.keys(map).length) ? undefined : map);
 
+/**
+ * Whether a client's value of an immutable field is the one stored: a time as the same instant to the
+ * second, however it is written ("…:22Z", "…:22.000Z": metav1.Time is decoded before it is compared, and
+ * @kubernetes/client-node sends back the Date it decoded, with milliseconds).
+ */
+function sameValue(field: string, given: unknown, stored: unknown): boolean {
+  if (field !== 'creationTimestamp' || typeof given !== 'string' || typeof stored !== 'string') return given === stored;
+  const [a, b] = [Date.parse(given), Date.parse(stored)];
+  return !Number.isNaN(a) && Math.floor(a / 1000) === Math.floor(b / 1000);
+}
+
 /** The metadata a client may not change (ValidateObjectMetaUpdate): a changed value is 422, "field is immutable". */
 const IMMUTABLE_METADATA = ['uid', 'creationTimestamp'] as const;
 
@@ -89,7 +100,7 @@ export class DeploymentWrites {
     const metadata = this.identity(next, 'Deployment', namespace, name);
     this.checkVersion(current, metadata.resourceVersion);
     const immutable = IMMUTABLE_METADATA.filter(
-      (field) => metadata[field] !== undefined && metadata[field] !== current.metadata[field],
+      (field) => metadata[field] !== undefined && !sameValue(field, metadata[field], current.metadata[field]),
     ).map((field) => fieldErrors.invalid(`metadata.${field}`, metadata[field], 'field is immutable'));
     const draft = {
       metadata: { name, labels: unlessEmpty(metadata.labels), annotations: unlessEmpty(metadata.annotations) },
