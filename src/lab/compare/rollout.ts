@@ -41,7 +41,7 @@ const EXPECTATIONS: Record<string, RolloutExpectation> = {
   edge: 'even-now',
   mesh: 'even-now',
   'mesh-p2c': 'every-pod-now',
-  'mesh-p2c+accrual': 'every-pod-now',
+  'mesh-accrual': 'every-pod-now',
 };
 
 const EXPECTED: Record<RolloutExpectation, string> = {
