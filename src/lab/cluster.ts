@@ -49,8 +49,6 @@ export interface ClusterOptions {
   ownPodAddresses?: boolean;
   /** where to write the kubeconfig for the lab's API (default: a file in the temporary folder, removed at stop) */
   kubeconfig?: string;
-  /** how the sidecars of the meshed pods the kubelet runs balance (default round-robin) */
-  podMeshBalancer?: BalancerName;
   /** told of what the lab does in place of what a pod's manifest asks (node/in-cluster.ts), once per ReplicaSet */
   say?: (line: string) => void;
   /** told of each sidecar the lab starts for a meshed pod */
@@ -271,16 +269,17 @@ export class Cluster {
   /** The client pods' side of the rewrites: a sidecar per meshed pod, closed when the pod goes. */
   #podInCluster(pod: { namespace: string; name: string }): { lab: InCluster; release(): Promise<void> } {
     const meshes: Mesh[] = [];
-    const balancer = this.#options.podMeshBalancer ?? 'round-robin';
+    // The pod stands for one on a cluster, where the proxy injected beside it is Linkerd's: p2c over peak
+    // EWMA (https://linkerd.io/docs/features/load-balancing/), whatever the lab's own mesh is set to.
     const lab = this.inCluster(async (service) => {
-      const { mesh, warnings } = this.sidecar(service, balancer, pod.namespace);
+      const { mesh, warnings } = this.sidecar(service, 'p2c-ewma', pod.namespace);
       for (const warning of warnings) this.#options.say?.(`lab: ${warning}`);
       meshes.push(mesh);
       this.#options.onSidecar?.(`${pod.name}'s sidecar`, mesh);
       const port = await mesh.listen(0);
       return {
         address: { host: '127.0.0.1', port },
-        by: `the lab's sidecar over the Service ${service} (${balancer}, as its annotations ask)`,
+        by: `the lab's sidecar over the Service ${service} (Linkerd's p2c over peak EWMA, and what its annotations ask)`,
       };
     }, pod.namespace);
     return { lab, release: async () => void (await Promise.allSettled(meshes.map((mesh) => mesh.close()))) };

@@ -33,13 +33,17 @@ export interface ClusterTarget {
   namespace?: string;
 }
 
-/** On a cluster the mesh is the one injected into the client's pod: Linkerd's, p2c over peak EWMA. */
+/**
+ * On a cluster the mesh is the proxy injected into the client's pod: Linkerd's, p2c over peak EWMA
+ * (https://linkerd.io/docs/features/load-balancing/), so the mesh is judged as the lab's mesh-p2c is.
+ */
 const onCluster = (entry: ClientEntry): ClientEntry =>
   entry.route === 'mesh'
     ? {
         ...entry,
         how: `its pod meshed (linkerd.io/inject: enabled): the mesh's proxy picks a pod per call${entry.name === 'mesh-accrual' ? ', failure accrual on for its Service' : ''}`,
         expect: 'cheapest-pods',
+        ...(entry.name === 'mesh' && { judgedAs: 'mesh-p2c' }),
       }
     : entry.route === 'edge'
       ? { ...entry, how: 'an L7 proxy at the edge (Envoy Gateway: a Gateway and a GRPCRoute), a pod per call' }

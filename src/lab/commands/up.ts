@@ -89,6 +89,7 @@ export async function up(options: UpOptions, programs: Out): Promise<number> {
     meshBalancer: options.meshBalancer,
     strategiesDir: options.strategiesDir,
     podEvents: false,
+    onSidecar: (name, mesh) => sayMeshEvents(name, mesh, note),
     progress: { event: (text) => note(text), status: () => undefined },
     allowedOrigins: dashboard.origins,
     kubeconfig: options.kubeconfig,
@@ -246,7 +247,7 @@ const upOptions = (out: Out) =>
     ...strategiesOption(
       CLUSTER_STRATEGIES,
       'none',
-      `strategies to deploy beside the server, comma-separated (${CLUSTER_STRATEGIES.join(', ')}): their folders of k8s/strategies applied, each client Deployment run as a pod, as on a cluster (none: no strategy)`,
+      `strategies to deploy beside the server, comma-separated (${CLUSTER_STRATEGIES.join(', ')}): their folders of k8s/strategies applied, each client Deployment run as a pod, as on a cluster, a meshed one beside a sidecar that balances as Linkerd's proxy does (none: no strategy)`,
       true,
     ),
     ...strategiesDirOption(out.file('k8s/strategies')),

@@ -186,7 +186,7 @@ export function summarizeFaults(
   const hungIps = new Set(recording.pods.filter((pod) => pod.stopped.length > 0).map((pod) => pod.ip));
   const badIps = kind === 'hung' ? hungIps : new Set(recording.pods.filter((pod) => pod.fault).map((pod) => pod.ip));
   return entries.map((entry): FaultResult => {
-    const expectation = expectationFor(kind, entry.name);
+    const expectation = expectationFor(kind, entry.judgedAs ?? entry.name);
     const base = { name: entry.name, how: entry.how, expected: expectation.expected };
     const record = recording.clients.find((client) => client.name === entry.name);
     if (!record || record.unavailable) {

@@ -93,7 +93,7 @@ export function summarizeRollout(recording: Recording, entries: readonly ClientE
   const { during, after, later } = windows;
   const end = Math.max(...recording.phases.map((phase) => phase.to));
   return entries.map((entry): RolloutResult => {
-    const expect = EXPECTATIONS[entry.name] ?? 'even-now';
+    const expect = EXPECTATIONS[entry.judgedAs ?? entry.name] ?? 'even-now';
     const base = { name: entry.name, how: entry.how, expected: EXPECTED[expect] };
     const record = recording.clients.find((client) => client.name === entry.name);
     if (!record || record.unavailable) {

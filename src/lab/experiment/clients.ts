@@ -69,6 +69,8 @@ export interface ClientEntry {
   /** one line: what the client does */
   how: string;
   expect: Expectation;
+  /** the strategy whose expectations (with a bad pod, through a rollout) it is judged by, when not its own */
+  judgedAs?: string;
   /** the Deployment whose pods its calls reach */
   deployment: 'addr-server' | 'addr-server-aged';
   /** it dials the pods' own addresses (client-side balancing): not where pods have none of their own */

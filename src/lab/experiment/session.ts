@@ -9,6 +9,7 @@ import type { KubeObject } from '../api/store.js';
 import { Cluster, NAMESPACE } from '../cluster.js';
 import { specOf, type DeploymentSpec } from '../controllers/objects.js';
 import type { BalancerName } from '../data-plane/balancer.js';
+import type { Mesh } from '../data-plane/mesh.js';
 import type { Programs } from '../node/images.js';
 import { translateCall, type ClientImage } from '../node/in-cluster.js';
 import { expand } from '../node/kubelet-env.js';
@@ -45,6 +46,8 @@ export interface SessionOptions {
   ownPodAddresses?: boolean;
   /** say the pods' events as progress (default true; lab up's live view says them itself) */
   podEvents?: boolean;
+  /** told of each sidecar the lab starts for a meshed pod it runs */
+  onSidecar?: (name: string, mesh: Mesh) => void;
 }
 
 /** How the clients call: one call at a time every intervalMs (the post's clients), or at a fixed rate. */
@@ -127,7 +130,7 @@ export class Session {
       allowedOrigins: options.allowedOrigins,
       ownPodAddresses: options.ownPodAddresses,
       kubeconfig: options.kubeconfig,
-      podMeshBalancer: options.meshBalancer,
+      onSidecar: options.onSidecar,
       say,
       onError: (error) => options.progress.event(`lab: ${(error as Error).message ?? String(error)}`),
     });
