@@ -30,7 +30,7 @@ interface ServiceSpec {
 }
 
 interface Listener {
-  /** the port it listens on (127.0.0.1) */
+  /** the port it listens on (127.0.0.1): the one asked for (0: any) until it is bound */
   port: number;
   /** the Service's own port number, and its name */
   servicePort: ServicePort;
@@ -146,7 +146,7 @@ export class KubeProxy {
     }
     const grpc = isGrpc(port);
     const proxy = new ServiceProxy(endpoints, (endpoint: Endpoint) => (grpc ? endpoint.grpcPort : endpoint.httpPort));
-    const listener: Listener = { port: 0, servicePort: port, proxy, bound: Promise.resolve() };
+    const listener: Listener = { port: wanted, servicePort: port, proxy, bound: Promise.resolve() };
     listener.bound = proxy.listen(wanted).then(
       (bound) => {
         listener.port = bound;
