@@ -13,7 +13,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
-COPY scripts/build.mjs scripts/
+COPY scripts/build.mjs scripts/node-version.mjs scripts/programs.mjs scripts/
 COPY proto/ proto/
 COPY k8s/server.yml k8s/
 COPY k8s/strategies/ k8s/strategies/

@@ -56,7 +56,7 @@ async function planes(): Promise<{ paths: Path[]; stop(): Promise<void> }> {
     /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · API :(?<api>\d+)/,
   );
   const api = `http://127.0.0.1:${lab.listening.api}`;
-  const stops: Array<() => Promise<unknown> | void> = [
+  const stops: Array<() => unknown> = [
     () => {
       lab.child.kill('SIGINT');
       return new Promise((resolve) => lab.child.once('exit', resolve));

@@ -3,7 +3,7 @@
 // from /proc, over many rounds, as a ratio with its spread — never one run. CPU time per call holds up on
 // a busy machine far better than throughput does, but not fully: other work slows every instruction, so
 //   - side by side: both servers on one CPU, loaded at the same time, see the same machine; their ratio
-//     is the steadiest figure (two identical servers: 0.96–1.02 here);
+//     is the steadiest figure (two identical servers, on a busy 2-CPU machine: 0.96–1.02);
 //   - interleaved: ours, bare, ours, bare …, each loaded alone, is the classic way; its spread is wider;
 //   - both servers run with the same fixed V8 young generation (semi-spaces of 16 MiB): left to size
 //     itself, it settled differently in each process, and two identical servers differed by up to 30 %.

@@ -1,8 +1,6 @@
 // Starts the servers under test as child processes and reads their CPU time and peak memory from /proc.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const children = new Set<ChildProcess>();
 
 /** Remember a child so that stopAll() (on exit, Ctrl-C or SIGTERM) ends it too. */
@@ -48,21 +46,4 @@ export function startProcess(
   });
 }
 
-/** CPU time (user + system) the process has used so far, in milliseconds. */
-export function cpuMs(pid: number): number {
-  // /proc/PID/stat: the command name is in parentheses and may hold spaces; fields after it are fixed.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1000;
-}
-
-/** Peak resident set size so far (VmHWM), in MiB. */
-export function peakRssMiB(pid: number): number {
-  const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kib) / 1024;
-}
-
-/** Resident set size now (VmRSS), in MiB. */
-export function rssMiB(pid: number): number {
-  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kib) / 1024;
-}
+export { cpuMs, peakRssMiB, rssMiB } from '../src/common/proc.js';

@@ -6,28 +6,14 @@
 // on an older one (it would fail later and obscurely). The requirement is package.json's engines.node.
 // A bundle cannot check for itself: ESM evaluates a module's static imports before any of its own code.
 // So each out/<program> is a launcher that checks, then imports out/<program>.mjs; and this script
-// checks before it imports esbuild.
+// checks (scripts/node-version.mjs) before it imports esbuild.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { requireNode, versionText } from './node-version.mjs';
+import { programs } from './programs.mjs';
 
-const packageJson = JSON.parse(readFileSync('package.json', 'utf8'));
-const minimum = minimumNode(packageJson.engines?.node);
-if (!nodeAtLeast(process.versions.node, minimum)) {
-  console.error(
-    `build: grpc-lb needs Node.js >= ${versionText(minimum)}, found ${process.version} (${process.execPath})`,
-  );
-  process.exit(1);
-}
+const minimum = requireNode('build');
 const { build } = await import('esbuild');
-
-const programs = {
-  server: 'src/server/main.ts',
-  'client-http': 'src/clients/client-http.ts',
-  'client-grpc': 'src/clients/client-grpc.ts',
-  lab: 'src/lab/main.ts',
-  mesh: 'src/lab/mesh-main.ts',
-  'xds-control-plane': 'src/xds/main.ts',
-};
 
 mkdirSync('out', { recursive: true });
 await build({
@@ -87,26 +73,12 @@ if (!installed) {
 }
 console.log(`build: out/{${Object.keys(programs).join(',')}} ready`);
 
-/** engines.node as [major, minor, patch]; only the form ">=X.Y[.Z]" (so a change to it is noticed here). */
-function minimumNode(range) {
-  const match = /^>=\s*(\d+)\.(\d+)(?:\.(\d+))?$/.exec(range ?? '');
-  if (!match) throw new Error(`build: package.json engines.node must read ">=X.Y[.Z]", got ${JSON.stringify(range)}`);
-  return [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
-}
-
-function versionText([major, minor, patch]) {
-  return `${major}.${minor}${patch ? `.${patch}` : ''}`;
-}
-
-function nodeAtLeast(version, [major, minor, patch]) {
-  const [a = 0, b = 0, c = 0] = version.split('.').map(Number);
-  return a !== major ? a > major : b !== minor ? b > minor : c >= patch;
-}
-
 /**
  * out/<name>: checks the Node.js version, then runs out/<name>.mjs. Written to run on any Node.js, as
  * CommonJS or as ESM (an extensionless file's type depends on the Node.js version): no import or export
  * statement, no import.meta, no top-level await.
+ * @param {string} name
+ * @param {import('./node-version.mjs').Version} minimum
  */
 function launcher(name, [major, minor, patch]) {
   return `#!/usr/bin/env node

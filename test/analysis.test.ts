@@ -229,7 +229,9 @@ describe('when the spread turned even', () => {
     const even = calls(24_000, 30_100, PODS.slice(1), 50);
     const record = client('k8s', [...uneven, ...even]);
     // Pods .2–.5 are ready after the kill (the oldest, .1, is not in this made-up recording's kill).
-    recording.pods[0] = { ...recording.pods[0]!, terminating: 20_000, gone: 20_100 };
+    const [oldest] = recording.pods;
+    assert.ok(oldest);
+    recording.pods[0] = { ...oldest, terminating: 20_000, gone: 20_100 };
     assert.equal(evenAfter(recording, record, { from: 20_000, to: 30_100 }, ['addr-server']), 4000);
     assert.equal(
       evenAfter(recording, client('l4', calls(20_000, 30_000, ['10.0.0.2'])), { from: 20_000, to: 30_000 }, [

@@ -8,6 +8,7 @@ import { CallOrder } from '../src/clients/call-order.js';
 import { callInALoop } from '../src/clients/loop.js';
 import type { Ask, EndedCall, Outcome } from '../src/clients/outcome.js';
 import { callsDue, dueAt, inFlightBound } from '../src/clients/schedule.js';
+import { waitUntil } from './support/wait.js';
 
 const ended = (n: number, outcome: Outcome): EndedCall => ({ n, t: 1_700_000_000_000 + n, ms: 1, outcome });
 const ok = (n: number, pod = `10.1.0.${n}`) => ended(n, { pod });
@@ -115,13 +116,6 @@ function heldAsk() {
 /** Lets the loop take in what the test just resolved. */
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
-/** Polls until `done` holds; fails after 5 s. */
-async function until(what: string, done: () => boolean): Promise<void> {
-  for (const deadline = Date.now() + 5000; !done(); await new Promise((resolve) => setTimeout(resolve, 5))) {
-    if (Date.now() > deadline) assert.fail(`no ${what} within 5 s`);
-  }
-}
-
 describe('the loop', () => {
   it('--interval: one call in flight at a time, "#N:" for the N-th reply, an error line for a failure', async () => {
     const lines: string[] = [];
@@ -147,7 +141,7 @@ describe('the loop', () => {
     const stop = new AbortController();
     const loop = callInALoop(held.ask, options({ pace: { perSecond: 200 } }), stop.signal, (line) => lines.push(line));
     try {
-      await until('5 calls in flight', () => held.inFlight() >= 5);
+      await waitUntil('5 calls in flight', () => held.inFlight() >= 5);
       // the later calls answer first: nothing can be printed before the first call ends
       for (const [i, call] of held.calls.slice(0, 5).entries()) if (i > 0) call.resolve({ pod: `10.1.0.${i + 1}` });
       await settled();
@@ -174,7 +168,7 @@ describe('the loop', () => {
     const loop = callInALoop(held.ask, options({ pace: { perSecond: 200 }, count: 2 }), bound, (line) =>
       lines.push(line),
     );
-    await until('4 calls in flight', () => held.inFlight() >= 4);
+    await waitUntil('4 calls in flight', () => held.inFlight() >= 4);
     held.calls[3]?.resolve({ pod: '10.1.0.4' });
     held.calls[1]?.resolve({ pod: '10.1.0.2' });
     held.calls[0]?.resolve({ pod: '10.1.0.1' });

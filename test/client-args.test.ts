@@ -1,5 +1,5 @@
 // The clients' command lines, parsed in-process: what each line means, and the one line a bad one gets.
-// (test/cli.test.ts runs the programs for the exit codes.)
+// (test/e2e/cli.test.ts runs the programs for the exit codes.)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../src/common/cli.js';

@@ -1,11 +1,10 @@
-// The lab's cluster DNS for a headless Service: A records for the ready pods, following the endpoints;
-// NXDOMAIN for other names; and client-grpc through it with round_robin reaching every pod.
+// The lab's cluster DNS for a headless Service, in-process: A records for the ready pods, following the
+// endpoints; NXDOMAIN for other names. (client-grpc through it: test/e2e/cluster-dns.test.ts.)
 import assert from 'node:assert/strict';
 import { promises as dns } from 'node:dns';
 import { after, before, describe, it } from 'node:test';
 import { Endpoints } from '../src/lab/data-plane/endpoints.js';
 import { DnsServer } from '../src/lab/data-plane/dns-server.js';
-import { freePort, replies, run, start, type Running } from './support/processes.js';
 
 const NAME = 'addr-server-headless.grpc-lb.svc.cluster.local';
 const endpoint = (ip: string, grpcPort = 30051) => ({ ip, address: ip, httpPort: 8080, grpcPort });
@@ -31,43 +30,5 @@ describe('cluster DNS for a headless Service', () => {
     await assert.rejects(resolver.resolve6(NAME), { code: 'ENODATA' });
     await assert.rejects(resolver.resolveTxt(NAME), { code: 'ENODATA' });
     await assert.rejects(resolver.resolve4('other.grpc-lb.svc.cluster.local'), { code: 'ENOTFOUND' });
-  });
-});
-
-describe('client-grpc over the cluster DNS', () => {
-  const pods: Running[] = [];
-  const endpoints = new Endpoints();
-  const server = new DnsServer((name) => (name === NAME ? endpoints : undefined));
-  let port = 0;
-  let grpcPort = 0;
-  before(async () => {
-    // Two pods at loopback addresses of their own on the same port, as the manifest's pods are:
-    // A records carry no port.
-    grpcPort = await freePort();
-    for (const ip of ['127.249.40.8', '127.249.40.9']) {
-      const pod = start('server', ['--host', ip, '--http-port', '0', '--grpc-port', String(grpcPort)], { POD_IP: ip });
-      pods.push(pod);
-      await pod.waitFor(/msg=listening/);
-      endpoints.add(endpoint(ip, grpcPort));
-    }
-    port = await server.listen(0);
-  });
-  after(async () => {
-    await server.close();
-    await Promise.all(pods.map((pod) => pod.stop()));
-  });
-
-  it('with round_robin and the alternative resolver, reaches every pod the name resolves to', async () => {
-    const target = `dns://127.0.0.1:${port}/${NAME}:${grpcPort}`;
-    const { code, lines } = await run(
-      'client-grpc',
-      [target, '--lb', 'round_robin', '--count', '8', '--interval', '20'],
-      20_000,
-      {
-        GRPC_NODE_USE_ALTERNATIVE_RESOLVER: 'true',
-      },
-    );
-    assert.equal(code, 0, lines.join('\n'));
-    assert.deepEqual([...new Set(replies(lines).map(([, ip]) => ip))].sort(), ['127.249.40.8', '127.249.40.9']);
   });
 });

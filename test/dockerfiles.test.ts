@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import dockerignoreModule from '@balena/dockerignore';
 import { DockerfileParser, type Copy, type Instruction } from 'dockerfile-ast';
 import { parse } from 'yaml';
-import { root } from './support/processes.js';
+import { programs } from '../scripts/programs.mjs';
+import { root } from './support/root.js';
 
 /** Each target: the program it runs, and the image Skaffold builds from it. */
 const TARGETS = {
@@ -103,7 +104,7 @@ describe('Dockerfile', () => {
     assert.ok(!runtime.instructions.some((i) => i.getKeyword() === 'RUN'), 'nothing is compiled or installed');
   });
 
-  for (const [target, image] of Object.entries(TARGETS)) {
+  for (const target of Object.keys(TARGETS)) {
     it(`target ${target}: the runtime stage and nothing more; it runs out/${target} as an unprivileged user`, () => {
       const own = stage(target);
       assert.equal(own.base, 'runtime');
@@ -121,9 +122,8 @@ describe('Dockerfile', () => {
       const [node, script] = jsonArgs(entry);
       assert.equal(node, 'node');
       assert.equal(script, `/app/${target}`);
-      // /app is the build's out/: the program must be one the build writes there (npm run build ran first).
-      assert.ok(existsSync(`${root}out/${target}`), `the build produced no out/${target}`);
-      assert.ok(image.startsWith('addr-'));
+      // /app is the build's out/: the program must be one the build writes there.
+      assert.ok(target in programs, `the build writes no out/${target} (scripts/programs.mjs)`);
     });
   }
 

@@ -1,49 +1,47 @@
-// Deployments created and deleted through the lab's API, as `kubectl create -f` and `kubectl delete -f` do
-// with a fault Deployment beside the server's (k8s/faults) — what `lab compare --cluster` does for a
-// scenario's fault step: the object defaulted and validated as on a cluster, a taken name refused.
+// Deployments created and deleted through the lab's API, in-process: what `lab compare --cluster` does
+// through @kubernetes/client-node for a scenario's fault step (a Deployment beside the server's, then
+// gone), and what the API server refuses. (kubectl create -f / delete -f: test/e2e/kubectl-create.test.ts.)
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { KubeApiServer } from '../src/lab/api/api-server.js';
 import { writeKubeconfig } from '../src/lab/api/kubeconfig.js';
 import { ObjectStore } from '../src/lab/api/store.js';
 import { faultDeployment } from '../src/lab/experiment/engine.js';
 import { KubeClient } from '../src/lab/experiment/kube-client.js';
+import { raw } from './support/http.js';
 import { NS, seed } from './support/kube-fixtures.js';
-import { kubectlFor, raw, type Kubectl } from './support/kubectl.js';
-import { root } from './support/processes.js';
+import { root } from './support/root.js';
+
+const JSON_BODY = { 'content-type': 'application/json' };
 
 describe('Deployments created and deleted through the API', () => {
   const store = new ObjectStore();
   const api = new KubeApiServer({ store, maxReplicas: 20 });
-  let kubectl: Kubectl;
   let port = 0;
   let kubeconfig = '';
+  const collection = `/apis/apps/v1/namespaces/${NS}/deployments`;
   before(async () => {
     seed(store);
     port = await api.listen(0);
     kubeconfig = await writeKubeconfig(api.url, `${mkdtempSync(`${tmpdir()}/grpc-lb-kubeconfig-`)}/config`);
-    kubectl = kubectlFor(kubeconfig);
   });
   after(() => api.close());
 
-  it('kubectl create -f and delete -f of a fault Deployment', async () => {
-    const file = `${root}k8s/faults/slow.yml`;
-    // The lab serves no OpenAPI document for kubectl's client-side schema check: --validate=false skips it.
-    const created = await kubectl(['create', '--validate=false', '-n', NS, '-f', file]);
-    assert.equal(created.stdout, 'deployment.apps/addr-server-slow created\n', created.stderr);
+  it('a POST of k8s/faults/slow.yml creates it, defaulted; the same name again is 409', async () => {
+    const body = JSON.stringify(parse(readFileSync(`${root}k8s/faults/slow.yml`, 'utf8')));
+    const created = await raw(port, 'POST', collection, JSON_BODY, body);
+    assert.equal(created.status, 201, created.text);
     const stored = store.read('deployments', NS, 'addr-server-slow');
     assert.equal((stored.spec as { strategy?: { type?: string } }).strategy?.type, 'RollingUpdate', 'defaulted');
     assert.equal(stored.metadata.labels?.['grpc-lb.io/fault-kind'], 'slow');
-    const again = await kubectl(['create', '--validate=false', '-n', NS, '-f', file]);
-    assert.equal(again.code, 1);
-    assert.match(again.stderr, /deployments\.apps "addr-server-slow" already exists/);
-    const deleted = await kubectl(['delete', '-n', NS, '-f', file]);
-    assert.equal(deleted.stdout, 'deployment.apps "addr-server-slow" deleted\n', deleted.stderr);
-    assert.equal(store.get('deployments', NS, 'addr-server-slow'), undefined);
-    assert.ok(store.get('deployments', NS, 'addr-server'), 'the other Deployment stays');
+    assert.equal(created.json().metadata && (created.json().metadata as { uid?: string }).uid, stored.metadata.uid);
+    const again = await raw(port, 'POST', collection, JSON_BODY, body);
+    assert.equal(again.status, 409, again.text);
+    assert.match(again.text, /deployments\.apps \\"addr-server-slow\\" already exists/);
   });
 
   it('refuses a Deployment whose selector does not match its pods, with the fields named', async () => {
@@ -56,14 +54,16 @@ describe('Deployments created and deleted through the API', () => {
         template: { metadata: { labels: { app: 'b' } }, spec: { containers: [{ name: 'c', image: 'addr-server' }] } },
       },
     };
-    const path = `/apis/apps/v1/namespaces/${NS}/deployments`;
-    const response = await raw(port, 'POST', path, { 'content-type': 'application/json' }, JSON.stringify(body));
+    const response = await raw(port, 'POST', collection, JSON_BODY, JSON.stringify(body));
     assert.equal(response.status, 422, response.text);
     assert.match(response.text, /spec\.template\.metadata\.labels/);
     assert.equal(store.get('deployments', NS, 'odd'), undefined);
-    const nameless = await raw(port, 'POST', path, { 'content-type': 'application/json' }, '{"kind":"Deployment"}');
+    const nameless = await raw(port, 'POST', collection, JSON_BODY, '{"kind":"Deployment"}');
     assert.equal(nameless.status, 422, nameless.text);
+    const other = await raw(port, 'POST', collection, JSON_BODY, '{"apiVersion":"v1","kind":"Pod"}');
+    assert.equal(other.status, 400, other.text);
   });
+
   it("a scenario's fault step through @kubernetes/client-node: the fault Deployment created, then deleted", async () => {
     const config = new k8s.KubeConfig();
     config.loadFromFile(kubeconfig);
@@ -78,24 +78,24 @@ describe('Deployments created and deleted through the API', () => {
     await client.deleteDeployment('addr-server-fault');
     assert.equal(store.get('deployments', NS, 'addr-server-fault'), undefined);
     await client.deleteDeployment('addr-server-fault'); // already gone: nothing to do
+    assert.ok(store.get('deployments', NS, 'addr-server'), 'the server Deployment stays');
   });
 
   it('a DELETE answers a Status naming what went; Orphan, dryRun and a stale precondition are refused', async () => {
-    const file = `${root}k8s/faults/failing.yml`;
-    assert.equal((await kubectl(['create', '--validate=false', '-n', NS, '-f', file])).code, 0);
     const name = 'addr-server-failing';
-    const path = `/apis/apps/v1/namespaces/${NS}/deployments/${name}`;
-    const json = { 'content-type': 'application/json' };
-    const orphan = await raw(port, 'DELETE', path, json, '{"propagationPolicy":"Orphan"}');
+    const body = JSON.stringify(parse(readFileSync(`${root}k8s/faults/failing.yml`, 'utf8')));
+    assert.equal((await raw(port, 'POST', collection, JSON_BODY, body)).status, 201);
+    const path = `${collection}/${name}`;
+    const orphan = await raw(port, 'DELETE', path, JSON_BODY, '{"propagationPolicy":"Orphan"}');
     assert.equal(orphan.status, 400, orphan.text);
     assert.match(orphan.text, /Orphan is not supported/);
-    const dryRun = await raw(port, 'DELETE', `${path}?dryRun=All`, json);
+    const dryRun = await raw(port, 'DELETE', `${path}?dryRun=All`, JSON_BODY);
     assert.equal(dryRun.status, 400, dryRun.text);
-    const stale = await raw(port, 'DELETE', path, json, '{"preconditions":{"uid":"not-its-uid"}}');
+    const stale = await raw(port, 'DELETE', path, JSON_BODY, '{"preconditions":{"uid":"not-its-uid"}}');
     assert.equal(stale.status, 409, stale.text);
     assert.ok(store.get('deployments', NS, name), 'a refused DELETE deletes nothing');
     const uid = store.read('deployments', NS, name).metadata.uid;
-    const deleted = await raw(port, 'DELETE', path, json, '{"propagationPolicy":"Background"}');
+    const deleted = await raw(port, 'DELETE', path, JSON_BODY, '{"propagationPolicy":"Background"}');
     assert.equal(deleted.status, 200, deleted.text);
     assert.deepEqual(deleted.json(), {
       kind: 'Status',
@@ -104,7 +104,7 @@ describe('Deployments created and deleted through the API', () => {
       status: 'Success',
       details: { name, group: 'apps', kind: 'deployments', uid },
     });
-    const gone = await raw(port, 'DELETE', path, json);
+    const gone = await raw(port, 'DELETE', path, JSON_BODY);
     assert.equal(gone.status, 404, gone.text);
   });
 });

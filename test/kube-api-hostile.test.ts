@@ -9,13 +9,13 @@ import { KubeApiServer } from '../src/lab/api/api-server.js';
 import type { PodLogRequest } from '../src/lab/api/pod-requests.js';
 import { ObjectStore } from '../src/lab/api/store.js';
 import { NS, seed } from './support/kube-fixtures.js';
-import { raw } from './support/kubectl.js';
+import { raw } from './support/http.js';
 
 const deploymentPath = `/apis/apps/v1/namespaces/${NS}/deployments/addr-server`;
 const polluted = () =>
   ['as', 'polluted', 'x'].filter((key) => (Object.prototype as Record<string, unknown>)[key] !== undefined);
 const cleanPrototype = () => {
-  for (const key of ['as', 'polluted', 'x']) delete (Object.prototype as Record<string, unknown>)[key];
+  for (const key of ['as', 'polluted', 'x']) Reflect.deleteProperty(Object.prototype, key);
 };
 
 const podObject = (name: string, extra: Record<string, unknown> = {}) => ({

@@ -6,7 +6,8 @@ import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { HTTP2_PREFACE } from '../src/common/front-door.js';
-import { meshOver, startPod, until, type TestPod } from './support/mesh-pods.js';
+import { meshOver, startPod, type TestPod } from './support/mesh-pods.js';
+import { waitUntil } from './support/wait.js';
 
 const pods: TestPod[] = [];
 after(() => pods.forEach((p) => p.server.forceShutdown()));
@@ -29,10 +30,10 @@ describe("the mesh's front door", () => {
       slow.socket.write(HTTP2_PREFACE.subarray(0, 10));
       const wrong = raw(mesh.port);
       wrong.socket.write('GET / HTTP/1.1\r\nHost: mesh\r\n\r\n');
-      await until(wrong.closed, 1000, 'the HTTP/1 connection closed');
+      await waitUntil('the HTTP/1 connection closed', wrong.closed, 1000);
       assert.equal(slow.closed(), false, 'a slow preface has its 300 ms');
-      await until(slow.closed, 2000, 'the half preface closed');
-      await until(() => mesh.mesh.connections === 0, 1000, 'no connection left');
+      await waitUntil('the half preface closed', slow.closed, 2000);
+      await waitUntil('no connection left', () => mesh.mesh.connections === 0, 1000);
     } finally {
       await mesh.close();
     }
@@ -43,7 +44,7 @@ describe("the mesh's front door", () => {
     const sockets: Array<ReturnType<typeof raw>> = [];
     try {
       for (let i = 0; i < 5; i++) sockets.push(raw(mesh.port));
-      await until(() => sockets.filter((s) => s.closed()).length === 2, 2000, 'two refused');
+      await waitUntil('two refused', () => sockets.filter((s) => s.closed()).length === 2, 2000);
       assert.equal(mesh.mesh.connections, 3);
     } finally {
       sockets.forEach((s) => s.socket.destroy());
@@ -63,7 +64,7 @@ describe("the mesh's front door", () => {
       assert.equal(settings.maxConcurrentStreams, 2 ** 32 - 1, 'none advertised (the protocol default: unlimited)');
       let goaway = false;
       session.on('goaway', () => (goaway = true));
-      await until(() => goaway, 2000, 'GOAWAY on the idle connection');
+      await waitUntil('GOAWAY on the idle connection', () => goaway, 2000);
     } finally {
       session?.destroy();
       await mesh.close();

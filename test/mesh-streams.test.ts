@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { after, describe, it } from 'node:test';
 import { LINKERD_ACCRUAL_DEFAULTS } from '../src/lab/data-plane/linkerd-annotations.js';
-import { getAddr, HealthClient, meshOver, startPod, until, type TestPod } from './support/mesh-pods.js';
+import { getAddr, HealthClient, meshOver, startPod, type TestPod } from './support/mesh-pods.js';
+import { waitUntil } from './support/wait.js';
 
 const pods: TestPod[] = [];
 after(() => pods.forEach((p) => p.server.forceShutdown()));
@@ -27,7 +28,7 @@ describe('the mesh and a client holding every stream the pods allow', () => {
         watch.on('error', () => undefined);
         watches.push(watch);
       }
-      await until(() => serving === 300, 15_000, 'the 300 watches started');
+      await waitUntil('the 300 watches started', () => serving === 300, 15_000);
       const perPod = (ip: string) => mesh.of('request').filter((e) => e.ip === ip).length;
       assert.deepEqual(
         pods.map((p) => perPod(p.ip)),

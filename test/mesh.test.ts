@@ -4,10 +4,12 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAddrProto, type AddrReply } from '../src/common/proto.js';
 import { LINKERD_ACCRUAL_DEFAULTS } from '../src/lab/data-plane/linkerd-annotations.js';
 import { addrProtoFile } from './support/grpc.js';
 import { endpointOf, getAddr, meshOver, startPod, type TestPod } from './support/mesh-pods.js';
+import { waitUntil } from './support/wait.js';
 
 const { Addr } = loadAddrProto(addrProtoFile);
 
@@ -280,5 +282,57 @@ describe('the mesh balancers', () => {
       (counts['10.5.0.8'] ?? 0) >= 15,
       `the fast pod got ${counts['10.5.0.8']} of 20: ${JSON.stringify(counts)}`,
     );
+  });
+});
+
+describe('the mesh and its own event loop stalled (the lab busy), the pods healthy', () => {
+  it('does not take a PING answered during the stall for a dead pod', async () => {
+    const healthy = await pod('10.1.1.8');
+    // PINGs as often as possible: one is nearly always out when a stall begins.
+    const mesh = await meshOver([healthy], { keepalive: { intervalMs: 1, timeoutMs: 100 } });
+    try {
+      assert.equal((await getAddr(mesh.client)).addr, '10.1.1.8');
+      for (let i = 0; i < 10; i++) {
+        // Blocked from the check phase, just after a turn that sent a PING: three times its timeout.
+        await new Promise<void>((resolve) =>
+          setImmediate(() => {
+            const end = performance.now() + 300;
+            while (performance.now() < end);
+            resolve();
+          }),
+        );
+        await sleep(5);
+      }
+      await waitUntil('a stall seen by the keepalive', () => mesh.of('stall').length > 0, 2000);
+      assert.deepEqual(mesh.of('disconnected'), [], JSON.stringify(mesh.events.filter((e) => e.name !== 'request')));
+      assert.equal((await getAddr(mesh.client)).addr, '10.1.1.8');
+    } finally {
+      await mesh.close();
+    }
+  });
+});
+
+describe("a pod's connection closing while its PING is due", () => {
+  it('is let go quietly: the mesh neither throws nor stops serving', async () => {
+    const [leaving, staying] = [await pod('10.1.2.8'), await pod('10.1.2.9')];
+    // PINGs as often as possible: one is due whenever a connection closes.
+    const mesh = await meshOver([leaving, staying], { keepalive: { intervalMs: 1, timeoutMs: 1000 } });
+    try {
+      const connections = () => mesh.of('connected').filter(({ ip }) => ip === leaving.ip).length;
+      // The race is narrow (the few ms the socket takes to close): many rounds make it all but certain.
+      for (let round = 1; round <= 150; round++) {
+        await waitUntil(`connection ${round} to the leaving pod`, () => connections() === round, 2000, 1);
+        // The endpoint leaves with no call on it: its connection closes at once, its keepalive timer set.
+        mesh.endpoints.remove(leaving.ip);
+        await sleep(2);
+        mesh.endpoints.add(endpointOf(leaving));
+      }
+      // A PING sent on a closed connection throws from a timer, where nothing catches it: the lab died of
+      // it. The test's process would fail this test the same way.
+      await sleep(50);
+      assert.equal((await getAddr(mesh.client)).code, undefined, 'still answering');
+    } finally {
+      await mesh.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 // addr-server's options, parsed in-process: every option by flag and by ADDR_SERVER_<OPTION>, the flag
 // winning, bad values refused with a line that names the flag or the variable, and Kubernetes service
-// link variables left alone. (test/cli.test.ts runs the program for the exit codes.)
+// link variables left alone. (test/e2e/cli.test.ts runs the program for the exit codes.)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseServerArgs, UsageError, type ServerOptions } from '../src/server/options.js';

@@ -14,7 +14,7 @@ import { parseAllDocuments } from 'yaml';
 import { validateBootstrapConfig } from '@grpc/grpc-js-xds/build/src/xds-bootstrap.js';
 import { parseClientGrpcArgs } from '../src/clients/client-grpc-args.js';
 import { parseControlPlaneArgs } from '../src/xds/options.js';
-import { root } from './support/processes.js';
+import { root } from './support/root.js';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { firstCallFigures } from '../src/lab/experiment/analysis.js';
 import type { Expectation } from '../src/lab/experiment/clients.js';
 import { reportJson, reportText } from '../src/lab/run/report.js';
-import { verdicts } from '../src/lab/run/verdicts.js';
+import { judgeable, verdicts } from '../src/lab/run/verdicts.js';
 import type { ClientTally, PhaseTally } from '../src/lab/run/view.js';
 
 type PhaseName = 'before scaling' | 'scaled up' | 'scaled down';
@@ -319,5 +319,15 @@ describe('the report', () => {
     });
     assert.equal(up?.clients[1]?.firstCall, undefined, 'an L4 client has no first-call figures');
     assert.equal(json.phases[0]?.rolloutMs, undefined, 'no rollout before scaling');
+  });
+
+  it("another scenario's phases are shown, not judged against the post", () => {
+    assert.equal(judgeable(['before scaling', 'scaled up', 'scaled down']), true);
+    assert.equal(judgeable(['before the rollout', 'after the rollout', 'a minute later']), false);
+    const phases = run({}).map((phase, i) => ({ ...phase, name: `phase ${i + 1}` }));
+    const text = reportText(phases, undefined);
+    assert.match(text, /^Phase 1\/3: phase 1/);
+    assert.doesNotMatch(text, /post saw|✓|✗/);
+    assert.equal(reportJson(phases, undefined).ok, null);
   });
 });

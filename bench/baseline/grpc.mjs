@@ -6,10 +6,14 @@ import * as protoLoader from '@grpc/proto-loader';
 const definition = protoLoader.loadSync(new URL('../../proto/addr.proto', import.meta.url).pathname, {
   keepCase: true,
 });
-const { addr } = grpc.loadPackageDefinition(definition);
+const { addr } = /** @type {{ addr: { Addr: grpc.ServiceClientConstructor } }} */ (
+  /** @type {unknown} */ (grpc.loadPackageDefinition(definition))
+);
 const server = new grpc.Server();
 const reply = { addr: '10.1.0.8', pod: 'pod-10.1.0.8' };
-server.addService(addr.Addr.service, { getAddr: (_call, callback) => callback(null, reply) });
+/** @type {grpc.handleUnaryCall<unknown, typeof reply>} */
+const getAddr = (_call, callback) => callback(null, reply);
+server.addService(addr.Addr.service, { getAddr });
 server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
   if (error) throw error;
   console.log(`listening grpc=127.0.0.1:${port}`);

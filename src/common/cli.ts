@@ -1,5 +1,6 @@
 // Command-line parsing shared by every executable: --help, strict flags, one checker per kind of
-// number, options from the environment, and usage errors that print the usage on stderr and exit 2.
+// number, options from the environment, and usage errors: one line on stderr (what is wrong, and where to
+// read more), exit 2.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 
@@ -12,7 +13,8 @@ export function command(name: string, usage: string): Argv {
     .scriptName(name)
     .usage(usage)
     .strict()
-    .parserConfiguration({ 'duplicate-arguments-array': false }) // a flag given twice: the last one wins
+    // A flag given twice: the last one wins. No camel-case copies: an unknown --bogus-flag is named once.
+    .parserConfiguration({ 'duplicate-arguments-array': false, 'camel-case-expansion': false })
     .version(false)
     .help('help')
     .alias('help', 'h')
@@ -20,18 +22,13 @@ export function command(name: string, usage: string): Argv {
     .check(() =>
       checkBooleans(commandLine, (parser as unknown as { getOptions(): { boolean: string[] } }).getOptions().boolean),
     )
-    .fail((message, error, parser) => {
-      parser.showHelp('error');
-      console.error(`\n${name}: ${message ?? error?.message ?? 'invalid arguments'}`);
-      process.exit(EXIT_USAGE);
-    });
+    .fail((message, error) => usageError(name, oneLine(message ?? error?.message ?? 'invalid arguments')));
   return parser;
 }
 
-/** A usage error found after parsing (e.g. a malformed URL): same shape as yargs' own. */
-export function usageError(parser: Argv, name: string, message: string): never {
-  parser.showHelp('error');
-  console.error(`\n${name}: ${message}`);
+/** A usage error, found by yargs or after parsing (e.g. a malformed URL): its one line, and exit 2. */
+export function usageError(name: string, message: string): never {
+  console.error(formatUsageError(name, message));
   process.exit(EXIT_USAGE);
 }
 

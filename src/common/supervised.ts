@@ -74,3 +74,20 @@ export class Supervised extends EventEmitter<SupervisedEvents> {
     return this.exited.finally(() => clearTimeout(force));
   }
 }
+
+/**
+ * A lifeline for a program that has no stdin to watch (nginx, HAProxy): a small shell that waits on a
+ * pipe from this process and, once it closes — this process ended, however it ended — sends `signal` to
+ * `pid`. Stop it (`.kill()`) once `pid` has been stopped the usual way.
+ */
+export function lifeline(pid: number, signal: NodeJS.Signals = 'SIGTERM'): ChildProcess {
+  const watch = spawn(
+    'sh',
+    ['-c', `read _; kill -${signal.replace(/^SIG/, '')} "$1" 2>/dev/null`, 'lifeline', String(pid)],
+    {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    },
+  );
+  watch.on('error', () => undefined); // no sh: no lifeline, as before
+  return watch;
+}

@@ -3,6 +3,7 @@
 // What the lab cannot run is an error naming the file, the object and the field; what it runs but does
 // not honour (resource limits, security contexts, RBAC, …) is a note of one line each.
 import { readFileSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from './api/store.js';
 import { KNOWN_FIELD_PATHS } from './node/kubelet-env.js';
@@ -46,7 +47,13 @@ export function loadManifests(file: string): Manifests {
   } catch (error) {
     throw new ManifestError(`${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
-  return parseManifests(text, file);
+  return parseManifests(text, shortPath(file));
+}
+
+/** The file as a user would name it: relative to the working directory when it lies below it. */
+function shortPath(file: string): string {
+  const below = relative(process.cwd(), file);
+  return below && !below.startsWith('..') && !isAbsolute(below) ? below : file;
 }
 
 export function parseManifests(text: string, file: string): Manifests {
@@ -117,7 +124,7 @@ export function checkDeployment(doc: Doc, where: string, notes: string[]): void 
   if (!Number.isInteger(grace) || (grace as number) < 0) {
     fail(where, 'spec.template.spec.terminationGracePeriodSeconds', 'must be a whole number');
   }
-  const container = containers[0] as Doc;
+  const container = containers[0];
   const field = 'spec.template.spec.containers[0]';
   if (typeof container.name !== 'string') fail(where, `${field}.name`, 'is missing');
   if (!(IMAGES as readonly string[]).includes(imageName(String(container.image ?? '')))) {

@@ -10,6 +10,8 @@ import { BALANCERS, type BalancerName } from './data-plane/balancer.js';
 import type { MeshEvents } from './data-plane/mesh.js';
 import { formatMeshEvent, listeningFields, MESH_EVENTS, runMesh } from './data-plane/mesh-process.js';
 
+const ROUND_ROBIN: BalancerName = 'round-robin';
+
 const parser = command(
   'mesh',
   "$0 --api URL [options]\n\nAn L7 mesh proxy (a model of Linkerd's) for in-mesh clients: each call goes to a ready pod of " +
@@ -25,7 +27,7 @@ const parser = command(
   service: { type: 'string', default: 'addr-server', requiresArg: true, describe: 'the Service to balance over' },
   host: { type: 'string', default: '127.0.0.1', requiresArg: true, describe: 'the address to listen on' },
   port: numberOption('port', kinds.port, 'the port to listen on (0: any free port)', 4140),
-  balancer: { choices: BALANCERS, default: 'round-robin' as BalancerName, describe: 'how a pod is picked per call' },
+  balancer: { choices: BALANCERS, default: ROUND_ROBIN, describe: 'how a pod is picked per call' },
   'call-events': { type: 'boolean', default: false, describe: 'print a line for each call too (costs CPU per call)' },
   ...stdinLifelineOption,
 });
@@ -35,7 +37,7 @@ try {
   api = new URL(args.api);
   if (api.protocol !== 'http:') throw new Error('only http:// is spoken');
 } catch (error) {
-  usageError(parser, 'mesh', `--api must be an http:// URL: ${(error as Error).message}`);
+  usageError('mesh', `--api must be an http:// URL: ${(error as Error).message}`);
 }
 
 log('open files', { limit: raiseOpenFileLimit().line });
@@ -54,8 +56,7 @@ if (running.accrualWarning) log('failure accrual off', { why: running.accrualWar
 if (running.timeoutWarning) log('request timeout off', { why: running.timeoutWarning }, 'warn');
 for (const name of MESH_EVENTS) {
   if (!args['call-events'] && (name === 'request' || name === 'response')) continue;
-  running.mesh.on(name, ((data: MeshEvents[typeof name][0]) =>
-    process.stdout.write(`${formatMeshEvent(name, data)}\n`)) as never);
+  running.mesh.on(name, (data: MeshEvents[typeof name][0]) => process.stdout.write(`${formatMeshEvent(name, data)}\n`));
 }
 running.endpoints.on('error', (error) => log('Kubernetes API', { error: error.message }, 'warn'));
 log('listening', listeningFields(args.host, running.port));

@@ -5,7 +5,7 @@ import { service as healthService } from 'grpc-health-check';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { loadAddrProto } from '../../src/common/proto.js';
-import { root } from './processes.js';
+import { root } from './root.js';
 
 export const addrProtoFile = `${root}proto/addr.proto`;
 

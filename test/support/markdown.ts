@@ -32,7 +32,7 @@ export function anchors(markdown: string): Set<string> {
   for (const [, line] of split(markdown).prose) {
     const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!heading) continue;
-    const base = slug(heading[1]!);
+    const base = slug(heading[1] ?? '');
     const count = seen.get(base) ?? 0;
     seen.set(base, count + 1);
     found.add(count === 0 ? base : `${base}-${count}`);
@@ -50,7 +50,7 @@ export function links(markdown: string): Link[] {
   return split(markdown).prose.flatMap(([line, text]) =>
     [...text.replace(CODE_SPAN, 'code').matchAll(/!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((m) => ({
       line,
-      target: m[1]!,
+      target: m[1] ?? '',
     })),
   );
 }
@@ -60,7 +60,7 @@ export function code(markdown: string): Array<{ line: number; text: string }> {
   const { prose, code: blocks } = split(markdown);
   return [
     ...blocks.map(([line, text]) => ({ line, text })),
-    ...prose.flatMap(([line, text]) => [...text.matchAll(CODE_SPAN)].map((m) => ({ line, text: m[1]! }))),
+    ...prose.flatMap(([line, text]) => [...text.matchAll(CODE_SPAN)].map((m) => ({ line, text: m[1] ?? '' }))),
   ].sort((a, b) => a.line - b.line);
 }
 

@@ -74,7 +74,7 @@ export async function meshOver(pods: TestPod[], options: MeshOptions = {}) {
   const events: Recorded[] = [];
   for (const name of EVENT_NAMES) {
     const record = (data: unknown) => events.push({ name, at: performance.now(), data } as Recorded);
-    mesh.on(name, record as never);
+    mesh.on(name, record);
   }
   const port = await mesh.listen(0);
   const client = new Addr(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
@@ -116,12 +116,3 @@ export const HealthClient = grpc.makeGenericClientConstructor(healthService, 'He
 ) => grpc.Client & {
   watch(request: { service: string }, options?: grpc.CallOptions): grpc.ClientReadableStream<{ status: string }>;
 };
-
-/** Waits until `check` holds, looking every 20 ms, for at most `timeoutMs`. */
-export async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

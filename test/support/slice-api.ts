@@ -8,6 +8,7 @@ import { KubeApiServer } from '../../src/lab/api/api-server.js';
 import { writeKubeconfig } from '../../src/lab/api/kubeconfig.js';
 import { ObjectStore } from '../../src/lab/api/store.js';
 import { listen } from '../../src/common/listen.js';
+import { freePort } from './free-port.js';
 
 export const NS = 'grpc-lb';
 
@@ -105,4 +106,22 @@ export async function slowWatchKubeconfig(
       proxy.closeAllConnections();
     },
   };
+}
+
+/** An API holding Service `service` (a port named grpc, and these annotations), listening on a port of its own. */
+export async function apiWithService(service: string, annotations: Record<string, string> = {}): Promise<SliceApi> {
+  const api = new SliceApi(await freePort());
+  api.store.create('services', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: service, namespace: NS, annotations },
+    spec: { ports: [{ name: 'grpc', port: 30051 }] },
+  });
+  await api.listen();
+  return api;
+}
+
+/** A slice of its own for `pod`, which listens on 127.0.0.1: its gRPC port is the slice's port. */
+export function publishPod(api: SliceApi, service: string, pod: { ip: string; port: number }, ready = true): void {
+  api.apply(`${service}-${pod.ip}`, service, { name: 'grpc', port: pod.port }, [{ ip: '127.0.0.1', ready }]);
 }

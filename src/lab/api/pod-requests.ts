@@ -58,7 +58,7 @@ export function deletePod(
       );
     }
   }
-  return store.delete('pods', namespace, name, { gracePeriodSeconds: (grace ?? undefined) as number | undefined });
+  return store.delete('pods', namespace, name, { gracePeriodSeconds: grace ?? undefined });
 }
 
 interface LogOptions {

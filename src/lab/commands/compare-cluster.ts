@@ -21,17 +21,9 @@ import { KubeClient } from '../experiment/kube-client.js';
 import { PodWatch, podEventText } from '../experiment/pod-watch.js';
 import { Recorder } from '../experiment/recording.js';
 import { CONNECTION_AGE, STRATEGY_LABEL } from '../experiment/strategy-folders.js';
-import type { CompareOptions } from './compare.js';
+import type { ClusterTarget, CompareOptions } from './compare-options.js';
 import { DEFAULT_DEADLINE_MS, printResults } from './compare-results.js';
 import { Progress } from './progress.js';
-
-export interface ClusterTarget {
-  /** the kubeconfig file (default: KUBECONFIG, else ~/.kube/config) */
-  kubeconfig?: string;
-  context?: string;
-  /** default: the context's, else the kit's grpc-lb */
-  namespace?: string;
-}
 
 /**
  * On a cluster the mesh is the proxy injected into the client's pod: Linkerd's, p2c over peak EWMA

@@ -9,7 +9,7 @@ import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { errorText, EXIT_USAGE, kinds, numberOption } from '../../common/cli.js';
 import { epochNow } from '../../common/trace.js';
 import { onShutdown } from '../../common/shutdown.js';
-import { costOf } from '../compare/cost.js';
+import { costOf } from '../../common/proc.js';
 import { addedOver, measureRounds, type LatencyPath } from '../compare/latency.js';
 import type { ReportSettings } from '../compare/report.js';
 import type { AddedLatency } from '../compare/summary.js';
@@ -17,11 +17,10 @@ import { NAMESPACE } from '../cluster.js';
 import { clientEntry, CLUSTER_STRATEGIES, STRATEGY_NAMES, type ClientEntry } from '../experiment/clients.js';
 import { Engine, FAULT_SUFFIX } from '../experiment/engine.js';
 import { Recorder } from '../experiment/recording.js';
-import type { Scenario } from '../experiment/scenario.js';
 import { Session } from '../experiment/session.js';
-import type { Manifests } from '../manifests.js';
 import type { Out } from '../out.js';
-import { compareOnCluster, type ClusterTarget } from './compare-cluster.js';
+import { compareOnCluster } from './compare-cluster.js';
+import type { CompareOptions } from './compare-options.js';
 import { DEFAULT_DEADLINE_MS, printResults } from './compare-results.js';
 import {
   htmlOption,
@@ -38,27 +37,6 @@ import { sayMeshEvents } from './mesh-words.js';
 import { Progress } from './progress.js';
 import { startFailure } from './start-errors.js';
 
-export interface CompareOptions {
-  scenario: Scenario;
-  strategies: string[];
-  phaseMs: number | undefined;
-  intervalMs: number | undefined;
-  rate: number | undefined;
-  deadlineMs: number | undefined;
-  /** the +age servers' max connection age instead of their manifest's */
-  connectionAgeMs: number | undefined;
-  latencySeconds: number;
-  latencyRounds: number;
-  latencyRate: number;
-  json: string | undefined;
-  html: string | undefined;
-  manifest: Manifests;
-  strategiesDir: string;
-  podCidr: string;
-  /** run on this cluster instead of the lab */
-  cluster?: ClusterTarget;
-}
-
 const DIRECT = 'direct to a pod';
 
 export async function compare(options: CompareOptions, programs: Out): Promise<number> {
@@ -66,7 +44,6 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
   const progress = new Progress();
   const abort = new AbortController();
   onShutdown(() => abort.abort());
-  for (const note of options.manifest.notes) progress.event(`lab: ${note}`);
   const entries = options.strategies.map(clientEntry);
   const session = new Session({
     programs,
@@ -93,8 +70,12 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
   const added = new Map<string, AddedLatency | { unavailable: string }>();
   const stopTracing = recorder.traceEndpoints();
   let failure: unknown;
+  let started = false;
   try {
     await session.start({ strategies: entries, replicas: 1 });
+    started = true;
+    // Said once it runs: a start that fails is one line, the failure's.
+    for (const note of options.manifest.notes) progress.event(`lab: ${note}`);
     progress.event(
       `compare: ${entries.length} strategies from ${options.strategiesDir}, scenario ${scenario.name} (${scenario.file}); pods in ${options.podCidr}`,
     );
@@ -132,7 +113,7 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
   } finally {
     stopTracing();
     progress.done();
-    progress.event('compare: stopping the clients, the pods and the proxies');
+    if (started) progress.event('compare: stopping the clients, the pods and the proxies');
     await session.stop();
   }
   if (abort.signal.aborted) {

@@ -15,7 +15,7 @@ import type { Manifests } from '../manifests.js';
 import type { Out } from '../out.js';
 import type { Programs } from '../node/images.js';
 import { reportJson, reportText } from '../run/report.js';
-import { verdicts } from '../run/verdicts.js';
+import { judgeable, JUDGED_PHASES, verdicts } from '../run/verdicts.js';
 import { tallies } from '../run/view.js';
 import {
   apiPortOption,
@@ -50,7 +50,14 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
   const progress = new Progress();
   const abort = new AbortController();
   onShutdown(() => abort.abort());
-  for (const note of options.manifest.notes) progress.event(`lab: ${note}`);
+  const phaseNames = options.scenario.steps.flatMap((step) => (step.action === 'count' ? [step.phase] : []));
+  const judged = judgeable(phaseNames);
+  if (!judged) {
+    progress.event(
+      `lab: scenario ${options.scenario.name} counts no phase named "${JUDGED_PHASES.join('" or "')}": ` +
+        `its tables, without the post's verdicts (out/lab compare --scenario judges any scenario)`,
+    );
+  }
   // With Linkerd's balancer the in-mesh client is judged as compare's mesh-p2c is: a new pod may wait.
   const entries = POST_CLIENTS.map(clientEntry).map((entry) =>
     entry.route === 'mesh' && options.meshBalancer === 'p2c-ewma'
@@ -72,8 +79,12 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
   );
   recorder.follow(session.pods, () => false);
   let failure: unknown;
+  let started = false;
   try {
     const running = await session.start({ hostParts: new Set(entries.flatMap((entry) => entry.host?.parts ?? [])) });
+    started = true;
+    // Said once it runs: a start that fails (a taken port) is one line, the failure's.
+    for (const note of options.manifest.notes) progress.event(`lab: ${note}`);
     for (const [name, mesh] of session.parts.meshes) sayMeshEvents(name, mesh, (line) => progress.event(`  ${line}`));
     if (!session.cluster.network.ownAddresses) {
       progress.event(
@@ -99,7 +110,7 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
     failure = error;
   } finally {
     progress.done();
-    progress.event('lab: stopping the clients, the pods and the proxies');
+    if (started) progress.event('lab: stopping the clients, the pods and the proxies');
     await session.stop();
   }
   if (abort.signal.aborted) {
@@ -118,7 +129,7 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
     return 1;
   }
   const phases = tallies(recorder.recording, entries);
-  const result = verdicts(phases);
+  const result = judged ? verdicts(phases) : undefined;
   console.log(reportText(phases, result));
   if (options.json) {
     try {
@@ -128,7 +139,7 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
       return 1;
     }
   }
-  return result.ok ? 0 : 1;
+  return result === undefined || result.ok ? 0 : 1;
 }
 
 const runOptions = (out: Out) =>

@@ -208,7 +208,9 @@ export function summarizeFaults(
     const failed = failures(calls);
     const figures = latency(calls);
     const success = successWithin(calls, deadlineMs) ?? 0;
-    const bad = badPodCalls(calls, badIps);
+    // A hung pod answers nothing while it hangs (its calls are the ones that fail) and answers again once
+    // it goes on: what counts is when its failures stopped. A slow or failing pod is bad throughout.
+    const bad = kind === 'hung' ? calls.filter((call) => call[3] !== 'OK') : badPodCalls(calls, badIps);
     const avoided = avoidedAfter(
       bad.map(([t]): Call => [t, 0, 'bad', '']),
       new Set(['bad']),

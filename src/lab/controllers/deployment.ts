@@ -62,8 +62,9 @@ const rsStatus = (rs: KubeObject): ReplicaSetStatus => statusOf<ReplicaSetStatus
 function withoutHash(template: PodTemplate): PodTemplate {
   const copy = structuredClone(template);
   if (copy.metadata?.labels) {
-    delete copy.metadata.labels[TEMPLATE_HASH];
-    if (Object.keys(copy.metadata.labels).length === 0) delete copy.metadata.labels;
+    const { [TEMPLATE_HASH]: _hash, ...labels } = copy.metadata.labels;
+    if (Object.keys(labels).length === 0) delete copy.metadata.labels;
+    else copy.metadata.labels = labels;
   }
   return copy;
 }

@@ -51,10 +51,16 @@ export class Dashboard {
     for (const [path, [file, type]] of Object.entries(FILES))
       this.#files.set(path, { body: readFileSync(`${staticDir}/${file}`), type });
     const answered = new WeakSet<object>();
-    this.#server = createServer((req, res) => {
-      answered.add(req.socket);
-      this.#handle(req, res);
-    });
+    // A client must send its request within 10 s (its headers) and 30 s (the whole of it), checked every
+    // second: Node's defaults (60 s and 300 s, on a 30 s sweep) let a slowloris hold a connection for
+    // minutes. A live view's long answer is not a slow request: these bound only what the client sends.
+    this.#server = createServer(
+      { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000 },
+      (req, res) => {
+        answered.add(req.socket);
+        this.#handle(req, res);
+      },
+    );
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       // Bytes that are not HTTP get a 400; on a connection that already had an answer (a body sent
       // after a 405 that closed it, say) or a peer gone, nothing more is said.

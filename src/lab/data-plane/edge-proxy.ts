@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lifeline } from '../../common/supervised.js';
 import { endpointsSeen } from '../../common/trace.js';
 import type { Endpoint, Endpoints } from './endpoints.js';
 
@@ -23,12 +24,11 @@ export function findNginx(): string | undefined {
 }
 
 export class EdgeProxy {
-  /** Reloads done: one per endpoint change. */
-  reloads = 0;
   readonly #dir = mkdtempSync(join(tmpdir(), 'grpc-lb-edge-'));
   readonly #endpoints: Endpoints;
   readonly #nginx: string;
   #child: ChildProcess | undefined;
+  #lifeline: ChildProcess | undefined;
   #port = 0;
   readonly #onChange = (ready: Endpoint[]) => this.#reload(ready);
 
@@ -64,6 +64,8 @@ export class EdgeProxy {
       },
     );
     this.#child = child;
+    // nginx reads no stdin: if the lab is killed, this takes nginx down with it.
+    if (child.pid !== undefined) this.#lifeline = lifeline(child.pid);
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     await new Promise<void>((resolve, reject) => {
@@ -100,12 +102,12 @@ export class EdgeProxy {
       await exited;
       clearTimeout(force);
     }
+    this.#lifeline?.kill();
     rmSync(this.#dir, { recursive: true, force: true });
   }
 
   #reload(ready: Endpoint[]): void {
     this.#write(ready);
-    this.reloads += 1;
     this.#child?.kill('SIGHUP'); // the master reads the new config, starts new workers, retires the old ones gracefully
     endpointsSeen(
       'edge',

@@ -12,13 +12,7 @@
 // The event handlers are shared functions that find their call on the stream, not closures made anew
 // for every call: the mesh's cost per call is what a user reads as "the cost of a mesh".
 import { status } from '@grpc/grpc-js';
-import {
-  constants,
-  type ClientHttp2Stream,
-  type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
-  type ServerHttp2Stream,
-} from 'node:http2';
+import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Endpoint } from './endpoints.js';
 import { classifyHeaders, classifyTrailers, isGrpc, type ResponseClass } from './response-class.js';
 import type { Upstream } from './upstream-pool.js';
@@ -124,7 +118,7 @@ export class ProxiedCall {
     this.sentAt = performance.now();
     let upstream: ClientHttp2Stream;
     try {
-      upstream = connection.request(this.headers as OutgoingHttpHeaders);
+      upstream = connection.request(this.headers);
     } catch (error) {
       this.#finish('failure');
       this.answer(status.UNAVAILABLE, `endpoint ${this.#where()}: ${(error as Error).message}`, 502);
@@ -228,12 +222,12 @@ export class ProxiedCall {
     if (flags & NGHTTP2_FLAG_END_STREAM) {
       // A response that ends with its headers (gRPC's trailers-only): no body frame will come.
       this.#releaseHold();
-      if (!stream.destroyed) stream.respond(headers as OutgoingHttpHeaders, { endStream: true });
+      if (!stream.destroyed) stream.respond(headers, { endStream: true });
       this.#finish(this.#class ?? 'success');
       return;
     }
     if (stream.destroyed) return;
-    stream.respond(headers as OutgoingHttpHeaders, { waitForTrailers: true });
+    stream.respond(headers, { waitForTrailers: true });
     stream.once('wantTrailers', onWantTrailers);
   }
 
@@ -243,7 +237,7 @@ export class ProxiedCall {
   }
 
   sendTrailers(): void {
-    if (!this.downstream.destroyed) this.downstream.sendTrailers((this.#trailers ?? {}) as OutgoingHttpHeaders);
+    if (!this.downstream.destroyed) this.downstream.sendTrailers(this.#trailers ?? {});
   }
 
   /** The pod's response is complete. */

@@ -198,6 +198,9 @@ export class Upstream {
   }
 
   #ping(session: ClientHttp2Session, timeoutMs: number): void {
+    // A connection closed or destroyed here (retired, its last call just ended) has not told its 'close'
+    // yet: Node throws on its ping(), and its close handler takes it from here.
+    if (session.closed || session.destroyed) return;
     const stalls = this.#pool.stalls;
     const sentAt = performance.now();
     const mark = stalls.mark();

@@ -173,7 +173,7 @@ export function bins(
   binMs: number,
 ): Array<{ counts: Counts; failures: number }> {
   const count = Math.max(1, Math.ceil((window.to - window.from) / binMs));
-  const out = Array.from({ length: count }, () => ({ counts: {} as Counts, failures: 0 }));
+  const out = Array.from({ length: count }, (): { counts: Counts; failures: number } => ({ counts: {}, failures: 0 }));
   for (const call of calls) {
     const [t, , pod] = call;
     if (t < window.from || t >= window.to) continue;

@@ -143,7 +143,7 @@ export function parseScenario(text: string, file: string): Scenario {
   if (!isSeq(stepsNode) || stepsNode.items.length === 0) {
     throw new ScenarioError(`${file}:${lineOf(stepsNode ?? root)}: steps must be a list of at least one step`);
   }
-  const clients = parseClients(top.clients, `${file}:${lineOf(root.get('clients', true) as Node | undefined)}`);
+  const clients = parseClients(top.clients, `${file}:${lineOf(root.get('clients', true))}`);
   const steps = stepsNode.items.map((item, i) =>
     parseStep(item as Node, i + 1, `${file}:${lineOf(item as Node)}`, lineOf(item as Node)),
   );

@@ -5,13 +5,14 @@
 // A strategy's client runs as its manifest says, what it names in the cluster rewritten where the lab
 // serves it (node/in-cluster.ts), at the pace the command sets.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { raiseOpenFileLimit } from '../../common/open-files.js';
 import type { KubeObject } from '../api/store.js';
 import { Cluster, NAMESPACE } from '../cluster.js';
 import { specOf, type DeploymentSpec } from '../controllers/objects.js';
 import type { BalancerName } from '../data-plane/balancer.js';
 import type { Mesh } from '../data-plane/mesh.js';
 import type { Programs } from '../node/images.js';
-import { translateCall, type ClientImage } from '../node/in-cluster.js';
+import { translateCall } from '../node/in-cluster.js';
 import { expand } from '../node/kubelet-env.js';
 import {
   labelOf,
@@ -28,6 +29,9 @@ import { PodWatch, podEventText } from './pod-watch.js';
 import type { Recorder } from './recording.js';
 import { clientDeployment, STRATEGY_LABEL, StrategyFolders } from './strategy-folders.js';
 import { Workload } from './workload.js';
+
+/** Below this many open files, a flood of connections can take the lab's API and dashboard too. */
+const LOW_OPEN_FILES = 4096;
 
 export interface SessionOptions {
   programs: Programs;
@@ -150,6 +154,9 @@ export class Session {
    */
   async start(run: SessionStart = {}): Promise<HostParts> {
     const { ports, manifest, progress } = this.#options;
+    // Every connection the lab holds is a descriptor (two through the Service): say when they are few.
+    const files = raiseOpenFileLimit();
+    if (files.raised || (files.after && files.after.soft < LOW_OPEN_FILES)) progress.event(`lab: ${files.line}`);
     await this.cluster.start(ports.api);
     this.pods.start();
     this.pods.on('pod', (event) => {
@@ -277,7 +284,7 @@ export class Session {
     });
     const translated = await translateCall(
       {
-        image: (container.image?.includes('addr-client-http') ? 'addr-client-http' : 'addr-client-grpc') as ClientImage,
+        image: container.image?.includes('addr-client-http') ? 'addr-client-http' : 'addr-client-grpc',
         args: (container.args ?? []).map((arg) => expand(arg, env)),
         env,
         annotations: template.metadata?.annotations ?? {},

@@ -137,7 +137,7 @@ export class StrategyFolders {
         const where = `${file}: ${object.kind} ${object.metadata.name}`;
         if (object.kind === 'Service') {
           if (controlPlanes.some((cp) => selects(object, cp.object))) continue; // the ADS stand-in serves it
-          checkService(object as unknown as Record<string, unknown>, where);
+          checkService(object, where);
           apply.push(object);
         } else if (object.kind === 'Deployment') {
           const image = imageOf(object);
@@ -146,7 +146,7 @@ export class StrategyFolders {
           else {
             const deployment = this.#withConnectionAge(object);
             const found: string[] = [];
-            checkDeployment(deployment as unknown as Record<string, unknown>, where, found);
+            checkDeployment(deployment, where, found);
             for (const note of found) {
               const text = note.slice(where.length + 2);
               notes.set(text, [...(notes.get(text) ?? []), object.metadata.name]);

@@ -274,7 +274,7 @@ export class Kubelet {
           image: runtime.image as ClientImage,
           args: (runtime.container.args ?? []).map((arg) => expand(arg, env)),
           env,
-          annotations: (pod.metadata.annotations as Record<string, string> | undefined) ?? {},
+          annotations: pod.metadata.annotations ?? {},
         },
         inCluster.lab,
       );

@@ -83,12 +83,19 @@ export class Prober {
     this.#health?.close();
   }
 
+  /**
+   * One probe, then the next a period after this one started, not after it ended: the kubelet's prober
+   * worker runs off a time.Ticker (pkg/kubelet/prober/worker.go), so a probe that waits out its timeout
+   * does not stretch the period, and a hung pod fails its probes periodSeconds apart.
+   */
   #run(): void {
     if (this.#stopped) return;
+    const started = performance.now();
     void this.#once().then((passed) => {
       if (this.#stopped) return;
       this.#record(passed);
-      this.#timer = setTimeout(() => this.#run(), this.#timing.periodMs);
+      const next = Math.max(0, this.#timing.periodMs - (performance.now() - started));
+      this.#timer = setTimeout(() => this.#run(), next);
     });
   }
 

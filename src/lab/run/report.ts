@@ -85,14 +85,15 @@ function summary(phases: readonly PhaseTally[], result: Verdicts): string {
   return lines.join('\n');
 }
 
-/** The report: a table per phase, then the verdicts. */
-export const reportText = (phases: readonly PhaseTally[], result: Verdicts) =>
-  `${phases.map((phase, i) => phaseTable(phase, i, phases.length)).join('\n\n')}\n\n${summary(phases, result)}`;
+/** The report: a table per phase, then the verdicts (none for a scenario without the post's phases). */
+export const reportText = (phases: readonly PhaseTally[], result: Verdicts | undefined) =>
+  `${phases.map((phase, i) => phaseTable(phase, i, phases.length)).join('\n\n')}` +
+  (result ? `\n\n${summary(phases, result)}` : '');
 
 /** The report as JSON, in the shape the README documents. */
-export function reportJson(phases: readonly PhaseTally[], result: Verdicts) {
+export function reportJson(phases: readonly PhaseTally[], result: Verdicts | undefined) {
   return {
-    ok: result.ok,
+    ok: result?.ok ?? null,
     phases: phases.map((phase) => ({
       name: phase.name,
       replicas: phase.replicas,

@@ -17,6 +17,12 @@ export interface Verdicts {
   ok: boolean;
 }
 
+/** The post's phases, which the verdicts judge: a scenario with neither is shown, not judged. */
+export const JUDGED_PHASES = ['scaled up', 'scaled down'] as const;
+
+/** Whether a run of these phases can be judged against the post: it counts at least one of its phases. */
+export const judgeable = (phaseNames: readonly string[]) => JUDGED_PHASES.some((name) => phaseNames.includes(name));
+
 const verdict = (ok: boolean, text: string, notes: string[] = []): Verdict => ({
   ok,
   line: `${ok ? '✓' : '✗'} ${text}`,
