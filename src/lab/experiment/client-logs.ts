@@ -102,6 +102,9 @@ export class ClientLogs {
 
   async #open(client: LoggedClient, pod: KubeObject, container: string, stream: Stream): Promise<void> {
     const out = new PassThrough();
+    // client-node pipes the response body into `out` and leaves the body without an 'error' listener, so
+    // that aborting the stream (stop()) would throw from it as an uncaught error: the body ends here instead.
+    out.once('pipe', (body: NodeJS.ReadableStream) => body.on('error', () => out.end()));
     const lines = createInterface({ input: out, crlfDelay: Infinity });
     const counts = this.counts.get(client.name);
     lines.on('line', (line) => {
