@@ -16,7 +16,7 @@ import type { ReportSettings } from '../compare/report.js';
 import { specOf, type DeploymentSpec } from '../controllers/objects.js';
 import { ClientLogs } from '../experiment/client-logs.js';
 import { clientEntry, CLUSTER_STRATEGIES, type ClientEntry } from '../experiment/clients.js';
-import { Engine, FAULT_SUFFIX } from '../experiment/engine.js';
+import { Engine, FAULT_LABEL, FAULT_SUFFIX } from '../experiment/engine.js';
 import { KubeClient } from '../experiment/kube-client.js';
 import { PodWatch, podEventText } from '../experiment/pod-watch.js';
 import { Recorder } from '../experiment/recording.js';
@@ -162,19 +162,26 @@ export async function compareOnCluster(options: CompareOptions, target: ClusterT
       if (text) progress.event(`  ${event.deployment === 'addr-server' ? '' : `${event.deployment}: `}${text}`);
     });
     logs.start();
+    await removeFaults(api, deployments, 'an earlier run left', progress);
     await firstCalls(logs, entries, abort.signal, progress);
     const engine = new Engine(api, recorder, { deployments, signal: abort.signal, progress, phaseMs: options.phaseMs });
     await engine.run(scenario);
   } catch (error) {
     failure = error;
   } finally {
-    progress.done();
     logs.stop();
     slices.stop();
     pods.stop();
+    // A faulty pod left in the Service would be in every later run's numbers: it goes with the run.
+    await removeFaults(api, deployments, 'the scenario added', progress).catch((error: unknown) =>
+      progress.event(`compare: could not delete the faulty Deployments (${apiErrorText(error)})`),
+    );
+    progress.done();
   }
   if (abort.signal.aborted) {
-    console.error('lab compare: interrupted; the cluster keeps what the scenario last set (kubectl -n NS get deploy)');
+    console.error(
+      `lab compare: interrupted; the cluster keeps the scale and env the scenario last set (kubectl -n ${namespace} get deploy)`,
+    );
     return 130;
   }
   if (failure) {
@@ -186,6 +193,24 @@ export async function compareOnCluster(options: CompareOptions, target: ClusterT
 }
 
 class Refusal extends Error {}
+
+/**
+ * Deletes the faulty Deployments a scenario's fault step makes (DEPLOYMENT-fault, labelled
+ * grpc-lb.io/fault: engine.ts, faultDeployment) beside each server Deployment, saying which went.
+ */
+async function removeFaults(
+  api: KubeClient,
+  deployments: readonly string[],
+  why: string,
+  progress: Progress,
+): Promise<void> {
+  for (const name of deployments) {
+    const fault = await api.getDeployment(`${name}${FAULT_SUFFIX}`);
+    if (fault?.metadata.labels?.[FAULT_LABEL] !== 'true') continue;
+    await api.deleteDeployment(fault.metadata.name);
+    progress.event(`compare: deleted the Deployment ${fault.metadata.name}, the faulty pods ${why}`);
+  }
+}
 
 /** Each strategy's client Deployment, by strategy; a Refusal naming the first that is missing. */
 async function findClients(

@@ -28,6 +28,8 @@ export interface EngineOptions {
 }
 
 export const FAULT_SUFFIX = '-fault';
+/** The label on a fault step's Deployment and its pods, as k8s/faults' Deployments have it. */
+export const FAULT_LABEL = 'grpc-lb.io/fault';
 
 export class StepError extends Error {}
 
@@ -336,9 +338,9 @@ export function faultDeployment(
   replicas: number,
 ): KubeObject {
   const spec = structuredClone(specOf<DeploymentSpec>(base));
-  const labels = { ...spec.template.metadata?.labels, 'grpc-lb.io/fault': 'true' };
+  const labels = { ...spec.template.metadata?.labels, [FAULT_LABEL]: 'true' };
   spec.template.metadata = { ...spec.template.metadata, labels };
-  spec.selector = { matchLabels: { ...spec.selector.matchLabels, 'grpc-lb.io/fault': 'true' } };
+  spec.selector = { matchLabels: { ...spec.selector.matchLabels, [FAULT_LABEL]: 'true' } };
   spec.replicas = replicas;
   const env = Object.fromEntries(
     Object.entries(options).map(([option, value]) => [
@@ -349,7 +351,7 @@ export function faultDeployment(
   const copy: KubeObject = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, labels: { ...base.metadata.labels, 'grpc-lb.io/fault': 'true' } },
+    metadata: { name, labels: { ...base.metadata.labels, [FAULT_LABEL]: 'true' } },
     spec: spec as unknown as Record<string, unknown>,
   };
   setEnv(copy, env);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
+import * as k8s from '@kubernetes/client-node';
 import { labUp, type RunningLab } from '../support/lab-up.js';
 import { podNetwork } from '../support/pod-network.js';
 import { run } from '../support/processes.js';
@@ -86,4 +87,29 @@ describe('lab compare --cluster, against lab up as the cluster', () => {
     assert.ok(cluster.strategies.every((s) => s.cpuMs === null && s.addedMs === null));
     assert.match(onCluster.output, /added ms, CPU ms, RSS MiB: — on a cluster/);
   });
+  it(
+    "a fault step's Deployment is created through the API, and deleted when the run ends",
+    { timeout: 200_000 },
+    async () => {
+      const slow = await run(
+        'lab',
+        [
+          ...['compare', '--cluster', '--kubeconfig', lab.kubeconfig, '--scenario', 'slow-pod'],
+          ...['--strategies', 'l4,k8s,mesh', '--phase-seconds', '6'],
+        ],
+        180_000,
+      );
+      assert.match(slow.output, /step \d+\/\d+: a faulty pod: delay-ms 1000/, slow.output);
+      assert.match(slow.output, /addr-server-fault: pod [\d.]+ ready: in the endpoints/, slow.output);
+      assert.match(slow.output, /deleted the Deployment addr-server-fault, the faulty pods the scenario added/);
+      // The mesh is judged as Linkerd's proxy balances: a small share to the slow pod.
+      assert.match(slow.output, /^mesh +✓ /m, slow.output);
+      assert.equal(slow.code, 0, slow.output);
+      const config = new k8s.KubeConfig();
+      config.loadFromFile(lab.kubeconfig);
+      const apps = config.makeApiClient(k8s.AppsV1Api);
+      const names = (await apps.listNamespacedDeployment({ namespace: 'grpc-lb' })).items.map((d) => d.metadata?.name);
+      assert.ok(names.includes('addr-server') && !names.includes('addr-server-fault'), names.join(', '));
+    },
+  );
 });
