@@ -110,6 +110,10 @@ describe('latency, success within a deadline, the bad pod', () => {
   it("counts the bad pod's calls (its answers and the failed ones), and when the client stopped calling it", () => {
     // 250 answered by it, and the one that failed at its deadline
     assert.equal(badPodCalls(record, new Set(['bad'])).length, 251);
+    // A slow pod fails calls only at their deadline: a call refused with UNAVAILABLE is someone else's.
+    const refused = [...record, failed(10_100, 'UNAVAILABLE', '', 0)];
+    assert.equal(badPodCalls(refused, new Set(['bad'])).length, 252);
+    assert.equal(badPodCalls(refused, new Set(['bad']), (code) => code === 'DEADLINE_EXCEEDED').length, 251);
     const stopped = [...calls(0, 3000, ['a', 'bad']), ...calls(3000, 10_000, ['a'])];
     assert.equal(avoidedAfter(stopped, new Set(['bad']), 1000, { from: 0, to: 10_000 }), 1900);
     assert.equal(avoidedAfter(calls(0, 10_000, ['a', 'bad']), new Set(['bad']), 1000, { from: 0, to: 10_000 }), null);

@@ -3,33 +3,22 @@
 // Service's annotations. (out/mesh as a program: test/e2e/mesh-process.test.ts.)
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ACCRUAL_ANNOTATIONS } from '../src/lab/data-plane/linkerd-annotations.js';
 import { runMesh } from '../src/lab/data-plane/mesh-process.js';
 import { SliceEndpoints } from '../src/lab/data-plane/slice-endpoints.js';
 import { addrClient } from './support/grpc.js';
-import { getAddr, startPod, type TestPod } from './support/mesh-pods.js';
-import { apiWithService, NS, publishPod, type SliceApi } from './support/slice-api.js';
+import { getAddr, startPod } from './support/mesh-pods.js';
+import { NS, publishPod, serviceFixtures } from './support/slice-api.js';
 import { waitUntil } from './support/wait.js';
 
-const pods: TestPod[] = [];
-const apis: SliceApi[] = [];
-after(async () => {
-  pods.forEach((p) => p.server.forceShutdown());
-  for (const api of apis) await api.close();
-});
-
-async function apiWith(service: string, annotations: Record<string, string> = {}): Promise<SliceApi> {
-  const api = await apiWithService(service, annotations);
-  apis.push(api);
-  return api;
-}
+const { apiWith, keep } = serviceFixtures();
 
 describe("the mesh's EndpointSlice source", () => {
   it('lists, then follows changes; after 410 Gone it lists again and sees what changed meanwhile', async () => {
     const api = await apiWith('one');
     const pod = await startPod('127.0.0.1');
-    pods.push(pod);
+    keep(pod);
     publishPod(api, 'one', pod);
     const source = new SliceEndpoints({ api: `http://127.0.0.1:${api.port}`, namespace: NS, service: 'one' });
     const changes: string[][] = [];
@@ -58,7 +47,7 @@ describe('runMesh', () => {
       [ACCRUAL_ANNOTATIONS.minPenalty]: '1m',
     });
     const failing = await startPod('10.8.0.9', { fail: grpc.status.UNAVAILABLE });
-    pods.push(failing);
+    keep(failing);
     publishPod(api, 'two', failing);
     const running = await runMesh({
       api: `http://127.0.0.1:${api.port}`,

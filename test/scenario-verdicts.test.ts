@@ -106,6 +106,23 @@ describe('the rollout verdicts', () => {
     assert.match(stuck.notes.join('; '), /still on 1 pod a minute later/);
   });
 
+  it("Linkerd's p2c: a new pod may wait for its 30 ms estimate to decay, but all get calls within a minute: ✓", () => {
+    // Four new pods from the rollout's end, the fifth only in the "later" phase: what PeakEwma does.
+    const late = rollout('mesh-p2c', [
+      ...calls(0, 23_000, OLD),
+      ...calls(23_000, 46_000, NEW.slice(0, 4)),
+      ...calls(46_000, 106_000, NEW),
+    ]);
+    assert.equal(late.ok, true, late.notes.join('; '));
+    assert.equal(late.podsReached, 4);
+    const never = rollout('mesh-p2c', [...calls(0, 23_000, OLD), ...calls(23_000, 106_000, NEW.slice(0, 4))]);
+    assert.equal(never.ok, false);
+    assert.ok(never.notes.includes('reached 4 of 5 new pods a minute later'), never.notes.join('; '));
+    const lost = rollout('mesh-p2c', [...calls(0, 23_000, OLD), failed(23_500), ...calls(23_600, 106_000, NEW)]);
+    assert.equal(lost.ok, false);
+    assert.ok(lost.notes.includes('1 call failed during the rollout'), lost.notes.join('; '));
+  });
+
   it('no rollout in the scenario: no rollout figures', () => {
     const recording = rolloutRecording([]);
     recording.steps = recording.steps.filter((s) => s.action !== 'rollout');
@@ -192,6 +209,17 @@ describe('the bad-pod verdicts', () => {
     const even = faults('slow', 'mesh-p2c', turns(OLD, deadline));
     assert.equal(even.ok, false);
     assert.match(even.notes.join('; '), /the slow pod got 20\.0 %/);
+  });
+
+  it("slow: a call that failed fast (no pod to connect to) is not the slow pod's doing", () => {
+    // A dns client whose pods all went away: it fails at once until it asks DNS again, and never calls
+    // the slow pod that came after its answer.
+    const lost = faults('slow', 'dns', [
+      ...calls(12_000, 20_000, ['-'], 20, 8).map(([t]) => unavailable(t)),
+      ...turns(OLD.slice(0, 4), () => undefined, 20_000),
+    ]);
+    assert.equal(lost.badShare, 0);
+    assert.equal(lost.ok, true, lost.notes.join('; '));
   });
 
   it('failing: round-robin fails a fifth; p2c without accrual fails at least as many; accrual and outlier detection far fewer', () => {

@@ -99,11 +99,17 @@ describe('the dashboard in Chromium', () => {
       await page.getByText(/Deployment addr-server: 2 replicas/).waitFor({ timeout: 5000 });
 
       assert.deepEqual(browser.problems, []);
-      const own = `http://127.0.0.1:${lab.dashboard}/`;
+      // The page's controls write through the lab's Kubernetes API, as kubectl does; all else comes from the
+      // dashboard itself.
+      const own = [`http://127.0.0.1:${lab.dashboard}/`, `http://127.0.0.1:${lab.api}/`];
       assert.deepEqual(
-        browser.requests.filter((url) => !url.startsWith(own)),
+        browser.requests.filter((url) => !own.some((origin) => url.startsWith(origin))),
         [],
-        'the page loads nothing but from the dashboard (it works offline)',
+        'the page loads nothing but from the dashboard and the lab’s API (it works offline)',
+      );
+      assert.ok(
+        browser.requests.some((url) => url.endsWith('/apis/apps/v1/namespaces/grpc-lb/deployments/addr-server/scale')),
+        'the page scales through the Kubernetes API',
       );
     } finally {
       await browser.close();

@@ -1,31 +1,20 @@
 // out/mesh as a program: fed by the Service's EndpointSlices through the lab's Kubernetes API, it prints
 // where it listens, answers through the pods the API lists, tells its events on stdout, stops on SIGTERM.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { parseMeshEvent, parseMeshListening } from '../../src/lab/data-plane/mesh-process.js';
 import { addrClient } from '../support/grpc.js';
-import { getAddr, startPod, type TestPod } from '../support/mesh-pods.js';
-import { apiWithService, publishPod, type SliceApi } from '../support/slice-api.js';
+import { getAddr, startPod } from '../support/mesh-pods.js';
+import { publishPod, serviceFixtures } from '../support/slice-api.js';
 import { start } from './support/processes.js';
 
-const pods: TestPod[] = [];
-const apis: SliceApi[] = [];
-after(async () => {
-  pods.forEach((p) => p.server.forceShutdown());
-  for (const api of apis) await api.close();
-});
-
-async function apiWith(service: string, annotations: Record<string, string> = {}): Promise<SliceApi> {
-  const api = await apiWithService(service, annotations);
-  apis.push(api);
-  return api;
-}
+const { apiWith, keep } = serviceFixtures();
 
 describe('out/mesh', () => {
   it('prints where it listens, answers through the pods the API lists, tells its events, and stops on SIGTERM', async () => {
     const api = await apiWith('three');
     const pod = await startPod('127.0.0.1');
-    pods.push(pod);
+    keep(pod);
     publishPod(api, 'three', pod);
     const mesh = start('mesh', ['--api', `http://127.0.0.1:${api.port}`, '--service', 'three', '--port', '0']);
     try {

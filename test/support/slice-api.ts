@@ -1,6 +1,7 @@
 // The lab's Kubernetes API (its object store and API server) holding only what the k8s:/// resolver reads:
 // a Service's EndpointSlices, written by hand so that a test decides every endpoint and condition. The
 // faults a real API shows come with it: watches ended, history compacted, the API gone and back.
+import { after } from 'node:test';
 import { mkdtempSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -124,4 +125,29 @@ export async function apiWithService(service: string, annotations: Record<string
 /** A slice of its own for `pod`, which listens on 127.0.0.1: its gRPC port is the slice's port. */
 export function publishPod(api: SliceApi, service: string, pod: { ip: string; port: number }, ready = true): void {
   api.apply(`${service}-${pod.ip}`, service, { name: 'grpc', port: pod.port }, [{ ip: '127.0.0.1', ready }]);
+}
+
+/**
+ * A test file's APIs (each with a Service) and the pods it starts behind them: all closed once the file's
+ * tests are done.
+ */
+export function serviceFixtures() {
+  const pods: { server: { forceShutdown(): void } }[] = [];
+  const apis: SliceApi[] = [];
+  after(async () => {
+    pods.forEach((pod) => pod.server.forceShutdown());
+    for (const api of apis) await api.close();
+  });
+  return {
+    /** Registers a pod to stop after the tests; returns it. */
+    keep<T extends { server: { forceShutdown(): void } }>(pod: T): T {
+      pods.push(pod);
+      return pod;
+    },
+    async apiWith(service: string, annotations: Record<string, string> = {}): Promise<SliceApi> {
+      const api = await apiWithService(service, annotations);
+      apis.push(api);
+      return api;
+    },
+  };
 }

@@ -210,7 +210,14 @@ export function summarizeFaults(
     const success = successWithin(calls, deadlineMs) ?? 0;
     // A hung pod answers nothing while it hangs (its calls are the ones that fail) and answers again once
     // it goes on: what counts is when its failures stopped. A slow or failing pod is bad throughout.
-    const bad = kind === 'hung' ? calls.filter((call) => call[3] !== 'OK') : badPodCalls(calls, badIps);
+    // A slow pod fails a call only by keeping it past the deadline; a call that failed otherwise (no pod to
+    // connect to, say) is not its doing.
+    const bad =
+      kind === 'hung'
+        ? calls.filter((call) => call[3] !== 'OK')
+        : kind === 'slow'
+          ? badPodCalls(calls, badIps, (code) => code === 'DEADLINE_EXCEEDED')
+          : badPodCalls(calls, badIps);
     const avoided = avoidedAfter(
       bad.map(([t]): Call => [t, 0, 'bad', '']),
       new Set(['bad']),

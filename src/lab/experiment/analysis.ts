@@ -237,11 +237,15 @@ export function avoidedAfter(
 
 /**
  * The calls that went to the bad pods, as far as the client can tell: those they answered, and those that
- * failed — a failed call names no pod, and in the fault scenarios only a bad pod fails a call or keeps it
- * past its deadline (the others answer in milliseconds).
+ * failed the way a bad pod makes a call fail (`failedAs`: a slow pod only by keeping it past its deadline,
+ * DEADLINE_EXCEEDED; a failing pod with its status) — a failed call names no pod, and in the fault
+ * scenarios the healthy pods answer every call in milliseconds.
  */
-export const badPodCalls = (calls: readonly Call[], badIps: ReadonlySet<string>): Call[] =>
-  calls.filter(([, , pod, code]) => badIps.has(pod) || (pod === '' && code !== OK));
+export const badPodCalls = (
+  calls: readonly Call[],
+  badIps: ReadonlySet<string>,
+  failedAs: (code: string) => boolean = (code) => code !== OK,
+): Call[] => calls.filter(([, , pod, code]) => badIps.has(pod) || (pod === '' && code !== OK && failedAs(code)));
 
 /** Each hop from a pod's Ready to a strategy's first call to it: ms after the Ready, null where not seen. */
 export interface Hops {

@@ -3,13 +3,13 @@
 // lab's Kubernetes API with @kubernetes/client-node alone, reading each client's calls from its pods' logs.
 // It must judge each strategy as `out/lab compare` does on its own; and refuse what a cluster lacks.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { labUp, type RunningLab } from '../support/lab-up.js';
 import { podNetwork } from '../support/pod-network.js';
-import { run } from '../support/processes.js';
+import { root, run } from '../support/processes.js';
 
 /** The strategies the lab-as-cluster run proves the path with: L4, DNS, the API watch, xDS, the mesh. */
 const STRATEGIES = 'l4,dns,k8s,xds,mesh';
@@ -87,14 +87,20 @@ describe('lab compare --cluster, against lab up as the cluster', () => {
     assert.ok(cluster.strategies.every((s) => s.cpuMs === null && s.addedMs === null));
     assert.match(onCluster.output, /added ms, CPU ms, RSS MiB: — on a cluster/);
   });
+
   it(
     "a fault step's Deployment is created through the API, and deleted when the run ends",
     { timeout: 200_000 },
     async () => {
+      // The built-in scenario without its 30 s pause: that waits for the DNS strategies, not run here.
+      const scenario = `${dir}/slow-pod.yml`;
+      const steps = readFileSync(`${root}scenarios/slow-pod.yml`, 'utf8');
+      assert.match(steps, /^ {2}- pause: 30s\n/m);
+      writeFileSync(scenario, steps.replace(/^ {2}- pause: 30s\n/m, ''));
       const slow = await run(
         'lab',
         [
-          ...['compare', '--cluster', '--kubeconfig', lab.kubeconfig, '--scenario', 'slow-pod'],
+          ...['compare', '--cluster', '--kubeconfig', lab.kubeconfig, '--scenario', scenario],
           ...['--strategies', 'l4,k8s,mesh', '--phase-seconds', '6'],
         ],
         180_000,

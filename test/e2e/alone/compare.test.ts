@@ -10,11 +10,10 @@ import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import type { compareJson } from '../../../src/lab/compare/report.js';
 import type { RolloutResult } from '../../../src/lab/compare/rollout.js';
-import { waitUntil } from '../../support/wait.js';
 import { browse } from '../support/browser.js';
 import { podNetwork } from '../support/pod-network.js';
-import { podProcesses } from '../support/pods.js';
-import { alive, childrenOf, exitWithin, printed, root, run, start } from '../support/processes.js';
+import { interruptMidRun } from '../support/pods.js';
+import { printed, root, run, start } from '../support/processes.js';
 
 type Report = ReturnType<typeof compareJson>;
 
@@ -159,19 +158,7 @@ describe('lab compare', () => {
     const net = podNetwork('compare', 2);
     const lab = start('lab', ['compare', '--strategies', 'l4,mesh', '--pod-cidr', net.cidr]);
     try {
-      // Mid-run: the first pod and the clients run (they start once it answers).
-      let started: number[] = [];
-      await waitUntil(
-        'the pod and the clients run',
-        () => (started = childrenOf(lab.child.pid ?? 0)).length >= 3 && podProcesses(net).length > 0,
-        30_000,
-        100,
-      );
-      lab.child.kill('SIGINT');
-      assert.equal(await exitWithin(lab, 20_000), 130);
-      assert.deepEqual(started.filter(alive), [], 'a process the lab started outlived it');
-      assert.match(lab.lines.at(-1) ?? '', /interrupted; everything it started has stopped/);
-      assert.deepEqual(podProcesses(net), []);
+      await interruptMidRun(lab, net);
     } finally {
       await lab.stop('SIGKILL');
     }

@@ -11,19 +11,8 @@ import type { reportJson } from '../../../src/lab/run/report.js';
 import { waitUntil } from '../../support/wait.js';
 import { labUp } from '../support/lab-up.js';
 import { podNetwork } from '../support/pod-network.js';
-import { environOf, podProcesses, podsOf, readyIps } from '../support/pods.js';
-import {
-  alive,
-  childrenOf,
-  exitWithin,
-  freePort,
-  podsIn,
-  printed,
-  replies,
-  root,
-  run,
-  start,
-} from '../support/processes.js';
+import { environOf, interruptMidRun, podProcesses, podsOf, readyIps } from '../support/pods.js';
+import { alive, exitWithin, freePort, podsIn, printed, replies, root, run, start } from '../support/processes.js';
 
 type Report = ReturnType<typeof reportJson>;
 type Phase = Report['phases'][number];
@@ -107,19 +96,7 @@ describe('lab (the default run)', () => {
     const net = podNetwork('lab', 1);
     const lab = start('lab', ['--phase-seconds', '60', ...EPHEMERAL, '--pod-cidr', net.cidr]);
     try {
-      // Mid-run: the first pod and the clients run (they start once it answers).
-      let started: number[] = [];
-      await waitUntil(
-        'the pod and the clients run',
-        () => (started = childrenOf(lab.child.pid ?? 0)).length >= 3 && podProcesses(net).length > 0,
-        30_000,
-        100,
-      );
-      lab.child.kill('SIGINT');
-      assert.equal(await exitWithin(lab, 20_000), 130);
-      assert.deepEqual(started.filter(alive), [], 'a process the lab started outlived it');
-      assert.match(lab.lines.at(-1) ?? '', /interrupted; everything it started has stopped/);
-      assert.deepEqual(podProcesses(net), []);
+      await interruptMidRun(lab, net);
     } finally {
       await lab.stop('SIGKILL');
     }

@@ -1,9 +1,12 @@
 // A running lab's pods as its Kubernetes API shows them (what `kubectl get pods -o wide` reads), and the pod
 // processes of a pod network as the machine shows them: a pod left running after its lab has stopped is one
 // of those.
+import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { compareIps } from '../../../src/common/ip.js';
+import { waitUntil } from '../../support/wait.js';
 import type { PodNetwork } from './pod-network.js';
+import { alive, childrenOf, exitWithin, type Running } from './processes.js';
 
 export interface Pod {
   name: string;
@@ -79,4 +82,23 @@ export function podProcesses(network: PodNetwork): number[] {
     .filter((entry) => /^\d+$/.test(entry))
     .map(Number)
     .filter((pid) => environOf(pid)?.POD_IP?.startsWith(network.prefix) ?? false);
+}
+
+/**
+ * Ctrl-C in the middle of a lab's run (once its first pod and its clients run): it exits 130, says so, and
+ * leaves behind no process it started and no pod of `network`.
+ */
+export async function interruptMidRun(lab: Running, network: PodNetwork): Promise<void> {
+  let started: number[] = [];
+  await waitUntil(
+    'the pod and the clients run',
+    () => (started = childrenOf(lab.child.pid ?? 0)).length >= 3 && podProcesses(network).length > 0,
+    30_000,
+    100,
+  );
+  lab.child.kill('SIGINT');
+  assert.equal(await exitWithin(lab, 20_000), 130);
+  assert.deepEqual(started.filter(alive), [], 'a process the lab started outlived it');
+  assert.match(lab.lines.at(-1) ?? '', /interrupted; everything it started has stopped/);
+  assert.deepEqual(podProcesses(network), []);
 }

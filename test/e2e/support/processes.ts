@@ -2,6 +2,7 @@
 // under src/common/supervised.ts, as the lab runs its own; whatever a test leaves running is killed when
 // the test file's process exits.
 import assert from 'node:assert/strict';
+import { after } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseListening, parseReplyLine } from '../../../src/common/output.js';
@@ -26,7 +27,11 @@ export interface Running {
 }
 
 const running = new Set<Supervised>();
-process.on('exit', () => running.forEach((child) => child.signal('SIGKILL')));
+const killAll = () => running.forEach((child) => child.signal('SIGKILL'));
+// A test that failed half-way may leave a program running: once the file's tests are done, nothing of it
+// may keep the file's process (and so the whole run) alive.
+after(killAll);
+process.on('exit', killAll);
 
 /** Starts out/`name`, as a user runs it. */
 export function start(name: string, args: string[], env: Record<string, string> = {}): Running {
