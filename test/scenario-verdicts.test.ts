@@ -222,6 +222,17 @@ describe('the bad-pod verdicts', () => {
     assert.equal(lost.ok, true, lost.notes.join('; '));
   });
 
+  it('dns+age: the bad pod from its next DNS answer on, up to a fifth (✓); more than round-robin gives is ✗', () => {
+    const later = faults('slow', 'dns+age', [
+      ...turns(OLD.slice(0, 4), () => undefined, 12_000, 36_000),
+      ...turns(OLD, deadline, 36_000),
+    ]);
+    assert.equal(later.ok, true, later.notes.join('; '));
+    assert.ok((later.badShare ?? 0) > 0 && (later.badShare ?? 1) < 0.1, 'less than a round-robin gives');
+    const most = faults('failing', 'dns+age', turns(['10.0.0.5', '10.0.0.5', '10.0.0.1'], unavailable));
+    assert.equal(most.ok, false);
+  });
+
   it('failing: round-robin fails a fifth; p2c without accrual fails at least as many; accrual and outlier detection far fewer', () => {
     assert.equal(faults('failing', 'mesh', turns(OLD, unavailable)).ok, true);
     assert.equal(faults('failing', 'mesh-p2c', turns(OLD, unavailable)).ok, true);
@@ -266,5 +277,31 @@ describe('the bad-pod verdicts', () => {
     const never = faults('hung', 'mesh', turns(OLD, deadline));
     assert.equal(never.ok, false);
     assert.equal(never.avoidedAfterMs, null);
+  });
+
+  it('hung, l4 and dns: never on the hung pod is ✓; stuck on it to the end is ✗', () => {
+    assert.equal(
+      faults(
+        'hung',
+        'l4',
+        turns(OLD.slice(0, 4), () => undefined),
+      ).ok,
+      true,
+    );
+    const stuck = faults(
+      'hung',
+      'l4',
+      calls(12_000, 42_000, ['-'], 20, 1000).map(([t]) => deadline(t)),
+    );
+    assert.equal(stuck.ok, false, 'a pick_first client left on the hung pod is not as expected');
+    assert.match(stuck.notes.join('; '), /its calls still failed at the end/);
+    assert.equal(
+      faults(
+        'hung',
+        'dns',
+        turns(OLD, (t) => (t < 16_000 ? deadline(t) : undefined)),
+      ).ok,
+      true,
+    );
   });
 });

@@ -207,7 +207,7 @@ export function faultTable(results: FaultResult[], kind: FaultKind, settings: Re
     'p50, p99, p99.9: latency of every call (a failed call counts what it took)',
     kind === 'hung'
       ? 'failed, last failure: calls that failed, and when the last one came after the pod hung'
-      : `to bad pod: the share of calls ${FAULT_NOUN[kind]} answered, or that failed (only it fails or keeps a call past the deadline);\n  avoided after: from its Ready to the last call it got ('never': it still got calls at the end)`,
+      : `to bad pod: the share of calls ${FAULT_NOUN[kind]} answered, or that failed ${kind === 'slow' ? 'at the deadline (only it keeps a call that long)' : '(only it fails a call)'};\n  avoided after: from its Ready to the last call it got ('never': it still got calls at the end)`,
     settings.rate !== undefined
       ? `each client: ${settings.rate} calls per second, started on schedule (an open loop)`
       : '',
