@@ -16,6 +16,8 @@ COPY tsconfig.json ./
 COPY scripts/build.mjs scripts/node-version.mjs scripts/programs.mjs scripts/
 COPY proto/ proto/
 COPY k8s/server.yml k8s/
+COPY k8s/strategies/ k8s/strategies/
+COPY k8s/faults/ k8s/faults/
 COPY scenarios/ scenarios/
 COPY src/ src/
 RUN node scripts/build.mjs

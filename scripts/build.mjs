@@ -48,7 +48,13 @@ cpSync('src/lab/dashboard/page/index.html', 'out/dashboard/index.html');
 cpSync('proto', 'out/proto', { recursive: true });
 cpSync('scenarios', 'out/scenarios', { recursive: true }); // the built-in scenarios, beside the lab that runs them
 mkdirSync('out/k8s', { recursive: true });
-cpSync('k8s/server.yml', 'out/k8s/server.yml'); // the lab runs the manifest Skaffold deploys
+// The lab runs the manifests Skaffold deploys: the server's, and every strategy's folder (lab compare, lab up
+// --strategies); the fault Deployments ship beside them, as a user deploys them.
+cpSync('k8s/server.yml', 'out/k8s/server.yml');
+for (const dir of ['strategies', 'faults']) {
+  rmSync(`out/k8s/${dir}`, { recursive: true, force: true }); // a file deleted from k8s/ goes from out/ too
+  cpSync(`k8s/${dir}`, `out/k8s/${dir}`, { recursive: true });
+}
 
 // Production dependencies, installed from the lockfile; skipped when out/ already has this lockfile's set.
 const lock = readFileSync('package-lock.json', 'utf8');

@@ -11,7 +11,7 @@ const endpoint = (ip: string, grpcPort = 30051) => ({ ip, address: ip, httpPort:
 
 describe('cluster DNS for a headless Service', () => {
   const endpoints = new Endpoints();
-  const server = new DnsServer(NAME, endpoints);
+  const server = new DnsServer((name) => (name === NAME ? endpoints : undefined));
   const resolver = new dns.Resolver({ timeout: 2000, tries: 1 });
   before(async () => resolver.setServers([`127.0.0.1:${await server.listen(0)}`]));
   after(() => server.close());

@@ -245,12 +245,12 @@ describe('the bad-pod verdicts', () => {
       ).ok,
       false,
     );
-    const accrual = faults('failing', 'mesh-p2c+accrual', [
+    const accrual = faults('failing', 'mesh-accrual', [
       ...turns(OLD.slice(0, 4), () => undefined),
       ...[0, 1, 2, 3, 4, 5, 6].map((i) => unavailable(12_005 + i)),
     ]);
     assert.equal(accrual.ok, true);
-    const noAccrual = faults('failing', 'mesh-p2c+accrual', turns(OLD, unavailable));
+    const noAccrual = faults('failing', 'mesh-accrual', turns(OLD, unavailable));
     assert.equal(noAccrual.ok, false);
     assert.match(noAccrual.notes.join('; '), /20\.0 % of its calls failed/);
     const ejected = faults(

@@ -1,19 +1,31 @@
 // The emulated cluster, built as a cluster is: the Kubernetes API over a store of objects (api/), the
 // controllers that are its clients — Deployments → ReplicaSets → Pods, Services → EndpointSlices
 // (controllers/) — the kubelet of the lab's one node, which runs each pod as a real process at its own
-// pod IP (node/), and kube-proxy, which gives every NodePort Service its L4 proxy (data-plane/).
-// Manifests are applied to the API as kubectl applies them; everything else follows from the objects.
-// Data flows one way: API objects → controllers → pods → endpoints → proxies.
+// pod IP (node/), kube-proxy, which gives every Service port its L4 proxy, and the cluster DNS, which
+// answers for the headless Services (data-plane/). Manifests are applied to the API as kubectl applies
+// them; everything else follows from the objects. Data flows one way: API objects → controllers → pods →
+// endpoints → proxies.
+// Where a pod reaches something by its in-cluster name (node/in-cluster.ts), the cluster says where the lab
+// serves it: kube-proxy's listener for a Service port, the DNS, its kubeconfig in place of a token, a sidecar
+// for a meshed pod, or a stand-in the lab runs for a Service whose pods it cannot run (nginx for a Gateway's
+// Envoy, its own ADS server for an xDS control plane).
+import { rmSync } from 'node:fs';
 import { KubeApiServer } from './api/api-server.js';
+import { writeKubeconfig } from './api/kubeconfig.js';
 import type { KubeObject } from './api/store.js';
 import { ObjectStore } from './api/store.js';
 import { isAddressInUse, PortInUseError } from '../common/errors.js';
 import { DeploymentController } from './controllers/deployment.js';
 import { EndpointSliceController } from './controllers/endpointslice.js';
 import { ReplicaSetController } from './controllers/replicaset.js';
+import type { BalancerName } from './data-plane/balancer.js';
+import { DnsServer, serviceOfName } from './data-plane/dns-server.js';
 import { ServiceEndpoints } from './data-plane/endpoints.js';
 import { KubeProxy } from './data-plane/kube-proxy.js';
+import { accrualFromAnnotations, requestTimeoutFromAnnotations } from './data-plane/linkerd-annotations.js';
+import { Mesh } from './data-plane/mesh.js';
 import type { Programs } from './node/images.js';
+import type { InCluster, Served } from './node/in-cluster.js';
 import { Kubelet } from './node/kubelet.js';
 import type { LinkedService } from './node/kubelet-env.js';
 import { DEFAULT_POD_CIDR, PodNetwork } from './node/pod-network.js';
@@ -22,6 +34,8 @@ export { DEFAULT_POD_CIDR };
 export const NAMESPACE = 'grpc-lb';
 export const NODE_NAME = 'lab';
 export const MAX_REPLICAS = 20;
+/** The cluster domain, as kind and kubeadm set it. */
+export const CLUSTER_DOMAIN = 'cluster.local';
 
 export interface ClusterOptions {
   programs: Programs;
@@ -33,6 +47,18 @@ export interface ClusterOptions {
   onError?: (error: unknown) => void;
   /** whether pods get addresses of their own; found out when absent (only 127.0.0.1 on macOS) */
   ownPodAddresses?: boolean;
+  /** where to write the kubeconfig for the lab's API (default: a file in the temporary folder, removed at stop) */
+  kubeconfig?: string;
+  /** told of what the lab does in place of what a pod's manifest asks (node/in-cluster.ts), once per ReplicaSet */
+  say?: (line: string) => void;
+  /** told of each sidecar the lab starts for a meshed pod */
+  onSidecar?: (name: string, mesh: Mesh) => void;
+}
+
+/** A sidecar over a Service, and what its annotations asked that the mesh could not read. */
+export interface Sidecar {
+  mesh: Mesh;
+  warnings: string[];
 }
 
 /** ClusterIPs are labels here, from kind's Service range: the lab's Services are reached on their NodePorts. */
@@ -51,13 +77,16 @@ export class Cluster {
   readonly #deployments: DeploymentController;
   readonly #replicaSets: ReplicaSetController;
   readonly #endpointSlices: EndpointSliceController;
+  readonly dns: DnsServer;
   readonly #endpoints = new Map<string, ServiceEndpoints>();
-  readonly #ownPodAddresses: boolean | undefined;
+  readonly #standIns = new Map<string, { ports: readonly number[] | undefined; served: Served }>();
+  readonly #options: ClusterOptions;
+  #kubeconfig = '';
   #nextClusterIp = 10;
 
   constructor(options: ClusterOptions) {
     const { onError } = options;
-    this.#ownPodAddresses = options.ownPodAddresses;
+    this.#options = options;
     this.network = new PodNetwork(options.podCidr);
     this.kubelet = new Kubelet(this.store, {
       nodeName: NODE_NAME,
@@ -65,6 +94,12 @@ export class Cluster {
       network: this.network,
       apiServer: API_SERVER,
       onError,
+      inCluster: (pod) => this.#podInCluster(pod),
+      say: options.say,
+    });
+    this.dns = new DnsServer((name) => {
+      const of = serviceOfName(name, CLUSTER_DOMAIN);
+      return of && this.#headless(of.namespace, of.service) ? this.endpoints(of.service, of.namespace) : undefined;
     });
     this.#deployments = new DeploymentController(this.store, { onError });
     this.#replicaSets = new ReplicaSetController(this.store, { nodeName: NODE_NAME, onError });
@@ -87,7 +122,9 @@ export class Cluster {
         ? new PortInUseError(apiPort, 'the Kubernetes API', '127.0.0.1', { cause: error })
         : error;
     }
-    await this.network.probe(this.#ownPodAddresses);
+    await this.network.probe(this.#options.ownPodAddresses);
+    await this.dns.listen(0);
+    this.#kubeconfig = await writeKubeconfig(this.api.url, this.#options.kubeconfig);
     for (const name of ['default', NAMESPACE]) {
       this.store.create('namespaces', {
         apiVersion: 'v1',
@@ -120,8 +157,8 @@ export class Cluster {
 
   /**
    * Creates each object in `namespace`, or updates the one there (its spec, labels and annotations), as
-   * `kubectl apply` does; then waits until kube-proxy listens on every NodePort (PortInUseError if one is
-   * taken). Services get a ClusterIP (a label: the lab reaches them on their NodePorts).
+   * `kubectl apply` does; then waits until kube-proxy listens for every Service port (PortInUseError if a
+   * NodePort is taken). Services get a ClusterIP (a label: kube-proxy serves each port on 127.0.0.1).
    */
   async apply(objects: readonly KubeObject[], namespace = NAMESPACE): Promise<KubeObject[]> {
     // Only what the lab runs: the other kinds a manifest may hold (RBAC, a Namespace) are notes of loadManifests.
@@ -170,6 +207,84 @@ export class Cluster {
     return endpoints;
   }
 
+  /** The kubeconfig for the lab's API (written at start). */
+  get kubeconfig(): string {
+    return this.#kubeconfig;
+  }
+
+  /**
+   * Something the lab runs in place of a Service's pods, served at `served` for `ports` (every port when
+   * absent): pods that name the Service reach it there (node/in-cluster.ts).
+   */
+  standIn(service: string, served: Served, ports?: readonly number[]): void {
+    this.#standIns.set(service, { ports, served });
+  }
+
+  /** What pods reach by name, as the lab serves it; a meshed pod's sidecar from `sidecar`. */
+  inCluster(sidecar: (service: string) => Promise<Served>, namespace = NAMESPACE): InCluster {
+    return {
+      namespace,
+      domain: CLUSTER_DOMAIN,
+      service: (name) => {
+        if (this.#standIns.has(name)) return { headless: false };
+        const object = this.store.get('services', namespace, name);
+        return object ? { headless: this.#headless(namespace, name) } : undefined;
+      },
+      port: (name, port) => {
+        const standIn = this.#standIns.get(name);
+        if (standIn) return !standIn.ports || standIn.ports.includes(port) ? standIn.served : undefined;
+        const address = this.kubeProxy.clusterAddress(namespace, name, port);
+        return address && { address, by: `kube-proxy's listener for the Service ${name}'s port ${port}` };
+      },
+      dns: { host: '127.0.0.1', port: this.dns.port },
+      kubeconfig: this.#kubeconfig,
+      sidecar,
+    };
+  }
+
+  /**
+   * A mesh sidecar over a Service, with the failure accrual and request timeout its annotations ask for,
+   * as Linkerd reads them (data-plane/linkerd-annotations.ts); not listening yet.
+   */
+  sidecar(service: string, balancer: BalancerName, namespace = NAMESPACE): Sidecar {
+    const annotations = this.store.get('services', namespace, service)?.metadata.annotations;
+    const accrual = accrualFromAnnotations(annotations);
+    const timeout = requestTimeoutFromAnnotations(annotations);
+    const mesh = new Mesh(this.endpoints(service, namespace), {
+      balancer,
+      accrual: accrual.policy,
+      requestTimeoutMs: timeout.timeoutMs,
+    });
+    const warnings = [accrual.warning, timeout.warning].flatMap((warning) =>
+      warning ? [`Service ${service}: ${warning}`] : [],
+    );
+    return { mesh, warnings };
+  }
+
+  #headless(namespace: string, service: string): boolean {
+    const object = this.store.get('services', namespace, service);
+    return (object?.spec as { clusterIP?: string } | undefined)?.clusterIP === 'None';
+  }
+
+  /** The client pods' side of the rewrites: a sidecar per meshed pod, closed when the pod goes. */
+  #podInCluster(pod: { namespace: string; name: string }): { lab: InCluster; release(): Promise<void> } {
+    const meshes: Mesh[] = [];
+    // The pod stands for one on a cluster, where the proxy injected beside it is Linkerd's: p2c over peak
+    // EWMA (https://linkerd.io/docs/features/load-balancing/), whatever the lab's own mesh is set to.
+    const lab = this.inCluster(async (service) => {
+      const { mesh, warnings } = this.sidecar(service, 'p2c-ewma', pod.namespace);
+      for (const warning of warnings) this.#options.say?.(`lab: ${warning}`);
+      meshes.push(mesh);
+      this.#options.onSidecar?.(`${pod.name}'s sidecar`, mesh);
+      const port = await mesh.listen(0);
+      return {
+        address: { host: '127.0.0.1', port },
+        by: `the lab's sidecar over the Service ${service} (Linkerd's p2c over peak EWMA, and what its annotations ask)`,
+      };
+    }, pod.namespace);
+    return { lab, release: async () => void (await Promise.allSettled(meshes.map((mesh) => mesh.close()))) };
+  }
+
   /** Stops every pod (a short grace: the lab going away need not wait for drains), then the rest. */
   async stop(): Promise<void> {
     this.#deployments.stop();
@@ -177,7 +292,8 @@ export class Cluster {
     this.#endpointSlices.stop();
     await this.kubelet.stop();
     for (const endpoints of this.#endpoints.values()) endpoints.close();
-    await Promise.allSettled([this.kubeProxy.stop(), this.api.close()]);
+    await Promise.allSettled([this.kubeProxy.stop(), this.api.close(), this.dns.close()]);
+    if (this.#kubeconfig && !this.#options.kubeconfig) rmSync(this.#kubeconfig, { force: true });
   }
 }
 

@@ -92,7 +92,8 @@ function fail(where: string, field: string, why: string): never {
   throw new ManifestError(`${where}: ${field} ${why}`);
 }
 
-function checkDeployment(doc: Doc, where: string, notes: string[]): void {
+/** Checks a Deployment as the lab can run it (ManifestError naming the field); what it runs without goes to `notes`. */
+export function checkDeployment(doc: Doc, where: string, notes: string[]): void {
   const spec = doc.spec;
   if (!isObject(spec)) fail(where, 'spec', 'is missing');
   const selector = spec.selector;
@@ -177,7 +178,8 @@ function checkDeployment(doc: Doc, where: string, notes: string[]): void {
     notes.push(`${where}: not applied in the lab: ${ignored.map(([key, why]) => `${key} (${why})`).join('; ')}`);
 }
 
-function checkService(doc: Doc, where: string): void {
+/** Checks a Service as the lab can serve it (ManifestError naming the field). */
+export function checkService(doc: Doc, where: string): void {
   const spec = doc.spec;
   if (!isObject(spec)) fail(where, 'spec', 'is missing');
   if (!Array.isArray(spec.ports)) fail(where, 'spec.ports', 'must be a list');

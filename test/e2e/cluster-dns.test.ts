@@ -14,7 +14,7 @@ const endpoint = (ip: string, grpcPort: number) => ({ ip, address: ip, httpPort:
 describe('client-grpc over the cluster DNS', () => {
   const pods: Running[] = [];
   const endpoints = new Endpoints();
-  const server = new DnsServer(NAME, endpoints);
+  const server = new DnsServer((name) => (name === NAME ? endpoints : undefined));
   let port = 0;
   let grpcPort = 0;
   before(async () => {

@@ -241,8 +241,9 @@ describe('the Kubernetes API, through the real kubectl', () => {
     const tooMany = await kubectl(['scale', '-n', NS, '--replicas=21', 'deployment/addr-server']);
     assert.equal(tooMany.code, 1);
     assert.match(tooMany.stderr, /must be less than or equal to 20/);
-    const deleteDeployment = await kubectl(['delete', 'deployment', '-n', NS, 'addr-server']);
-    assert.match(deleteDeployment.stderr, /MethodNotAllowed/);
+    const deleteService = await kubectl(['delete', 'service', '-n', NS, 'addr-server']);
+    assert.match(deleteService.stderr, /MethodNotAllowed/);
+    assert.ok(store.get('services', NS, 'addr-server'));
     assert.equal(replicas(), 2, 'nothing changed');
   });
 });

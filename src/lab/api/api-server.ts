@@ -1,7 +1,7 @@
 // The lab's Kubernetes API server: the part of the API that kubectl and @kubernetes/client-node use here
-// (discovery, list/get/watch as JSON or Table, Deployment writes and scale, delete pod, logs), on loopback,
-// over the store. Requests that change state must come from the API's own origin or a trusted one
-// (origins.ts). Whatever goes wrong in one request is that request's answer: a Status, 500 for the
+// (discovery, list/get/watch as JSON or Table, Deployment create, writes, scale and delete, delete pod,
+// logs), on loopback, over the store. Requests that change state must come from the API's own origin or a
+// trusted one (origins.ts). Whatever goes wrong in one request is that request's answer: a Status, 500 for the
 // unexpected, never the end of the process that also runs the lab's pods, Services and mesh.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listen } from '../../common/listen.js';
@@ -198,9 +198,14 @@ export class KubeApiServer {
     query: URLSearchParams,
   ): Promise<void> {
     const method = req.method ?? 'GET';
-    if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
     const { store } = this.options;
     const { type, namespace } = target;
+    if (method === 'POST' && type.name === 'deployments' && namespace !== undefined && !target.watchPrefix) {
+      const body = await readBody(req, this.options.maxBodyBytes ?? 1 << 20);
+      if (query.has('dryRun')) throw badRequest('dryRun is not supported by this API');
+      return sendJson(res, 201, this.writes.createDeployment(namespace, parseBody(body)));
+    }
+    if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
     const representation = this.representation(req, query);
     const fieldSelector = query.get('fieldSelector') ?? undefined;
     if (target.watchPrefix || boolParam(query, 'watch')) {
@@ -268,7 +273,7 @@ export class KubeApiServer {
     return this.reply(res, representation, type.name, [object], object.metadata.resourceVersion ?? '', object);
   }
 
-  /** The writes this API serves: delete a pod; update or patch a Deployment or its scale. Others are 405. */
+  /** The writes this API serves: delete a pod; update, patch or delete a Deployment, or its scale. Others are 405. */
   private async write(
     req: IncomingMessage,
     res: ServerResponse,
@@ -279,13 +284,15 @@ export class KubeApiServer {
     if (target.to !== 'namespaced-object') throw methodNotAllowed();
     const { type, namespace, name, subresource } = target;
     const podDelete = method === 'DELETE' && type.name === 'pods' && subresource === undefined;
+    const deploymentDelete = method === 'DELETE' && type.name === 'deployments' && subresource === undefined;
     const deploymentWrite =
       (method === 'PUT' || method === 'PATCH') &&
       type.name === 'deployments' &&
       (subresource === undefined || subresource === 'scale');
-    if (!podDelete && !deploymentWrite) throw methodNotAllowed();
+    if (!podDelete && !deploymentDelete && !deploymentWrite) throw methodNotAllowed();
     const body = await readBody(req, this.options.maxBodyBytes ?? 1 << 20);
     if (podDelete) return sendJson(res, 200, deletePod(this.options.store, namespace, name, query, body));
+    if (deploymentDelete) return sendJson(res, 200, this.writes.deleteDeployment(namespace, name, query, body));
     if (query.has('dryRun')) throw badRequest('dryRun is not supported by this API');
     // A PUT without a Content-Type is JSON, as the API server reads it (kubectl's scale client sends none).
     let patchType: PatchType | undefined;

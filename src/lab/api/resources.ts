@@ -76,7 +76,7 @@ export const RESOURCES: readonly ResourceType[] = [
     namespaced: true,
     shortNames: ['deploy'],
     categories: ['all'],
-    verbs: [...readOnly, 'patch', 'update'],
+    verbs: [...readOnly, 'create', 'delete', 'patch', 'update'],
     tracksGeneration: true,
     annotationsBumpGeneration: true,
     subresources: [

@@ -1,28 +1,27 @@
-// `out/lab compare`: every fix for gRPC balancing, measured side by side in one run. Each strategy is one
-// real client process from the catalog (its own target, policy and environment), all running together
-// against the same pods, through the same scenario (scenarios/compare.yml unless --scenario names
-// another). Then a latency probe per strategy, in rounds that take turns. The figures come from the
-// recording; the report, the JSON and the page from the figures.
-import { writeFileSync } from 'node:fs';
+// `out/lab compare`: every fix for gRPC balancing, measured side by side in one run. Each strategy is its
+// client Deployment of k8s/strategies — the manifests a user deploys — run as one real client process with
+// that manifest's target, args and environment (what they name in the cluster rewritten to where the lab
+// serves it), all running together against the same pods, through the same scenario (scenarios/compare.yml
+// unless --scenario names another). Then a latency probe per strategy, in rounds that take turns. The
+// figures come from the recording; the report, the JSON and the page from the figures. With --cluster the
+// same scenario runs on a cluster where the strategies were deployed (compare-cluster.ts).
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { errorText, EXIT_USAGE, kinds, numberOption } from '../../common/cli.js';
 import { epochNow } from '../../common/trace.js';
 import { onShutdown } from '../../common/shutdown.js';
-import { NAMESPACE } from '../cluster.js';
 import { costOf } from '../../common/proc.js';
-import { comparePage, type PageRow } from '../compare/html.js';
-import { addedOver, addedText, measureRounds, type LatencyPath } from '../compare/latency.js';
-import { compareJson, compareTable, faultTable, rolloutTable, type ReportSettings } from '../compare/report.js';
-import { faultOf, summarizeFaults, type FaultResult } from '../compare/faults.js';
-import { summarizeRollout, type RolloutResult } from '../compare/rollout.js';
-import { phaseWith, summarize, type AddedLatency, type StrategyResult } from '../compare/summary.js';
-import { clientEntry, STRATEGY_NAMES, type ClientEntry } from '../experiment/clients.js';
+import { addedOver, measureRounds, type LatencyPath } from '../compare/latency.js';
+import type { ReportSettings } from '../compare/report.js';
+import type { AddedLatency } from '../compare/summary.js';
+import { NAMESPACE } from '../cluster.js';
+import { clientEntry, CLUSTER_STRATEGIES, STRATEGY_NAMES, type ClientEntry } from '../experiment/clients.js';
 import { Engine, FAULT_SUFFIX } from '../experiment/engine.js';
 import { Recorder } from '../experiment/recording.js';
-import type { Scenario } from '../experiment/scenario.js';
 import { Session } from '../experiment/session.js';
-import type { Manifests } from '../manifests.js';
 import type { Out } from '../out.js';
+import { compareOnCluster } from './compare-cluster.js';
+import type { CompareOptions } from './compare-options.js';
+import { DEFAULT_DEADLINE_MS, printResults } from './compare-results.js';
 import {
   htmlOption,
   intervalOption,
@@ -31,31 +30,17 @@ import {
   phaseSecondsOption,
   podCidrOption,
   scenarioOption,
+  strategiesDirOption,
+  strategiesOption,
 } from './options.js';
 import { sayMeshEvents } from './mesh-words.js';
 import { Progress } from './progress.js';
 import { startFailure } from './start-errors.js';
 
-export interface CompareOptions {
-  scenario: Scenario;
-  strategies: string[];
-  phaseMs: number | undefined;
-  intervalMs: number | undefined;
-  rate: number | undefined;
-  deadlineMs: number | undefined;
-  connectionAgeMs: number;
-  latencySeconds: number;
-  latencyRounds: number;
-  latencyRate: number;
-  json: string | undefined;
-  html: string | undefined;
-  manifest: Manifests;
-  podCidr: string;
-}
-
 const DIRECT = 'direct to a pod';
 
 export async function compare(options: CompareOptions, programs: Out): Promise<number> {
+  if (options.cluster) return compareOnCluster(options, options.cluster);
   const progress = new Progress();
   const abort = new AbortController();
   onShutdown(() => abort.abort());
@@ -63,6 +48,7 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
   const session = new Session({
     programs,
     manifest: options.manifest.objects,
+    strategiesDir: options.strategiesDir,
     podCidr: options.podCidr,
     ports: { api: 0, http: 0, grpc: 0, mesh: 0 },
     meshBalancer: 'round-robin',
@@ -86,26 +72,25 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
   let failure: unknown;
   let started = false;
   try {
-    await session.start(new Set(entries.flatMap((entry) => entry.parts)), 1);
+    await session.start({ strategies: entries, replicas: 1 });
     started = true;
     // Said once it runs: a start that fails is one line, the failure's.
     for (const note of options.manifest.notes) progress.event(`lab: ${note}`);
+    progress.event(
+      `compare: ${entries.length} strategies from ${options.strategiesDir}, scenario ${scenario.name} (${scenario.file}); pods in ${options.podCidr}`,
+    );
+    await session.firstPods(deployments, abort.signal);
+    await session.startClients(entries, 'manifest', pace, recorder);
     for (const [name, mesh] of session.parts.meshes) {
       sayMeshEvents(name, mesh, (line) => progress.event(`  ${line}`));
       mesh.on('endpoints', ({ ips, at }) => recorder.seen(`mesh:${name}`, ips, at));
       mesh.on('connected', ({ ip }) => recorder.connected(`mesh:${name}`, ip, epochNow()));
     }
-    progress.event(
-      `compare: ${entries.length} strategies, scenario ${scenario.name} (${scenario.file}); pods in ${options.podCidr}`,
-    );
-    await session.firstPods(deployments, abort.signal);
-    session.startClients(entries, pace, recorder);
     await session.firstReplies(abort.signal).catch((error: unknown) => {
       if (abort.signal.aborted) throw error;
       progress.event(`compare: going on without waiting: ${errorText(error)}`);
     });
-    const engine = new Engine(session.cluster.store, recorder, {
-      namespace: NAMESPACE,
+    const engine = new Engine(session.api, recorder, {
       deployments,
       signal: abort.signal,
       progress,
@@ -114,7 +99,7 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
     await engine.run(scenario);
     for (const { entry, workload } of session.clients) {
       const client = costOf(workload.pid);
-      const edge = entry.name === 'edge' ? costOf(session.parts.edge?.pid) : undefined;
+      const edge = entry.route === 'edge' ? costOf(session.strategies.edge?.pid) : undefined;
       const record = recorder.recording.clients.find((c) => c.name === entry.name);
       if (client && record)
         record.cost = { cpuMs: client.cpuMs + (edge?.cpuMs ?? 0), rssMiB: client.rssMiB + (edge?.rssMiB ?? 0) };
@@ -144,112 +129,10 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
     deadlineMs: pace.deadlineMs ?? DEFAULT_DEADLINE_MS,
     intervalMs: pace.intervalMs,
     rate: pace.rate,
-    connectionAgeMs: options.connectionAgeMs,
+    connectionAgeMs: session.strategies.connectionAgeMs,
     latency: { rate: options.latencyRate, seconds: options.latencySeconds, rounds: options.latencyRounds },
   };
-  const { recording } = recorder;
-  const results = summarize(recording, entries, added);
-  const rollout = summarizeRollout(recording, entries);
-  const faults = summarizeFaults(recording, entries, settings.deadlineMs);
-  const fault = faultOf(recording);
-  // The tables the scenario gives figures for: the scale-up's, the rollout's, the bad pod's.
-  const sections: string[] = [];
-  if (phaseWith(recording, 'scale-up')) sections.push(compareTable(results, settings));
-  if (rollout) sections.push(rolloutTable(rollout));
-  if (faults && fault) sections.push(faultTable(faults, fault.kind, settings));
-  console.log(sections.length > 0 ? sections.join('\n\n') : compareTable(results, settings));
-  try {
-    const json = compareJson(results, recording, settings, {
-      ...(rollout && { rollout }),
-      ...(faults && fault && { faults: { kind: fault.kind, results: faults } }),
-    });
-    if (options.json) writeFileSync(options.json, `${JSON.stringify(json, null, 2)}\n`);
-    if (options.html) writeFileSync(options.html, page(recording, results, rollout, faults));
-  } catch (error) {
-    console.error(`lab compare: cannot write the report: ${errorText(error)}`);
-    return 1;
-  }
-  const judged = [...(phaseWith(recording, 'scale-up') ? results : []), ...(rollout ?? []), ...(faults ?? [])];
-  return judged.every((r) => r.ok !== false) ? 0 : 1;
-}
-
-/** client-grpc's own default deadline, when neither the scenario nor --deadline-ms sets one. */
-const DEFAULT_DEADLINE_MS = 5000;
-
-/** The page: the table of the scenario's main figures, and a chart per strategy. */
-function page(
-  recording: Recorder['recording'],
-  results: StrategyResult[],
-  rollout: RolloutResult[] | undefined,
-  faults: FaultResult[] | undefined,
-): string {
-  if (faults) {
-    const header = ['strategy', 'OK within deadline %', 'p50 ms', 'p99 ms', 'p99.9 ms', 'to bad pod %', 'failed'];
-    const rows = faults.map((r) => ({
-      name: r.name,
-      ok: r.ok,
-      how: r.how,
-      notes: r.notes,
-      cells: [
-        r.success === null ? '—' : (r.success * 100).toFixed(1),
-        String(r.p50 ?? '—'),
-        String(r.p99 ?? '—'),
-        String(r.p999 ?? '—'),
-        r.badShare === null ? '—' : (r.badShare * 100).toFixed(1),
-        String(r.failed ?? '—'),
-      ],
-    }));
-    return comparePage(header, rows, recording);
-  }
-  if (rollout) {
-    const header = ['strategy', 'failed during', 'pods after', 'Jain after', 'even after s', 'Jain later'];
-    const rows = rollout.map((r) => ({
-      name: r.name,
-      ok: r.ok,
-      how: r.how,
-      notes: r.notes,
-      cells: [
-        String(r.failedDuring ?? '—'),
-        r.podsReached === null ? '—' : `${r.podsReached}/${r.pods}`,
-        String(r.jainAfter ?? '—'),
-        r.evenAfterMs === null ? 'never' : (r.evenAfterMs / 1000).toFixed(1),
-        String(r.jainLater ?? '—'),
-      ],
-    }));
-    return comparePage(header, rows, recording);
-  }
-  return comparePage(PAGE_COLUMNS, results.map(pageRow), recording);
-}
-
-const PAGE_COLUMNS = [
-  'strategy',
-  'pods',
-  'Jain',
-  'first call ms',
-  'failed kill / down',
-  'added p50 ms',
-  'added p99 ms',
-  'CPU ms',
-  'RSS MiB',
-];
-
-function pageRow(r: StrategyResult): PageRow {
-  return {
-    name: r.name,
-    ok: r.ok,
-    how: r.how,
-    notes: r.notes,
-    cells: [
-      r.podsReached === null ? '—' : `${r.podsReached}/${r.pods}`,
-      r.jain?.toFixed(2) ?? '—',
-      r.firstCallMs ? `${r.firstCallMs.median} / ${r.firstCallMs.max}` : '—',
-      r.failed ? `${r.failed.kill} / ${r.failed.scaleDown}` : '—',
-      r.addedMs ? addedText(r.addedMs.p50, r.addedMs.p50Range) : '—',
-      r.addedMs ? addedText(r.addedMs.p99, r.addedMs.p99Range) : '—',
-      String(r.cpuMs ?? '—'),
-      String(r.rssMiB ?? '—'),
-    ],
-  };
+  return printResults(recorder.recording, entries, added, settings, options);
 }
 
 /** Each strategy's latency probe against a direct one, in rounds that take turns. */
@@ -262,13 +145,10 @@ async function measureAdded(
   progress: Progress,
   added: Map<string, AddedLatency | { unavailable: string }>,
 ): Promise<void> {
-  const running = session.running;
   const direct = session.cluster.endpoints('addr-server').list()[0];
-  if (!running || !direct) return;
+  if (!direct) return;
   const paths: LatencyPath[] = [{ name: DIRECT, target: `${direct.address}:${direct.grpcPort}`, lb: 'pick_first' }];
-  for (const { entry } of session.clients) {
-    const call = entry.call(running);
-    if ('unavailable' in call) continue;
+  for (const { entry, call } of session.clients) {
     const lb = call.args?.includes('round_robin') || call.target.startsWith('k8s:') ? 'round_robin' : 'pick_first';
     paths.push({ name: entry.name, target: call.target, lb, env: call.env });
   }
@@ -299,24 +179,11 @@ const compareOptions = (out: Out) =>
       'compare',
       'the scenario: a built-in one (compare, rollout, slow-pod, failing-pod, hung-pod) or a file of steps',
     ),
-    strategies: {
-      type: 'string',
-      default: STRATEGY_NAMES.join(','),
-      describe: 'which strategies to run, comma-separated',
-      coerce: (value: string) => {
-        const names = value
-          .split(',')
-          .map((name) => name.trim())
-          .filter(Boolean);
-        const unknown = names.filter((name) => !(STRATEGY_NAMES as readonly string[]).includes(name));
-        if (names.length === 0 || unknown.length > 0) {
-          throw new Error(
-            `--strategies: unknown ${unknown.join(', ') || '(none given)'}; choose from ${STRATEGY_NAMES.join(', ')}`,
-          );
-        }
-        return names;
-      },
-    },
+    ...strategiesOption(
+      STRATEGY_NAMES,
+      undefined,
+      `which strategies to run, comma-separated (default: all of them; with --cluster, those with a Deployment of their own: ${CLUSTER_STRATEGIES.join(', ')})`,
+    ),
     ...phaseSecondsOption,
     ...intervalOption(
       undefined,
@@ -337,8 +204,8 @@ const compareOptions = (out: Out) =>
     'connection-age-ms': numberOption(
       'connection-age-ms',
       { ...kinds.ms, min: 100 },
-      "the +age Deployment's max connection age (ADDR_SERVER_MAX_CONNECTION_AGE_MS)",
-      5000,
+      "the +age servers' max connection age (ADDR_SERVER_MAX_CONNECTION_AGE_MS; default: their manifest's)",
+      undefined,
     ),
     'latency-seconds': numberOption(
       'latency-seconds',
@@ -361,7 +228,23 @@ const compareOptions = (out: Out) =>
     ...jsonOption('also write the figures as JSON to this file'),
     ...htmlOption('also write a page with a chart per strategy to this file'),
     ...manifestOption(out.file('k8s/server.yml')),
+    ...strategiesDirOption(out.file('k8s/strategies')),
     ...podCidrOption,
+    cluster: {
+      type: 'boolean',
+      default: false,
+      describe:
+        "run the scenario on a cluster where the strategies were deployed (skaffold run -p compare), through its Kubernetes API: the clients as deployed, their calls read from their pods' logs",
+    },
+    kubeconfig: {
+      type: 'string',
+      describe: 'with --cluster: the kubeconfig (default: KUBECONFIG, else ~/.kube/config)',
+    },
+    context: { type: 'string', describe: "with --cluster: the kubeconfig's context (default: its current one)" },
+    namespace: {
+      type: 'string',
+      describe: `with --cluster: the namespace the strategies run in (default: the context's, else ${NAMESPACE}); nothing outside it is touched`,
+    },
   }) as const;
 
 export function compareCommand(
@@ -373,14 +256,24 @@ export function compareCommand(
       'every fix for gRPC balancing, side by side: one client per strategy, the same pods, the same scenario; a table of figures',
     builder: compareOptions(out),
     handler: async (argv) => {
-      if (argv.rate !== undefined && argv.interval !== undefined) {
-        console.error('lab compare: give --rate or --interval, not both (see --help)');
+      const usage = (line: string) => {
+        console.error(`lab compare: ${line} (see --help)`);
         process.exit(EXIT_USAGE);
-      }
+      };
+      if (argv.rate !== undefined && argv.interval !== undefined) usage('give --rate or --interval, not both');
+      const clusterOnly = (['kubeconfig', 'context', 'namespace'] as const).filter((flag) => argv[flag] !== undefined);
+      if (!argv.cluster && clusterOnly.length > 0) usage(`--${clusterOnly[0]} goes with --cluster`);
+      const labOnly = (['rate', 'interval', 'deadline-ms', 'connection-age-ms'] as const).filter(
+        (flag) => argv[flag] !== undefined,
+      );
+      if (argv.cluster && labOnly.length > 0)
+        usage(
+          `--${labOnly[0]} is the lab's: on a cluster the clients and servers run as their Deployments say (kubectl set env / edit them there)`,
+        );
       const code = await compare(
         {
           scenario: argv.scenario,
-          strategies: argv.strategies,
+          strategies: argv.strategies ?? [...(argv.cluster ? CLUSTER_STRATEGIES : STRATEGY_NAMES)],
           phaseMs: argv['phase-seconds'] === undefined ? undefined : argv['phase-seconds'] * 1000,
           intervalMs: argv.interval,
           rate: argv.rate,
@@ -392,7 +285,11 @@ export function compareCommand(
           json: argv.json,
           html: argv.html,
           manifest: argv.manifest,
+          strategiesDir: argv['strategies-dir'],
           podCidr: argv['pod-cidr'],
+          ...(argv.cluster && {
+            cluster: { kubeconfig: argv.kubeconfig, context: argv.context, namespace: argv.namespace },
+          }),
         },
         out,
       );

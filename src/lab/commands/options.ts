@@ -110,3 +110,47 @@ export const jsonOption = (describe: string) =>
 
 export const htmlOption = (describe: string) =>
   ({ html: { type: 'string', describe, coerce: writableFile('html') } }) as const;
+
+export const strategiesDirOption = (defaultDir: string) =>
+  ({
+    'strategies-dir': {
+      type: 'string',
+      default: defaultDir,
+      describe:
+        "the strategies' manifests, a folder each (l4, l4-age, aged, dns, …) as the kit's k8s/strategies has them",
+      coerce: (dir: string) => {
+        if (!existsSync(dir)) throw new Error(`--strategies-dir: no such folder ${dir}`);
+        return dir;
+      },
+    },
+  }) as const;
+
+/** --strategies LIST: names from `choices`, comma-separated; `none` allowed when `allowNone`. */
+export const strategiesOption = (
+  choices: readonly string[],
+  defaultValue: string | undefined,
+  describe: string,
+  allowNone = false,
+) =>
+  ({
+    strategies: {
+      type: 'string',
+      default: defaultValue,
+      describe,
+      coerce: (value: string | undefined): string[] | undefined => {
+        if (value === undefined) return undefined;
+        const names = value
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean);
+        if (allowNone && names.length === 1 && names[0] === 'none') return [];
+        const unknown = names.filter((name) => !choices.includes(name));
+        if (names.length === 0 || unknown.length > 0) {
+          throw new Error(
+            `--strategies: unknown ${unknown.join(', ') || '(none given)'}; choose from ${choices.join(', ')}`,
+          );
+        }
+        return names;
+      },
+    },
+  }) as const;

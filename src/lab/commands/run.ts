@@ -5,7 +5,6 @@ import { writeFileSync } from 'node:fs';
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { errorText } from '../../common/cli.js';
 import { onShutdown } from '../../common/shutdown.js';
-import { NAMESPACE } from '../cluster.js';
 import type { BalancerName } from '../data-plane/balancer.js';
 import { clientEntry, POST_CLIENTS } from '../experiment/clients.js';
 import { Engine } from '../experiment/engine.js';
@@ -71,7 +70,6 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
     podCidr: options.podCidr,
     ports: options.ports,
     meshBalancer: options.meshBalancer,
-    connectionAgeMs: 5000,
     progress,
     ownPodAddresses: options.ownPodAddresses,
   });
@@ -83,12 +81,12 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
   let failure: unknown;
   let started = false;
   try {
-    const running = await session.start(new Set(entries.flatMap((entry) => entry.parts)));
+    const running = await session.start({ hostParts: new Set(entries.flatMap((entry) => entry.host?.parts ?? [])) });
     started = true;
     // Said once it runs: a start that fails (a taken port) is one line, the failure's.
     for (const note of options.manifest.notes) progress.event(`lab: ${note}`);
     for (const [name, mesh] of session.parts.meshes) sayMeshEvents(name, mesh, (line) => progress.event(`  ${line}`));
-    if (!running.ownPodAddresses) {
+    if (!session.cluster.network.ownAddresses) {
       progress.event(
         'lab: this machine has no loopback addresses besides 127.0.0.1, so pods listen on 127.0.0.1 on ports of their own; pod IPs are labels',
       );
@@ -98,11 +96,10 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
         `mesh :${running.mesh}; API :${session.cluster.api.port}`,
     );
     await session.firstPods(recorder.recording.deployments, abort.signal);
-    session.startClients(entries, { intervalMs: options.interval }, recorder);
+    await session.startClients(entries, 'host', { intervalMs: options.interval }, recorder);
     await session.firstReplies(abort.signal);
     progress.event(`first answers from all ${session.clients.length} clients`);
-    const engine = new Engine(session.cluster.store, recorder, {
-      namespace: NAMESPACE,
+    const engine = new Engine(session.api, recorder, {
       deployments: recorder.recording.deployments,
       signal: abort.signal,
       progress,

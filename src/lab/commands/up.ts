@@ -3,7 +3,10 @@
 // printed), and so do `out/lab scale N` and the dashboard's buttons. It runs the post's clients from the
 // catalog once the first pod is ready — client-http and client-grpc through the Service, client-grpc in
 // the mesh — and a fourth, not in the post: client-grpc on k8s:///, balancing by itself over the
-// endpoints. Its first line on stdout is a machine-readable ready line (logfmt: msg=ready and the ports).
+// endpoints. With --strategies it also applies those strategies' folders of k8s/strategies, so that their
+// client Deployments run as pods, as `skaffold run -p NAME` runs them on a cluster — what `lab compare
+// --cluster` then measures through the lab's API. Its first line on stdout is a machine-readable ready line
+// (logfmt: msg=ready and the ports).
 import type { CommandModule, InferredOptionTypes } from 'yargs';
 import { errorText, kinds, numberOption } from '../../common/cli.js';
 import { isAddressInUse, PortInUseError } from '../../common/errors.js';
@@ -18,7 +21,7 @@ import { countMeshRequests, type LabView } from '../dashboard/lab-view.js';
 import { LabMetrics } from '../dashboard/metrics.js';
 import { scrapeTargets } from '../dashboard/scrape-targets.js';
 import { Dashboard } from '../dashboard/server.js';
-import { clientEntry, labelOf, POST_CLIENTS, type ClientEntry } from '../experiment/clients.js';
+import { clientEntry, CLUSTER_STRATEGIES, labelOf, POST_CLIENTS, type ClientEntry } from '../experiment/clients.js';
 import { SERVER } from '../experiment/parts.js';
 import { Session } from '../experiment/session.js';
 import type { Manifests } from '../manifests.js';
@@ -32,6 +35,8 @@ import {
   meshBalancerOption,
   podCidrOption,
   portOptions,
+  strategiesDirOption,
+  strategiesOption,
 } from './options.js';
 import { startFailure } from './start-errors.js';
 
@@ -47,6 +52,9 @@ export interface UpOptions {
   manifest: Manifests;
   podCidr: string;
   kubeconfig: string | undefined;
+  /** strategies whose folders are applied, their clients as pods */
+  strategies: string[];
+  strategiesDir: string;
 }
 
 /** The dashboard's ids for the post's clients (its page keys its panels by them). */
@@ -69,25 +77,32 @@ export async function up(options: UpOptions, programs: Out): Promise<number> {
     ...(options.k8sClient ? ['k8s'] : []),
   ]);
   const entries = POST_CLIENTS.filter((name) => wanted.has(name)).map(clientEntry);
+  // What the lab says before the live view starts is kept for it; after, it goes there at once.
   const events: string[] = [];
+  const shown: { view?: LiveView } = {};
+  const note = (text: string) => (shown.view ? shown.view.note(text) : events.push(text));
   const session = new Session({
     programs,
     manifest: options.manifest.objects,
     podCidr: options.podCidr,
     ports: options.ports,
     meshBalancer: options.meshBalancer,
-    connectionAgeMs: 5000,
-    progress: { event: (text) => events.push(text), status: () => undefined },
+    strategiesDir: options.strategiesDir,
+    podEvents: false,
+    onSidecar: (name, mesh) => sayMeshEvents(name, mesh, note),
+    progress: { event: (text) => note(text), status: () => undefined },
     allowedOrigins: dashboard.origins,
     kubeconfig: options.kubeconfig,
   });
   let running;
   try {
     // The mesh always runs: the post's in-mesh commands use it whether or not the lab's own client does.
-    running = await session.start(
-      new Set([...entries.flatMap((entry) => entry.parts), 'mesh', 'kubeconfig']),
-      options.replicas,
-    );
+    running = await session.start({
+      hostParts: new Set(['mesh']),
+      strategies: options.strategies.map(clientEntry),
+      clientPods: true,
+      replicas: options.replicas,
+    });
   } catch (error) {
     await Promise.allSettled([session.stop(), dashboard.close()]);
     console.error(
@@ -133,9 +148,10 @@ export async function up(options: UpOptions, programs: Out): Promise<number> {
   const mesh = running.mesh ?? 0;
   const kubeconfig = running.kubeconfig ?? '';
   log('ready', labReadyFields({ api, http, grpc, mesh, dashboard: dashboard.port, kubeconfig }));
-  const live = new LiveView(lab, session.pods);
-  for (const text of events) live.note(text);
-  if (lab.mesh) sayMeshEvents('mesh', lab.mesh, (line) => live.note(line));
+  const view = new LiveView(lab, session.pods);
+  shown.view = view;
+  for (const text of events) view.note(text);
+  if (lab.mesh) sayMeshEvents('mesh', lab.mesh, (line) => view.note(line));
   const header = [
     `lab up: Service HTTP 127.0.0.1:${http}, gRPC :${grpc} · mesh :${mesh} · API :${api}`,
     `  dashboard: ${dashboard.url}    (live charts; its buttons scale and delete pods through the API)`,
@@ -150,28 +166,28 @@ export async function up(options: UpOptions, programs: Out): Promise<number> {
     '  Ctrl-C stops everything.',
   ].join('\n');
   if (!process.stdout.isTTY) console.log(header);
-  live.start(header);
+  view.start(header);
 
   // The clients start once a pod can answer them, so that they do not open with errors.
   const abort = new AbortController();
   let stopping = false;
   void session
     .firstPods([SERVER], abort.signal, 24 * 3600_000)
-    .then(() => {
+    .then(async () => {
       if (stopping) return;
-      for (const { entry, workload } of session.startClients(entries, { intervalMs: options.interval })) {
+      for (const { entry, workload } of await session.startClients(entries, 'host', { intervalMs: options.interval })) {
         feed.follow(PANEL_IDS[entry.name] ?? entry.name, workload);
         metrics.follow(workload, labelOf(entry), entry.route);
       }
     })
     .catch((error: unknown) => {
-      if (!stopping) live.note(`lab: ${errorText(error)}`);
+      if (!stopping) view.note(`lab: ${errorText(error)}`);
     });
   return new Promise((resolve) => {
     onShutdown(async () => {
       stopping = true;
       abort.abort();
-      live.stop();
+      view.stop();
       feed.stop();
       await Promise.all([dashboard.close(), session.stop()]);
       console.log('lab: stopped; every pod and proxy it started is gone');
@@ -228,6 +244,13 @@ const upOptions = (out: Out) =>
     ...portOptions,
     ...apiPortOption(DEFAULT_API_PORT),
     ...manifestOption(out.file('k8s/server.yml')),
+    ...strategiesOption(
+      CLUSTER_STRATEGIES,
+      'none',
+      `strategies to deploy beside the server, comma-separated (${CLUSTER_STRATEGIES.join(', ')}): their folders of k8s/strategies applied, each client Deployment run as a pod, as on a cluster, a meshed one beside a sidecar that balances as Linkerd's proxy does (none: no strategy)`,
+      true,
+    ),
+    ...strategiesDirOption(out.file('k8s/strategies')),
     ...podCidrOption,
     kubeconfig: {
       type: 'string',
@@ -260,6 +283,8 @@ export function upCommand(out: Out): CommandModule<object, InferredOptionTypes<R
           manifest: argv.manifest,
           podCidr: argv['pod-cidr'],
           kubeconfig: argv.kubeconfig,
+          strategies: argv.strategies ?? [],
+          strategiesDir: argv['strategies-dir'],
         },
         out,
       );

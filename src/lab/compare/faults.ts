@@ -104,7 +104,7 @@ function expectationFor(kind: FaultKind, name: string): Expectation {
           judge: ({ badShare }) => ({ ok: (badShare ?? 1) < 0.1, why: `the slow pod got ${pct(badShare)}` }),
         };
       }
-      if (name === 'mesh-p2c' || name === 'mesh-p2c+accrual') {
+      if (name === 'mesh-p2c' || name === 'mesh-accrual') {
         // Peak EWMA: a slow answer raises the pod's cost at once, and the calls waiting on it count
         // (tower load/peak_ewma.rs; Linkerd's "Beyond Round Robin": 99.9 % vs round-robin's 95 %). A
         // call its caller gives up on is never classified (linkerd2-proxy reads no grpc-timeout), so
@@ -137,7 +137,7 @@ function expectationFor(kind: FaultKind, name: string): Expectation {
           judge: ({ failedShare }) => ({ ok: failedShare < 0.1, why: `${pct(failedShare)} of its calls failed` }),
         };
       }
-      if (name === 'mesh-p2c+accrual') {
+      if (name === 'mesh-accrual') {
         // Failure accrual, Linkerd's consecutive policy: 7 failures in a row take the pod out for 1 s, then
         // one probe at a time, the wait doubling up to a minute (linkerd.io/docs/reference/circuit-breaking).
         return {
@@ -204,7 +204,7 @@ export function summarizeFaults(
   const hungIps = new Set(recording.pods.filter((pod) => pod.stopped.length > 0).map((pod) => pod.ip));
   const badIps = kind === 'hung' ? hungIps : new Set(recording.pods.filter((pod) => pod.fault).map((pod) => pod.ip));
   return entries.map((entry): FaultResult => {
-    const expectation = expectationFor(kind, entry.name);
+    const expectation = expectationFor(kind, entry.judgedAs ?? entry.name);
     const base = { name: entry.name, how: entry.how, expected: expectation.expected };
     const record = recording.clients.find((client) => client.name === entry.name);
     if (!record || record.unavailable) {

@@ -11,8 +11,11 @@ export interface ReportSettings {
   deadlineMs: number;
   intervalMs: number | undefined;
   rate: number | undefined;
-  connectionAgeMs: number;
+  /** the +age servers' max connection age, when the run had them */
+  connectionAgeMs: number | undefined;
   latency: { rate: number; seconds: number; rounds: number };
+  /** a run on a cluster (lab compare --cluster): its context and namespace; absent: the lab */
+  cluster?: { context: string; namespace: string };
 }
 
 const fixed = (value: number | null | undefined, digits: number) =>
@@ -77,8 +80,15 @@ export function compareTable(results: StrategyResult[], settings: ReportSettings
       ? [
           "From an added pod's Ready to the strategy's first call to it, hop by hop (ms after the Ready, median over the added pods):",
           ...formatColumns(['strategy', '', 'in the slice', 'its source knew', 'proxy connected', 'first call'], hops),
-          "  its source: what the strategy follows — kube-proxy's endpoints (l4), a DNS answer served (dns), a watch",
-          "  event sent (k8s), an xDS push (xds), nginx reloaded (edge), the mesh's endpoint set (mesh); proxy: the mesh's connection",
+          ...(settings.cluster
+            ? [
+                "  on a cluster the lab sees the EndpointSlices and the clients' calls; what happens between them is in the",
+                "  cluster's own data plane (kube-proxy, CoreDNS, the mesh's proxy), which its API does not show",
+              ]
+            : [
+                "  its source: what the strategy follows — kube-proxy's endpoints (l4), a DNS answer served (dns), a watch",
+                "  event sent (k8s), an xDS push (xds), nginx reloaded (edge), the mesh's endpoint set (mesh); proxy: the mesh's connection",
+              ]),
           '',
         ]
       : []),
@@ -86,15 +96,34 @@ export function compareTable(results: StrategyResult[], settings: ReportSettings
     'Jain: fairness over those pods (1 = even, 0.2 = all on one of 5)',
     "first call ms: from an added pod's Ready to the client's first call to it, median / max",
     'failed: calls lost after the SIGKILL / while scaling down',
-    `added ms: over calling a pod directly, at ${latency.rate} calls/s: the median of ${latency.rounds} rounds (the range over them);`,
-    '  ≈ 0: the range holds 0, the difference is within the noise',
-    "CPU ms, RSS MiB: the client's process over the run (+ nginx for edge)",
-    `+age: servers that send GOAWAY after ${settings.connectionAgeMs} ms`,
+    ...(settings.cluster
+      ? [
+          'added ms, CPU ms, RSS MiB: — on a cluster: the lab measures them with a probe of its own beside the pods and',
+          "  from /proc, neither of which a cluster's API offers (kubectl top pod shows a pod's CPU and memory)",
+        ]
+      : [
+          `added ms: over calling a pod directly, at ${latency.rate} calls/s: the median of ${latency.rounds} rounds (the range over them);`,
+          '  ≈ 0: the range holds 0, the difference is within the noise',
+          "CPU ms, RSS MiB: the client's process over the run (+ nginx for edge)",
+        ]),
+    ...(settings.connectionAgeMs === undefined
+      ? []
+      : [`+age: servers that send GOAWAY after ${settings.connectionAgeMs} ms`]),
+    ...(settings.cluster ? [clusterLine(settings)] : []),
     '',
     ...notesOf(results),
     '',
     conclusion(results),
   ].join('\n');
+}
+
+/** Where a cluster run ran, and what its figures rest on. */
+function clusterLine(settings: ReportSettings): string {
+  const pace =
+    settings.rate !== undefined
+      ? `${settings.rate} calls/s each`
+      : `a call every ${settings.intervalMs ?? 1000} ms each`;
+  return `on the cluster: context ${settings.cluster?.context}, namespace ${settings.cluster?.namespace}; the clients as deployed (${pace}); call times from the pods' own clocks`;
 }
 
 export function notesOf(
@@ -203,8 +232,9 @@ export function compareJson(
       deadlineMs: settings.deadlineMs,
       intervalMs: settings.intervalMs ?? null,
       rate: settings.rate ?? null,
-      connectionAgeMs: settings.connectionAgeMs,
-      latency: settings.latency,
+      connectionAgeMs: settings.connectionAgeMs ?? null,
+      latency: settings.cluster ? null : settings.latency,
+      cluster: settings.cluster ?? null,
     },
     phases: recording.phases,
     steps: recording.steps,

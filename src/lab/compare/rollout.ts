@@ -45,7 +45,7 @@ const EXPECTATIONS: Record<string, RolloutExpectation> = {
   edge: 'even-now',
   mesh: 'even-now',
   'mesh-p2c': 'every-pod-later',
-  'mesh-p2c+accrual': 'every-pod-later',
+  'mesh-accrual': 'every-pod-later',
 };
 
 const EXPECTED: Record<RolloutExpectation, string> = {
@@ -98,7 +98,7 @@ export function summarizeRollout(recording: Recording, entries: readonly ClientE
   const { during, after, later } = windows;
   const end = Math.max(...recording.phases.map((phase) => phase.to));
   return entries.map((entry): RolloutResult => {
-    const expect = EXPECTATIONS[entry.name] ?? 'even-now';
+    const expect = EXPECTATIONS[entry.judgedAs ?? entry.name] ?? 'even-now';
     const base = { name: entry.name, how: entry.how, expected: EXPECTED[expect] };
     const record = recording.clients.find((client) => client.name === entry.name);
     if (!record || record.unavailable) {

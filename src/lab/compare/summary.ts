@@ -112,6 +112,8 @@ export function summarize(
   recording: Recording,
   entries: readonly ClientEntry[],
   added: ReadonlyMap<string, AddedLatency | { unavailable: string }> = new Map(),
+  /** a run on a cluster: no cost or latency figures, and no note per row for them (the report says why once) */
+  onCluster = false,
 ): StrategyResult[] {
   const scaledUp = phaseWith(recording, 'scale-up');
   const killed = phaseWith(recording, 'kill');
@@ -174,7 +176,7 @@ export function summarize(
         : null;
     const latency = added.get(entry.name);
     if (latency && 'unavailable' in latency) notes.push(`latency: ${latency.unavailable}`);
-    if (!record.cost) notes.push('cost: no /proc on this machine');
+    if (!record.cost && !onCluster) notes.push('cost: no /proc on this machine');
     const ok = scaledUp
       ? meets(entry.expect, {
           reached: podsReachedCount ?? 0,

@@ -1,8 +1,14 @@
 // The one catalog of the clients the lab runs: the post's (client-http and client-grpc through the
 // Service, client-grpc in the mesh) and every fix for gRPC balancing `lab compare` measures. Each entry
-// says which program it runs, how its calls reach the pods (its route), what it needs running beside
-// the pods (its parts), where it calls once those run, and what it should show after a scale-up. `lab
-// run`, `lab compare`, `lab up` and the dashboard all take their clients from here.
+// says which program it runs, how its calls reach the pods (its route), what it should show after a
+// scale-up, and what it follows to learn of the pods; then where it comes from:
+//   - a strategy's client is the Deployment of its folder of k8s/strategies (the files a user deploys,
+//     found by their grpc-lb.io/strategy annotation), run with that manifest's target, args and env,
+//     rewritten where the lab serves what they name (node/in-cluster.ts); a lab variant adds to it;
+//   - the post's clients run as its terminals did, from the host: through the Service's NodePort, the
+//     lab's mesh port, the k8s:/// resolver with the lab's kubeconfig.
+// `lab run`, `lab compare`, `lab up` and the dashboard all take their clients from here.
+import type { BalancerName } from '../data-plane/balancer.js';
 
 /**
  * How a client's calls reach the pods: through the Service (an L4 proxy: a pod per connection), through
@@ -22,33 +28,35 @@ export type Route = 'service' | 'mesh' | 'client' | 'edge';
  */
 export type Expectation = 'spread' | 'stuck' | 'never-new' | 'reaches-new' | 'every-pod' | 'cheapest-pods';
 
-/** What runs beside the pods for a client: each is started only when a chosen client needs it. */
-export type Part =
-  'aged' | 'dns' | 'dns-aged' | 'xds' | 'edge' | 'mesh' | 'mesh-p2c' | 'mesh-p2c-accrual' | 'kubeconfig';
+/** What runs beside the pods for the post's clients: the mesh on its own port (lab up's --mesh-port). */
+export type HostPart = 'mesh';
 
-/** Where the running parts listen, or why one could not run here. */
-export interface RunningParts {
-  /** the Service's NodePorts (the post's Service, and the +age Deployment's) */
+/** Where the lab listens for the post's clients, or why a part could not run here. */
+export interface HostParts {
+  /** the Service's NodePorts */
   service: { http: number; grpc: number };
-  aged?: { grpc: number };
-  dns?: number;
-  dnsAged?: number;
-  xds?: { port: number; bootstrap: string };
-  edge?: number;
   mesh?: number;
-  meshP2c?: number;
-  meshP2cAccrual?: number;
-  kubeconfig?: string;
-  /** why a part is not running (nginx missing, pods without addresses of their own, …) */
-  unavailable: Partial<Record<Part, string>>;
-  /** false where pods have no addresses of their own: no client can dial a pod IP */
-  ownPodAddresses: boolean;
+  /** the kubeconfig of the lab's API */
+  kubeconfig: string;
+  unavailable: Partial<Record<HostPart, string>>;
 }
 
 export interface ClientCall {
   target: string;
   args?: string[];
   env?: Record<string, string>;
+}
+
+/** A strategy's client, as its manifest has it. */
+export interface StrategyManifest {
+  /** the grpc-lb.io/strategy annotation of its client Deployment */
+  strategy: string;
+  /** the folders of k8s/strategies it needs, as skaffold.yaml's profile of that name deploys them */
+  folders: readonly string[];
+  /** what the lab adds to the manifest's args: a variant with no folder of its own */
+  args?: readonly string[];
+  /** how the lab's sidecar balances for a meshed client */
+  balancer?: BalancerName;
 }
 
 export interface ClientEntry {
@@ -61,9 +69,12 @@ export interface ClientEntry {
   /** one line: what the client does */
   how: string;
   expect: Expectation;
+  /** the strategy whose expectations (with a bad pod, through a rollout) it is judged by, when not its own */
+  judgedAs?: string;
   /** the Deployment whose pods its calls reach */
   deployment: 'addr-server' | 'addr-server-aged';
-  parts: Part[];
+  /** it dials the pods' own addresses (client-side balancing): not where pods have none of their own */
+  dialsPods?: true;
   /**
    * What it follows to learn of the pods, for timing each hop from a pod's Ready to its first call: the
    * Service whose EndpointSlices list them, the part of the data plane that hands them on (a name of
@@ -71,15 +82,16 @@ export interface ClientEntry {
    * a mesh), and the proxy whose connections to the pods the lab sees come up, if there is one.
    */
   follows: { service: string; part: string; proxy?: string };
-  /** where and how it calls, given the running parts; or why it cannot run here */
-  call(parts: RunningParts): ClientCall | { unavailable: string };
+  /** a strategy: its client Deployment in k8s/strategies */
+  manifest?: StrategyManifest;
+  /** one of the post's clients: where its terminal calls from, given where the lab listens */
+  host?: { parts: HostPart[]; call(parts: HostParts): ClientCall | { unavailable: string } };
 }
 
 export const NAMESPACE = 'grpc-lb';
 export const HEADLESS = 'addr-server-headless';
 export const HEADLESS_AGED = 'addr-server-aged-headless';
 export const dnsName = (service: string) => `${service}.${NAMESPACE}.svc.cluster.local`;
-const GRPC_PORT = 30051;
 
 /**
  * grpc-js's outlier detection (gRFC A50) over round_robin, with gRPC's defaults: every 10 s, a pod that
@@ -107,20 +119,7 @@ export const OUTLIER_DETECTION = JSON.stringify({
   ],
 });
 
-const NO_POD_ADDRESSES = 'pods have no addresses of their own on this machine, so no client can dial them';
-const ROUND_ROBIN = ['--lb', 'round_robin'];
-
-/** Needs a part that may be missing here: its reason, or the call. */
-type Call = ClientCall | { unavailable: string };
-
-function needs(parts: RunningParts, part: Part, call: () => Call): Call {
-  const why = parts.unavailable[part];
-  return why ? { unavailable: why } : call();
-}
-
-function podDialling(parts: RunningParts, call: () => Call): Call {
-  return parts.ownPodAddresses ? call() : { unavailable: NO_POD_ADDRESSES };
-}
+export const NO_POD_ADDRESSES = 'pods have no addresses of their own on this machine, so no client can dial them';
 
 export const CLIENTS: readonly ClientEntry[] = [
   {
@@ -131,21 +130,20 @@ export const CLIENTS: readonly ClientEntry[] = [
     how: "client-http through the Service's NodePort (L4), a new connection per request",
     expect: 'spread',
     deployment: 'addr-server',
-    parts: [],
     follows: { service: 'addr-server', part: 'endpoints:addr-server' },
-    call: (parts) => ({ target: `http://127.0.0.1:${parts.service.http}/addr` }),
+    host: { parts: [], call: (parts) => ({ target: `http://127.0.0.1:${parts.service.http}/addr` }) },
   },
   {
     name: 'l4',
     tag: 'L4',
     program: 'client-grpc',
     route: 'service',
-    how: "pick_first through the Service's NodePort (L4): the problem",
+    how: 'pick_first through the Service (L4): the problem',
     expect: 'stuck',
     deployment: 'addr-server',
-    parts: [],
     follows: { service: 'addr-server', part: 'endpoints:addr-server' },
-    call: (parts) => ({ target: `127.0.0.1:${parts.service.grpc}` }),
+    manifest: { strategy: 'l4', folders: ['l4'] },
+    host: { parts: [], call: (parts) => ({ target: `127.0.0.1:${parts.service.grpc}` }) },
   },
   {
     name: 'l4+age',
@@ -155,9 +153,8 @@ export const CLIENTS: readonly ClientEntry[] = [
     how: 'the same, against servers with a max connection age',
     expect: 'reaches-new',
     deployment: 'addr-server-aged',
-    parts: ['aged'],
     follows: { service: 'addr-server-aged', part: 'endpoints:addr-server-aged' },
-    call: (parts) => needs(parts, 'aged', () => ({ target: `127.0.0.1:${parts.aged?.grpc}` })),
+    manifest: { strategy: 'l4+age', folders: ['aged', 'l4-age'] },
   },
   {
     name: 'dns',
@@ -167,16 +164,9 @@ export const CLIENTS: readonly ClientEntry[] = [
     how: "round_robin over the headless Service's DNS",
     expect: 'never-new',
     deployment: 'addr-server',
-    parts: ['dns'],
+    dialsPods: true,
     follows: { service: HEADLESS, part: `dns:${dnsName(HEADLESS)}` },
-    call: (parts) =>
-      podDialling(parts, () =>
-        needs(parts, 'dns', () => ({
-          target: `dns://127.0.0.1:${parts.dns}/${dnsName(HEADLESS)}:${GRPC_PORT}`,
-          args: ROUND_ROBIN,
-          env: { GRPC_NODE_USE_ALTERNATIVE_RESOLVER: 'true' },
-        })),
-      ),
+    manifest: { strategy: 'dns', folders: ['dns'] },
   },
   {
     name: 'dns+age',
@@ -186,16 +176,9 @@ export const CLIENTS: readonly ClientEntry[] = [
     how: 'the same, against servers with a max connection age',
     expect: 'reaches-new',
     deployment: 'addr-server-aged',
-    parts: ['aged', 'dns-aged'],
+    dialsPods: true,
     follows: { service: HEADLESS_AGED, part: `dns:${dnsName(HEADLESS_AGED)}` },
-    call: (parts) =>
-      podDialling(parts, () =>
-        needs(parts, 'dns-aged', () => ({
-          target: `dns://127.0.0.1:${parts.dnsAged}/${dnsName(HEADLESS_AGED)}:${GRPC_PORT}`,
-          args: ROUND_ROBIN,
-          env: { GRPC_NODE_USE_ALTERNATIVE_RESOLVER: 'true' },
-        })),
-      ),
+    manifest: { strategy: 'dns+age', folders: ['aged', 'dns-age'] },
   },
   {
     name: 'k8s',
@@ -205,13 +188,13 @@ export const CLIENTS: readonly ClientEntry[] = [
     how: 'round_robin over the k8s:/// resolver (watches EndpointSlices)',
     expect: 'every-pod',
     deployment: 'addr-server',
-    parts: ['kubeconfig'],
+    dialsPods: true,
     follows: { service: 'addr-server', part: 'watch:addr-server' },
-    call: (parts) =>
-      podDialling(parts, () => ({
-        target: `k8s:///addr-server.${NAMESPACE}:grpc`,
-        env: { KUBECONFIG: parts.kubeconfig ?? '' },
-      })),
+    manifest: { strategy: 'k8s', folders: ['k8s'] },
+    host: {
+      parts: [],
+      call: (parts) => ({ target: `k8s:///addr-server.${NAMESPACE}:grpc`, env: { KUBECONFIG: parts.kubeconfig } }),
+    },
   },
   {
     name: 'k8s+outlier',
@@ -221,14 +204,9 @@ export const CLIENTS: readonly ClientEntry[] = [
     how: "the same, wrapped in grpc-js's outlier_detection: a pod failing most calls is ejected",
     expect: 'every-pod',
     deployment: 'addr-server',
-    parts: ['kubeconfig'],
+    dialsPods: true,
     follows: { service: 'addr-server', part: 'watch:addr-server' },
-    call: (parts) =>
-      podDialling(parts, () => ({
-        target: `k8s:///addr-server.${NAMESPACE}:grpc`,
-        args: ['--service-config', OUTLIER_DETECTION],
-        env: { KUBECONFIG: parts.kubeconfig ?? '' },
-      })),
+    manifest: { strategy: 'k8s', folders: ['k8s'], args: ['--service-config', OUTLIER_DETECTION] },
   },
   {
     name: 'xds',
@@ -238,27 +216,20 @@ export const CLIENTS: readonly ClientEntry[] = [
     how: 'proxyless gRPC: xds:/// fed by an ADS control plane',
     expect: 'every-pod',
     deployment: 'addr-server',
-    parts: ['xds'],
+    dialsPods: true,
     follows: { service: 'addr-server', part: 'xds:addr-server' },
-    call: (parts) =>
-      podDialling(parts, () =>
-        needs(parts, 'xds', () => ({
-          target: 'xds:///addr-server',
-          env: { GRPC_XDS_BOOTSTRAP_CONFIG: parts.xds?.bootstrap ?? '' },
-        })),
-      ),
+    manifest: { strategy: 'xds', folders: ['xds'] },
   },
   {
     name: 'edge',
     tag: 'edge',
     program: 'client-grpc',
     route: 'edge',
-    how: 'nginx at the edge: grpc_pass to the pod IPs, reloaded on changes',
+    how: 'an L7 proxy at the edge (nginx in the lab): grpc_pass to the pod IPs, reloaded on changes',
     expect: 'every-pod',
     deployment: 'addr-server',
-    parts: ['edge'],
     follows: { service: 'addr-server', part: 'edge' },
-    call: (parts) => needs(parts, 'edge', () => ({ target: `127.0.0.1:${parts.edge}` })),
+    manifest: { strategy: 'edge', folders: ['edge'] },
   },
   {
     name: 'mesh',
@@ -268,9 +239,13 @@ export const CLIENTS: readonly ClientEntry[] = [
     how: "the lab's sidecar (L7), round-robin per call",
     expect: 'every-pod',
     deployment: 'addr-server',
-    parts: ['mesh'],
     follows: { service: 'addr-server', part: 'mesh:mesh', proxy: 'mesh:mesh' },
-    call: (parts) => needs(parts, 'mesh', () => ({ target: `127.0.0.1:${parts.mesh}` })),
+    manifest: { strategy: 'mesh', folders: ['mesh'], balancer: 'round-robin' },
+    host: {
+      parts: ['mesh'],
+      call: (parts) =>
+        parts.unavailable.mesh ? { unavailable: parts.unavailable.mesh } : { target: `127.0.0.1:${parts.mesh}` },
+    },
   },
   {
     name: 'mesh-p2c',
@@ -280,21 +255,19 @@ export const CLIENTS: readonly ClientEntry[] = [
     how: "the lab's sidecar, Linkerd's power of two choices over peak EWMA",
     expect: 'cheapest-pods',
     deployment: 'addr-server',
-    parts: ['mesh-p2c'],
     follows: { service: 'addr-server', part: 'mesh:mesh-p2c', proxy: 'mesh:mesh-p2c' },
-    call: (parts) => needs(parts, 'mesh-p2c', () => ({ target: `127.0.0.1:${parts.meshP2c}` })),
+    manifest: { strategy: 'mesh', folders: ['mesh'], balancer: 'p2c-ewma' },
   },
   {
-    name: 'mesh-p2c+accrual',
+    name: 'mesh-accrual',
     tag: 'mesh, p2c + accrual',
     program: 'client-grpc',
     route: 'mesh',
-    how: "the same, over a Service with Linkerd's failure accrual turned on (balancer.linkerd.io/failure-accrual: consecutive)",
+    how: "the lab's sidecar, Linkerd's p2c, over a Service with failure accrual on (balancer.linkerd.io/failure-accrual: consecutive)",
     expect: 'cheapest-pods',
     deployment: 'addr-server',
-    parts: ['mesh-p2c-accrual'],
-    follows: { service: 'addr-server-accrual', part: 'mesh:mesh-p2c-accrual', proxy: 'mesh:mesh-p2c-accrual' },
-    call: (parts) => needs(parts, 'mesh-p2c-accrual', () => ({ target: `127.0.0.1:${parts.meshP2cAccrual}` })),
+    follows: { service: 'addr-server-accrual', part: 'mesh:mesh-accrual', proxy: 'mesh:mesh-accrual' },
+    manifest: { strategy: 'mesh-accrual', folders: ['mesh-accrual'], balancer: 'p2c-ewma' },
   },
 ];
 
@@ -312,8 +285,13 @@ export const STRATEGY_NAMES = [
   'edge',
   'mesh',
   'mesh-p2c',
-  'mesh-p2c+accrual',
+  'mesh-accrual',
 ] as const;
+
+/** The strategies that have a client Deployment of their own (no lab variant): what a cluster can run. */
+export const CLUSTER_STRATEGIES: readonly string[] = STRATEGY_NAMES.filter(
+  (name) => clientEntry(name).manifest?.strategy === name,
+);
 
 export function clientEntry(name: string): ClientEntry {
   const entry = CLIENTS.find((candidate) => candidate.name === name);

@@ -1,18 +1,13 @@
-// The experiment engine: runs a scenario's steps, in order, against the lab's Kubernetes API — the
-// operations a user has (scale, delete a pod, change the pod template, apply or delete a Deployment) —
-// while the recorder keeps what happens. Waits are bounded, a count step is a phase. The one thing no
-// API does, hanging a pod's process (SIGSTOP), is done to the process the pod's containerID names; the
-// engine never leaves a pod hung behind it.
+// The experiment engine: runs a scenario's steps, in order, against a cluster's Kubernetes API — the
+// operations a user has (scale, delete a pod, change the pod template, apply or delete a Deployment), on
+// the lab's own or a real one (cluster-api.ts) — while the recorder keeps what happens. Waits are bounded,
+// a count step is a phase. The one thing no API does, hanging a pod's process (SIGSTOP), is done to the
+// process the pod's containerID names (the lab's kubelet names it process://PID); the engine never leaves
+// a pod hung behind it.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeObject, ObjectStore } from '../api/store.js';
-import {
-  controllerOf,
-  podIsActive,
-  specOf,
-  statusOf,
-  type DeploymentSpec,
-  type PodStatus,
-} from '../controllers/objects.js';
+import type { KubeObject } from '../api/store.js';
+import { podIsActive, specOf, statusOf, type DeploymentSpec, type PodStatus } from '../controllers/objects.js';
+import { deploymentOfPod, type ClusterApi } from './cluster-api.js';
 import type { Recorder } from './recording.js';
 import { stepText, type Scenario, type Step, type Which } from './scenario.js';
 
@@ -22,7 +17,6 @@ export interface Progress {
 }
 
 export interface EngineOptions {
-  namespace: string;
   /** the server Deployments a step acts on unless it names one */
   deployments: readonly string[];
   signal: AbortSignal;
@@ -34,18 +28,20 @@ export interface EngineOptions {
 }
 
 export const FAULT_SUFFIX = '-fault';
+/** The label on a fault step's Deployment and its pods, as k8s/faults' Deployments have it. */
+export const FAULT_LABEL = 'grpc-lb.io/fault';
 
 export class StepError extends Error {}
 
 export class Engine {
-  readonly #store: ObjectStore;
+  readonly #api: ClusterApi;
   readonly #recorder: Recorder;
   readonly #options: EngineOptions;
   /** pods this run hung, by name, with their process */
   readonly #hung = new Map<string, number>();
 
-  constructor(store: ObjectStore, recorder: Recorder, options: EngineOptions) {
-    this.#store = store;
+  constructor(api: ClusterApi, recorder: Recorder, options: EngineOptions) {
+    this.#api = api;
     this.#recorder = recorder;
     this.#options = options;
   }
@@ -86,16 +82,13 @@ export class Engine {
   }
 
   async #step(step: Step, scenario: Scenario): Promise<void> {
-    const { namespace } = this.#options;
-    const store = this.#store;
+    const api = this.#api;
     const where = `${scenario.file}:${step.line}: step ${step.index} (${step.action})`;
     switch (step.action) {
       case 'scale':
         for (const name of this.#targets(step)) {
-          this.#deployment(name, where);
-          store.mutate(
-            'deployments',
-            namespace,
+          await this.#deployment(name, where);
+          await api.updateDeployment(
             name,
             (object) => ((object.spec as unknown as DeploymentSpec).replicas = step.replicas),
           );
@@ -103,9 +96,11 @@ export class Engine {
         return;
       case 'wait': {
         // The faulty pods a fault step added are waited for too: the phase counts them from their Ready.
-        const names = this.#targets(step).flatMap((name) =>
-          store.get('deployments', namespace, `${name}${FAULT_SUFFIX}`) ? [name, `${name}${FAULT_SUFFIX}`] : [name],
-        );
+        const names: string[] = [];
+        for (const name of this.#targets(step)) {
+          names.push(name);
+          if (await api.getDeployment(`${name}${FAULT_SUFFIX}`)) names.push(`${name}${FAULT_SUFFIX}`);
+        }
         return this.#wait(step.until, names, step.timeoutMs, where);
       }
       case 'count':
@@ -116,20 +111,20 @@ export class Engine {
       case 'kill':
       case 'delete':
         for (const name of this.#targets(step)) {
-          const pod = this.#pick(name, step.which, where);
+          const pod = await this.#pick(name, step.which, where);
           const ip = statusOf<PodStatus>(pod).podIP ?? pod.metadata.name;
           this.#recorder.event(`${step.action === 'kill' ? 'kill' : 'delete'} pod ${ip}`);
           this.#options.progress.event(
             `  ${step.action === 'kill' ? 'SIGKILL' : 'delete'} pod ${ip} (${name}, the ${step.which})`,
           );
-          store.delete('pods', namespace, pod.metadata.name, step.action === 'kill' ? { gracePeriodSeconds: 0 } : {});
+          await api.deletePod(pod.metadata.name, step.action === 'kill' ? 0 : undefined);
         }
         return;
       case 'rollout':
         for (const name of this.#targets(step)) {
-          this.#deployment(name, where);
+          await this.#deployment(name, where);
           // What `kubectl rollout restart` patches: an annotation of the template, so a new ReplicaSet.
-          store.mutate('deployments', namespace, name, (object) => {
+          await api.updateDeployment(name, (object) => {
             const template = (object.spec as unknown as DeploymentSpec).template;
             template.metadata = {
               ...template.metadata,
@@ -143,13 +138,13 @@ export class Engine {
         return;
       case 'set-env':
         for (const name of this.#targets(step)) {
-          this.#deployment(name, where);
-          store.mutate('deployments', namespace, name, (object) => setEnv(object, step.env));
+          await this.#deployment(name, where);
+          await api.updateDeployment(name, (object) => setEnv(object, step.env));
         }
         return;
       case 'stop':
         for (const name of this.#targets(step)) {
-          const pod = this.#pick(name, step.which, where, true);
+          const pod = await this.#pick(name, step.which, where, true);
           const pid = pidOf(pod);
           if (pid === undefined) throw new StepError(`${where}: pod ${pod.metadata.name} has no process to hang`);
           process.kill(pid, 'SIGSTOP');
@@ -166,36 +161,36 @@ export class Engine {
       case 'fault':
         for (const name of this.#targets(step)) {
           const fault = `${name}${FAULT_SUFFIX}`;
+          const existing = await api.getDeployment(fault);
           if (step.options === 'off') {
-            if (store.get('deployments', namespace, fault)) store.delete('deployments', namespace, fault);
+            if (existing) await api.deleteDeployment(fault);
             continue;
           }
-          const base = this.#deployment(name, where);
+          const base = await this.#deployment(name, where);
           const object = faultDeployment(base, fault, step.options, step.replicas);
-          if (store.get('deployments', namespace, fault)) store.delete('deployments', namespace, fault);
-          store.create('deployments', { ...object, metadata: { ...object.metadata, namespace } });
+          if (existing) await api.deleteDeployment(fault);
+          await api.createDeployment(object);
         }
         return;
     }
   }
 
-  #deployment(name: string, where: string): KubeObject {
-    const deployment = this.#store.get('deployments', this.#options.namespace, name);
-    if (!deployment) throw new StepError(`${where}: no Deployment ${name} in namespace ${this.#options.namespace}`);
+  async #deployment(name: string, where: string): Promise<KubeObject> {
+    const deployment = await this.#api.getDeployment(name);
+    if (!deployment) throw new StepError(`${where}: no Deployment ${name} in namespace ${this.#api.namespace}`);
     return deployment;
   }
 
   /** A running pod of the Deployment: the oldest, the newest, or one at random. */
-  #pick(deployment: string, which: Which, where: string, readyOnly = false): KubeObject {
-    this.#deployment(deployment, where);
-    const pods = this.#store
-      .list('pods', { namespace: this.#options.namespace })
-      .items.filter(
+  async #pick(deployment: string, which: Which, where: string, readyOnly = false): Promise<KubeObject> {
+    await this.#deployment(deployment, where);
+    const pods = (await this.#api.listPods())
+      .filter(
         (pod) =>
           podIsActive(pod) &&
           statusOf<PodStatus>(pod).phase === 'Running' &&
           !this.#hung.has(pod.metadata.name) &&
-          this.#ownerDeployment(pod) === deployment &&
+          deploymentOfPod(pod) === deployment &&
           (!readyOnly || statusOf<PodStatus>(pod).conditions?.some((c) => c.type === 'Ready' && c.status === 'True')),
       )
       .sort((a, b) => this.#createdAt(a) - this.#createdAt(b));
@@ -210,22 +205,14 @@ export class Engine {
   #createdAt(pod: KubeObject): number {
     return (
       this.#recorder.recording.pods.find((p) => p.name === pod.metadata.name)?.created ??
-      Date.parse(pod.metadata.creationTimestamp ?? '')
+      Date.parse(String(pod.metadata.creationTimestamp ?? ''))
     );
   }
 
-  #ownerDeployment(pod: KubeObject): string | undefined {
-    const rs = controllerOf(pod);
-    if (rs?.kind !== 'ReplicaSet') return undefined;
-    const object = this.#store.get('replicasets', pod.metadata.namespace, rs.name);
-    return object ? controllerOf(object)?.name : undefined;
-  }
-
   async #wait(until: 'rollout' | 'ready', deployments: string[], timeoutMs: number, where: string): Promise<void> {
-    const { namespace } = this.#options;
     const started = performance.now();
-    const done = (name: string) => {
-      const object = this.#deployment(name, where);
+    const done = async (name: string) => {
+      const object = await this.#deployment(name, where);
       const spec = specOf<DeploymentSpec>(object);
       const status = statusOf<{
         observedGeneration?: number;
@@ -244,42 +231,45 @@ export class Engine {
         (status.availableReplicas ?? 0) >= (status.updatedReplicas ?? 0)
       );
     };
-    const waiting = () => deployments.filter((name) => !done(name));
-    while (waiting().length > 0) {
-      this.#check();
-      const elapsed = performance.now() - started;
-      if (elapsed > timeoutMs) {
-        throw new StepError(
-          `${where}: ${waiting().join(', ')} not ${until === 'rollout' ? 'rolled out' : 'ready'} after ${Math.round(timeoutMs / 1000)} s`,
-        );
+    const waiting = async () => {
+      const left: string[] = [];
+      for (const name of deployments) if (!(await done(name))) left.push(name);
+      return left;
+    };
+    // Woken by each change of a Deployment, or every 250 ms.
+    let wake: (() => void) | undefined;
+    const watch = this.#api.watch('deployments', () => wake?.());
+    try {
+      for (let left = await waiting(); left.length > 0; left = await waiting()) {
+        this.#check();
+        const elapsed = performance.now() - started;
+        if (elapsed > timeoutMs) {
+          throw new StepError(
+            `${where}: ${left.join(', ')} not ${until === 'rollout' ? 'rolled out' : 'ready'} after ${Math.round(timeoutMs / 1000)} s`,
+          );
+        }
+        this.#options.progress.status(`waiting for ${left.join(', ')} (${until}) … ${Math.round(elapsed / 1000)} s`);
+        const { signal } = this.#options;
+        await new Promise<void>((resolve) => {
+          const finish = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', finish);
+            resolve();
+          };
+          const timer = setTimeout(finish, 250);
+          signal.addEventListener('abort', finish, { once: true });
+          wake = finish;
+        });
+        wake = undefined;
       }
-      this.#options.progress.status(`waiting for ${waiting().join(', ')} (${until}) … ${Math.round(elapsed / 1000)} s`);
-      await this.#changed(namespace, 250);
+    } finally {
+      watch.stop();
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     this.#recorder.event(until === 'rollout' ? 'rollout complete' : 'pods ready');
     this.#options.progress.event(
       `  ${until === 'rollout' ? 'rollout complete' : 'ready'}: ${deployments.join(', ')} after ${seconds} s (kubectl rollout status)`,
     );
-  }
-
-  /** Resolves at the next change of a Deployment in the namespace, or after `ms`. */
-  #changed(namespace: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(finish, ms);
-      const watcher = this.#store.watch(
-        'deployments',
-        { namespace, resourceVersion: this.#store.resourceVersion },
-        () => finish(),
-      );
-      const onAbort = () => finish();
-      this.#options.signal.addEventListener('abort', onAbort, { once: true });
-      function finish() {
-        clearTimeout(timer);
-        watcher.stop();
-        resolve();
-      }
-    });
   }
 
   async #count(step: Extract<Step, { action: 'count' }>, scenario: Scenario): Promise<void> {
@@ -348,9 +338,9 @@ export function faultDeployment(
   replicas: number,
 ): KubeObject {
   const spec = structuredClone(specOf<DeploymentSpec>(base));
-  const labels = { ...spec.template.metadata?.labels, 'grpc-lb.io/fault': 'true' };
+  const labels = { ...spec.template.metadata?.labels, [FAULT_LABEL]: 'true' };
   spec.template.metadata = { ...spec.template.metadata, labels };
-  spec.selector = { matchLabels: { ...spec.selector.matchLabels, 'grpc-lb.io/fault': 'true' } };
+  spec.selector = { matchLabels: { ...spec.selector.matchLabels, [FAULT_LABEL]: 'true' } };
   spec.replicas = replicas;
   const env = Object.fromEntries(
     Object.entries(options).map(([option, value]) => [
@@ -361,7 +351,7 @@ export function faultDeployment(
   const copy: KubeObject = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, labels: { ...base.metadata.labels, 'grpc-lb.io/fault': 'true' } },
+    metadata: { name, labels: { ...base.metadata.labels, [FAULT_LABEL]: 'true' } },
     spec: spec as unknown as Record<string, unknown>,
   };
   setEnv(copy, env);

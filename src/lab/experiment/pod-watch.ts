@@ -1,11 +1,12 @@
 // What happens to the pods, as events with the time they were seen: created, ready, not ready,
 // terminating (deleted: out of the endpoints, then SIGTERM), gone, and a container restarted — each with
 // the pod's IP and the Deployment it belongs to. Read from the API (a watch on pods), as `kubectl get
-// pods -w` sees them: the experiment's recorder, the lab's progress lines and its live view all follow
-// this one stream. Observers only: nothing here changes the pods.
+// pods -w` sees them, on the lab's API or a cluster's (cluster-api.ts): the experiment's recorder, the lab's
+// progress lines and its live view all follow this one stream. Observers only: nothing here changes the pods.
 import { EventEmitter } from 'node:events';
-import type { KubeObject, ObjectStore, Watcher } from '../api/store.js';
+import type { KubeObject } from '../api/store.js';
 import { controllerOf, podIsReady, statusOf, type PodStatus } from '../controllers/objects.js';
+import { deploymentOfPod, type ClusterApi } from './cluster-api.js';
 
 export type PodEventKind = 'created' | 'ready' | 'unready' | 'terminating' | 'gone' | 'restarted';
 
@@ -37,23 +38,19 @@ interface Seen {
 }
 
 export class PodWatch extends EventEmitter<{ pod: [PodEvent] }> {
-  readonly #store: ObjectStore;
-  readonly #namespace: string | undefined;
+  readonly #api: Pick<ClusterApi, 'watch'>;
   readonly #now: () => number;
   readonly #seen = new Map<string, Seen>();
-  #watcher: Watcher | undefined;
+  #watcher: { stop(): void } | undefined;
 
-  constructor(store: ObjectStore, namespace?: string, now: () => number = () => performance.now()) {
+  constructor(api: Pick<ClusterApi, 'watch'>, now: () => number = () => performance.now()) {
     super();
-    this.#store = store;
-    this.#namespace = namespace;
+    this.#api = api;
     this.#now = now;
   }
 
   start(): this {
-    this.#watcher = this.#store.watch('pods', { namespace: this.#namespace }, ({ type, object }) => {
-      if (type !== 'BOOKMARK') this.#observe(type === 'DELETED', object);
-    });
+    this.#watcher = this.#api.watch('pods', (type, object) => this.#observe(type === 'DELETED', object));
     return this;
   }
 
@@ -71,14 +68,13 @@ export class PodWatch extends EventEmitter<{ pod: [PodEvent] }> {
     const status = statusOf<PodStatus>(pod);
     const previous = this.#seen.get(name);
     const replicaSet = controllerOf(pod)?.name ?? '';
-    const rs = replicaSet ? this.#store.get('replicasets', pod.metadata.namespace, replicaSet) : undefined;
     const seen: Seen = {
       ip: status.podIP ?? previous?.ip ?? '',
       announced: previous?.announced ?? false,
       ready: !deleted && podIsReady(pod),
       terminating: pod.metadata.deletionTimestamp !== undefined,
       restarts: (status.containerStatuses ?? []).reduce((sum, c) => sum + c.restartCount, 0),
-      deployment: previous?.deployment || (rs ? (controllerOf(rs)?.name ?? '') : ''),
+      deployment: previous?.deployment || deploymentOfPod(pod),
       replicaSet,
     };
     const emit = (kind: PodEventKind) =>

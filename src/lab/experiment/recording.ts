@@ -135,9 +135,15 @@ export class Recorder {
     this.recording.events.push({ t: this.now(), text });
   }
 
-  /** Follows the pods through a PodWatch whose clock is performance.now(). */
-  follow(watch: PodWatch, isFault: (deployment: string) => boolean): void {
-    watch.on('pod', (event) => this.pod(event, isFault(event.deployment)));
+  /** Follows the pods (of the Deployments `include` takes) through a PodWatch whose clock is performance.now(). */
+  follow(
+    watch: PodWatch,
+    isFault: (deployment: string) => boolean,
+    include: (deployment: string) => boolean = () => true,
+  ): void {
+    watch.on('pod', (event) => {
+      if (include(event.deployment)) this.pod(event, isFault(event.deployment));
+    });
   }
 
   pod(event: PodEvent, fault: boolean): void {

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 export interface WorkloadSpec {
   /** out/client-grpc or out/client-http */
   program: string;
-  target: string;
+  /** its target first */
   args: readonly string[];
   env: Readonly<Record<string, string>>;
 }
@@ -34,7 +34,7 @@ export class Workload extends EventEmitter<WorkloadEvents> {
     super();
     this.#process = new Supervised(
       process.execPath,
-      [spec.program, spec.target, ...spec.args, '--output', 'jsonl', '--exit-on-stdin-close'],
+      [spec.program, ...spec.args, '--output', 'jsonl', '--exit-on-stdin-close'],
       { env: { ...process.env, ...spec.env }, lifeline: true },
     );
     this.#process.on('line', (line, stream) => {

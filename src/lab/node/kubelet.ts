@@ -4,7 +4,9 @@
 // (phase, IP, conditions, container state, restarts), restarts a container that exits or fails its
 // liveness probe (after a growing back-off: CrashLoopBackOff), and on deletion stops it gracefully
 // (SIGTERM, SIGKILL after the grace period) before it removes the pod for good. It keeps each
-// container's output for `kubectl logs`.
+// container's output for `kubectl logs`. A client pod's container gets what its manifest names by
+// in-cluster name rewritten to where the lab serves it (in-cluster.ts), once per pod; the sidecar a meshed
+// pod gets goes with the pod.
 import type { PodLogRequest } from '../api/pod-requests.js';
 import type { KubeObject, ObjectStore, Watcher } from '../api/store.js';
 import { ApiError } from '../api/status.js';
@@ -12,9 +14,11 @@ import { parseListening } from '../../common/output.js';
 import { Supervised } from '../../common/supervised.js';
 import {
   conditionOf,
+  controllerOf,
   specOf,
   statusOf,
   timestamp,
+  TEMPLATE_HASH,
   withCondition,
   type Condition,
   type Container,
@@ -24,6 +28,7 @@ import {
 } from '../controllers/objects.js';
 import { keyOf } from '../controllers/queue.js';
 import { programFor, IMAGES, type Image, type Programs } from './images.js';
+import { translateCall, type ClientImage, type InCluster } from './in-cluster.js';
 import { expand, kubeletEnv, type LinkedService } from './kubelet-env.js';
 import type { PodNetwork } from './pod-network.js';
 import { Prober } from './probes.js';
@@ -36,6 +41,10 @@ export interface KubeletOptions {
   apiServer: LinkedService;
   now?: () => Date;
   onError?: (error: unknown) => void;
+  /** where the lab serves what client pods reach by name (absent: their args and env run as they are) */
+  inCluster?: (pod: { namespace: string; name: string }) => { lab: InCluster; release(): Promise<void> };
+  /** told of each rewrite the lab made to a client pod's call, once per ReplicaSet */
+  say?: (line: string) => void;
 }
 
 /** Lines kept per container, as the container runtime keeps a bounded log. */
@@ -48,13 +57,26 @@ const BACKOFF_RESET_MS = 600_000;
 
 class ContainerLog {
   readonly lines: string[] = [];
+  /** when each line came (ms since the epoch), for sinceTime and sinceSeconds */
+  readonly times: number[] = [];
   closed = false;
   readonly #followers = new Set<(line: string | undefined) => void>();
 
   push(line: string): void {
     this.lines.push(line);
-    if (this.lines.length > LOG_LINES) this.lines.shift();
+    this.times.push(Date.now());
+    if (this.lines.length > LOG_LINES) {
+      this.lines.shift();
+      this.times.shift();
+    }
     for (const follower of this.#followers) follower(line);
+  }
+
+  /** The lines kept, from `since` on and at most the last `tail` of them, as the kubelet serves a log. */
+  kept(since: Date | undefined, tail: number | undefined): string[] {
+    const from = since === undefined ? 0 : this.times.findIndex((t) => t >= since.getTime());
+    const lines = from === -1 ? [] : this.lines.slice(from);
+    return tail === undefined ? lines : tail === 0 ? [] : lines.slice(-tail);
   }
 
   /** The container ended: followers get the end of the stream. */
@@ -92,6 +114,10 @@ interface Runtime {
   readiness: Prober | undefined;
   liveness: Prober | undefined;
   restartTimer: NodeJS.Timeout | undefined;
+  /** a client pod's call, rewritten where the lab serves what it names (once, at its first start) */
+  call: { args: string[]; env: Record<string, string> } | undefined;
+  /** what the lab started for the pod (a sidecar), released when the pod goes */
+  release: (() => Promise<void>) | undefined;
   /** set once the pod is being deleted: resolves when its container is gone */
   terminating: Promise<void> | undefined;
   gone: boolean;
@@ -104,6 +130,8 @@ export class Kubelet {
   readonly #store: ObjectStore;
   readonly #options: KubeletOptions;
   readonly #pods = new Map<string, Runtime>();
+  /** the ReplicaSets whose rewrites were said */
+  readonly #said = new Set<string>();
   #watcher: Watcher | undefined;
   #stopped = false;
 
@@ -133,6 +161,7 @@ export class Kubelet {
         runtime.readiness?.stop();
         runtime.liveness?.stop();
         await runtime.process?.stop(graceMs);
+        await runtime.release?.();
         this.#options.network.release(runtime.ip);
       }),
     );
@@ -159,8 +188,9 @@ export class Kubelet {
       );
     }
     const text = (lines: string[]) => lines.map((line) => `${line}\n`).join('');
-    if (!request.follow || request.previous) return text(log.lines);
-    return followLog(log, request.signal);
+    const kept = log.kept(request.since, request.tailLines);
+    if (!request.follow || request.previous) return text(kept);
+    return followLog(log, kept, request.signal);
   }
 
   #observe(type: string, pod: KubeObject): void {
@@ -208,6 +238,8 @@ export class Kubelet {
       readiness: undefined,
       liveness: undefined,
       restartTimer: undefined,
+      call: undefined,
+      release: undefined,
       terminating: undefined,
       gone: false,
       waiting: program
@@ -223,15 +255,57 @@ export class Kubelet {
     };
     this.#pods.set(runtime.key, runtime);
     if (runtime.waiting) runtime.state = { waiting: runtime.waiting };
+    else if (isClient(program?.image) && this.#options.inCluster) void this.#runClient(runtime, pod, program.path);
     else this.#run(runtime, pod, program?.path as string);
     this.#report(runtime);
   }
 
-  #run(runtime: Runtime, pod: KubeObject, path: string): void {
-    const spec = specOf<PodSpec>(pod);
-    let env: Record<string, string>;
+  /** A client pod: its call rewritten where the lab serves what it names (a sidecar started if meshed), then run. */
+  async #runClient(runtime: Runtime, pod: KubeObject, path: string): Promise<void> {
+    const env = this.#env(runtime, pod);
+    if (!env) return;
+    const inCluster = this.#options.inCluster?.({ namespace: runtime.namespace, name: runtime.name });
+    if (!inCluster) return;
+    runtime.release = inCluster.release;
+    let translated;
     try {
-      env = kubeletEnv(
+      translated = await translateCall(
+        {
+          image: runtime.image as ClientImage,
+          args: (runtime.container.args ?? []).map((arg) => expand(arg, env)),
+          env,
+          annotations: pod.metadata.annotations ?? {},
+        },
+        inCluster.lab,
+      );
+    } catch (error) {
+      translated = { unavailable: (error as Error).message, lines: [] };
+    }
+    // Said once per ReplicaSet, in the name of its Deployment (the ReplicaSet is DEPLOYMENT-HASH).
+    const replicaSet = controllerOf(pod)?.name ?? runtime.name;
+    if (!this.#said.has(replicaSet)) {
+      this.#said.add(replicaSet);
+      const hash = pod.metadata.labels?.[TEMPLATE_HASH];
+      const owner = hash && replicaSet.endsWith(`-${hash}`) ? replicaSet.slice(0, -hash.length - 1) : replicaSet;
+      for (const line of translated.lines) this.#options.say?.(`lab: ${owner}: ${line}`);
+    }
+    if (runtime.terminating || runtime.gone || this.#stopped) return;
+    if ('unavailable' in translated) {
+      runtime.waiting = { reason: 'CreateContainerConfigError', message: translated.unavailable };
+      runtime.state = { waiting: runtime.waiting };
+      this.#report(runtime);
+      return;
+    }
+    runtime.call = { args: translated.args, env: translated.env };
+    this.#run(runtime, pod, path);
+    this.#report(runtime);
+  }
+
+  /** The container's environment as a kubelet gives it; undefined (and the pod waiting) when it cannot be made. */
+  #env(runtime: Runtime, pod: KubeObject): Record<string, string> | undefined {
+    const spec = specOf<PodSpec>(pod);
+    try {
+      return kubeletEnv(
         runtime.container,
         {
           name: runtime.name,
@@ -248,8 +322,13 @@ export class Kubelet {
     } catch (error) {
       runtime.waiting = { reason: 'CreateContainerConfigError', message: (error as Error).message };
       runtime.state = { waiting: runtime.waiting };
-      return;
+      return undefined;
     }
+  }
+
+  #run(runtime: Runtime, pod: KubeObject, path: string): void {
+    const env = runtime.call?.env ?? this.#env(runtime, pod);
+    if (!env) return;
     const network = this.#options.network;
     // No network namespaces: a server binds its own pod IP (or, without addresses of its own, ports of its own).
     const where =
@@ -258,7 +337,7 @@ export class Kubelet {
           ? ['--host', runtime.ip]
           : ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0']
         : [];
-    const args = (runtime.container.args ?? []).map((arg) => expand(arg, env));
+    const args = runtime.call?.args ?? (runtime.container.args ?? []).map((arg) => expand(arg, env));
     const child = new Supervised(process.execPath, [path, ...args, ...where, '--exit-on-stdin-close'], {
       env: { PATH: process.env.PATH ?? '', ...env },
       lifeline: true,
@@ -390,6 +469,7 @@ export class Kubelet {
       this.#report(runtime);
       if (runtime.process) await runtime.process.stop(graceMs, graceMs === 0 ? 'SIGKILL' : 'SIGTERM');
       runtime.gone = true;
+      await runtime.release?.();
       this.#pods.delete(runtime.key);
       this.#options.network.release(runtime.ip);
       const pod = this.#store.get('pods', runtime.namespace, runtime.name);
@@ -458,8 +538,11 @@ export class Kubelet {
   }
 }
 
-async function* followLog(log: ContainerLog, signal: AbortSignal): AsyncIterable<string> {
-  const queue = log.lines.map((line) => `${line}\n`);
+const isClient = (image: Image | undefined): image is ClientImage =>
+  image === 'addr-client-grpc' || image === 'addr-client-http';
+
+async function* followLog(log: ContainerLog, kept: string[], signal: AbortSignal): AsyncIterable<string> {
+  const queue = kept.map((line) => `${line}\n`);
   let ended = log.closed;
   let wake: (() => void) | undefined;
   const unfollow = log.follow((line) => {

@@ -18,7 +18,7 @@ import { root, run } from '../support/processes.js';
 
 type Report = ReturnType<typeof compareJson>;
 
-const STRATEGIES = ['l4', 'k8s', 'k8s+outlier', 'mesh', 'mesh-p2c', 'mesh-p2c+accrual'];
+const STRATEGIES = ['l4', 'k8s', 'k8s+outlier', 'mesh', 'mesh-p2c', 'mesh-accrual'];
 
 const RUNS: Array<{ scenario: string; kind: FaultKind; phaseSeconds?: number; why: string }> = [
   {

@@ -52,7 +52,7 @@ async function checkPage(page: string, strategies: string[]): Promise<void> {
 
 describe('lab compare', () => {
   it('the default scenario: each strategy shows what it is expected to, in the table, the JSON and the page', async () => {
-    // Every strategy but those the fault scenarios run (k8s+outlier, mesh-p2c, mesh-p2c+accrual) and
+    // Every strategy but those the fault scenarios run (k8s+outlier, mesh-p2c, mesh-accrual) and
     // dns+age, whose client asks DNS again at most every 30 s: it needs phases of 17 s to show anything.
     const strategies = ['l4', 'l4+age', 'dns', 'k8s', 'xds', 'edge', 'mesh'];
     const { code, output, report, page } = await compare(

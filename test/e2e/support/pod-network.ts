@@ -13,6 +13,8 @@ const FILES = [
   'dashboard',
   'prometheus',
   'pod-addresses',
+  'compare-cluster',
+  'compare-manifests',
 ] as const;
 
 export type NetworkOwner = (typeof FILES)[number];
