@@ -6,7 +6,7 @@
 // (SIGTERM, SIGKILL after the grace period) before it removes the pod for good. It keeps each
 // container's output for `kubectl logs`.
 import type { PodLogRequest } from '../api/pod-requests.js';
-import type { KubeObject, ObjectStore, Watcher } from '../api/store.js';
+import { timestamp, type KubeObject, type ObjectStore, type Watcher } from '../api/store.js';
 import { ApiError } from '../api/status.js';
 import { parseListening } from '../../common/output.js';
 import { Supervised } from '../../common/supervised.js';
@@ -14,7 +14,6 @@ import {
   conditionOf,
   specOf,
   statusOf,
-  timestamp,
   withCondition,
   type Condition,
   type Container,
