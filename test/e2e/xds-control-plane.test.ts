@@ -7,7 +7,7 @@ import { parseAdsListening, parseListening } from '../../src/common/output.js';
 import { healthCheck } from '../support/grpc.js';
 import { waitUntil } from '../support/wait.js';
 import { freePort, replies, run, settlesOn, start, type Running } from './support/processes.js';
-import { SliceApi, type Endpoint } from '../support/slice-api.js';
+import { SliceApi, type SliceEndpoint } from '../support/slice-api.js';
 
 const pod = (n: number) => `127.247.0.${n}`;
 
@@ -49,7 +49,7 @@ describe('xds-control-plane against a Kubernetes API, with client-grpc on xds://
   const pods: Running[] = [];
   let controlPlane: { proc: Running; port: number };
   let client: Running;
-  const slice = (name: string, endpoints: Endpoint[]) =>
+  const slice = (name: string, endpoints: SliceEndpoint[]) =>
     api.apply(name, 'addr-server', { name: 'grpc', port: grpcPort }, endpoints);
 
   before(async () => {
