@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { parseLabReady } from '../src/common/output.js';
 import { median } from './load.js';
 import { startProcess, track } from './servers.js';
 import { formatTable as table } from './table.js';
@@ -88,13 +89,13 @@ async function startUp(rounds: number): Promise<string[][]> {
       '--kubeconfig',
       kubeconfig,
     ],
-    /gRPC :(?<grpc>\d+) · mesh :\d+ · API :\d+/,
+    parseLabReady,
   );
   try {
-    await oneCall(`127.0.0.1:${lab.listening.grpc}`, {}); // the pod is ready once this answers
+    await oneCall(`127.0.0.1:${lab.ready.grpc}`, {}); // the pod is ready once this answers
     const rows: string[][] = [];
     for (const [name, target, env] of [
-      ['plain target (127.0.0.1:NodePort)', `127.0.0.1:${lab.listening.grpc}`, {}],
+      ['plain target (127.0.0.1:NodePort)', `127.0.0.1:${lab.ready.grpc}`, {}],
       ['k8s:///addr-server.grpc-lb:grpc', 'k8s:///addr-server.grpc-lb:grpc', { KUBECONFIG: kubeconfig }],
     ] as const) {
       say(`client-grpc ${target} --count 1, ${rounds} times`);

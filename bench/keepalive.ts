@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { commandOf, kinds, numberOption, optionsOrExit, parseCommand } from '../src/common/cli.js';
-import { parseCall, type CallRecord } from '../src/common/output.js';
+import { parseCall, parseListening, type CallRecord, type Listening } from '../src/common/output.js';
 import { onShutdown } from '../src/common/shutdown.js';
 import { spread } from '../src/common/statistics.js';
 import { startProcess, stopAll, track, type Started } from './servers.js';
@@ -62,7 +62,7 @@ const pods = await Promise.all(
     startProcess(
       process.execPath,
       [`${out}server`, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0'],
-      /msg=listening .*grpc=127\.0\.0\.1:(?<grpc>\d+)/,
+      parseListening,
       { POD_IP: ip, POD_NAME: `pod-${ip}` },
     ).then((started) => ({ ip, started, stopped: false })),
   ),
@@ -190,19 +190,19 @@ async function stopOnePod(args: string[]): Promise<Round> {
   }
 }
 
-function signal(started: Started, name: NodeJS.Signals): void {
+function signal(started: Started<Listening>, name: NodeJS.Signals): void {
   if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill(name);
 }
 
 /** A TCP proxy that sends each new connection to the next pod that is not stopped. */
-async function l4Front(backends: Array<{ started: Started; stopped: boolean }>): Promise<Server> {
+async function l4Front(backends: Array<{ started: Started<Listening>; stopped: boolean }>): Promise<Server> {
   let next = 0;
   const server = createServer((socket: Socket) => {
     socket.on('error', () => undefined);
     const live = backends.filter((backend) => !backend.stopped);
     const backend = live[next++ % Math.max(1, live.length)];
     if (!backend) return socket.destroy();
-    const upstream = connect(Number(backend.started.listening.grpc), '127.0.0.1');
+    const upstream = connect(backend.started.ready.grpc.port, backend.started.ready.grpc.host);
     upstream.on('error', () => socket.destroy());
     socket.on('close', () => upstream.destroy());
     upstream.on('close', () => socket.destroy());

@@ -2,6 +2,7 @@
 // a call's latency compared with calling the pod directly (the L7 data planes: bench/mesh.ts).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseLabReady } from '../src/common/output.js';
 import { h2loadGrpc, median, type LoadResult } from './load.js';
 import { startProcess, track } from './servers.js';
 
@@ -55,9 +56,9 @@ export async function labFigures(seconds: number, rounds: number, rate: number):
       '0',
       ...ephemeral,
     ],
-    /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · API :(?<api>\d+)/,
+    parseLabReady,
   );
-  const apiPort = Number(lab.listening.api);
+  const apiPort = lab.ready.api;
   try {
     // The pod, from the lab's Kubernetes API: its IP, where it answers gRPC (the manifest's container port).
     let podIp: string | undefined;
@@ -74,7 +75,7 @@ export async function labFigures(seconds: number, rounds: number, rate: number):
 
     const paths = [
       ['direct to the pod', `${podIp}:30051`],
-      ['via the Service (L4)', `127.0.0.1:${lab.listening.grpc}`],
+      ['via the Service (L4)', `127.0.0.1:${lab.ready.grpc}`],
     ] as const;
     const results = new Map<string, LoadResult[]>(paths.map(([name]) => [name, []]));
     for (let round = 1; round <= rounds; round++) {

@@ -4,12 +4,13 @@
 // busy machine's drift falls on all alike; each figure is shown with its spread over the rounds, and an
 // added latency inside the noise (the direct path's own spread) is printed as such.
 import { fileURLToPath } from 'node:url';
+import { parseLabReady } from '../src/common/output.js';
 import { spread, type Spread } from '../src/common/statistics.js';
 import { findHaproxy, HaproxyMesh } from '../src/lab/data-plane/haproxy-mesh.js';
 import { parseMeshListening } from '../src/lab/data-plane/mesh-process.js';
 import { SliceEndpoints } from '../src/lab/data-plane/slice-endpoints.js';
 import { h2loadGrpc } from './load.js';
-import { cpuMs, startProcess, type Started } from './servers.js';
+import { cpuMs, startProcess } from './servers.js';
 import { formatTable } from './table.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -53,9 +54,9 @@ async function planes(): Promise<{ paths: Path[]; stop(): Promise<void> }> {
       '--pod-cidr',
       '127.249.202.0/24',
     ],
-    /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · API :(?<api>\d+)/,
+    parseLabReady,
   );
-  const api = `http://127.0.0.1:${lab.listening.api}`;
+  const api = `http://127.0.0.1:${lab.ready.api}`;
   const stops: Array<() => unknown> = [
     () => {
       lab.child.kill('SIGINT');
@@ -69,20 +70,16 @@ async function planes(): Promise<{ paths: Path[]; stop(): Promise<void> }> {
     const pod = endpoints.list()[0];
     if (!pod) throw new Error('the lab pod did not become ready');
     stops.push(() => endpoints.stop());
-    const sidecar: Started = await startProcess(
-      `${root}out/mesh`,
-      ['--api', api, '--port', '0'],
-      /msg=listening mesh=[^ ]*:(?<mesh>\d+)/,
-    );
+    const sidecar = await startProcess(`${root}out/mesh`, ['--api', api, '--port', '0'], parseMeshListening);
     stops.push(() => {
       sidecar.child.kill('SIGTERM');
     });
     const paths: Path[] = [
       { name: 'direct to the pod', address: `${pod.address}:${pod.grpcPort}` },
-      { name: 'mesh in the lab process', address: `127.0.0.1:${lab.listening.mesh}`, pid: lab.child.pid },
+      { name: 'mesh in the lab process', address: `127.0.0.1:${lab.ready.mesh}`, pid: lab.child.pid },
       {
         name: 'mesh in its own process',
-        address: `127.0.0.1:${parseMeshListening(sidecar.line) ?? sidecar.listening.mesh}`,
+        address: `127.0.0.1:${sidecar.ready}`,
         pid: sidecar.child.pid,
       },
     ];

@@ -13,23 +13,20 @@ import { stopAll } from './servers.js';
 
 const args = command('bench', '$0 [options]\n\nMeasures addr-server against a bare baseline. Needs h2load and wrk.')
   .options({
-    seconds: { type: 'number', default: 5, describe: 'length of each measured run in the lab' },
-    rounds: { type: 'number', default: 3, describe: 'runs per figure in the lab (the median is shown)' },
-    rate: { type: 'number', default: 200, describe: 'calls per second for the latency comparison through the lab' },
+    seconds: numberOption('seconds', { ...kinds.count, max: 120 }, 'length of each measured run in the lab', 5),
+    rounds: numberOption('rounds', { ...kinds.count, max: 20 }, 'runs per figure in the lab (the median is shown)', 3),
+    rate: numberOption(
+      'rate',
+      { ...kinds.count, max: 5000 },
+      'calls per second for the latency comparison through the lab',
+      200,
+    ),
     'server-rounds': numberOption(
       'server-rounds',
       { ...kinds.count, max: 50 },
       'rounds of 2 s for each ratio of addr-server to the bare library (side by side, then interleaved)',
       6,
     ),
-  })
-  .check((argv) => {
-    if (!(argv.seconds >= 1 && argv.seconds <= 120)) throw new Error('--seconds must be from 1 to 120');
-    if (!(Number.isInteger(argv.rounds) && argv.rounds >= 1 && argv.rounds <= 20))
-      throw new Error('--rounds must be from 1 to 20');
-    if (!(Number.isInteger(argv.rate) && argv.rate >= 1 && argv.rate <= 5000))
-      throw new Error('--rate must be from 1 to 5000');
-    return true;
   })
   .parseSync();
 

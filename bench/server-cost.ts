@@ -11,10 +11,34 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { parseListening, parseLogfmt } from '../src/common/output.js';
 import { median, spread, type Spread } from '../src/common/statistics.js';
 import { h2loadGrpc, wrkHttp, type Generator, type LoadResult } from './load.js';
 import { cpuMs, startProcess, type Started } from './servers.js';
 import { formatTable } from './table.js';
+
+/** Where a server under test listens: host:port per protocol it serves. */
+interface Addresses {
+  grpc?: string;
+  http?: string;
+}
+
+/** addr-server's, from its listening line. */
+function ourAddresses(line: string): Addresses | undefined {
+  const listening = parseListening(line);
+  return (
+    listening && {
+      grpc: `${listening.grpc.host}:${listening.grpc.port}`,
+      http: `${listening.http.host}:${listening.http.port}`,
+    }
+  );
+}
+
+/** A baseline's (bench/baseline/*.mjs), from its logfmt line `msg=listening grpc=…` or `msg=listening http=…`. */
+function baselineAddresses(line: string): Addresses | undefined {
+  const fields = parseLogfmt(line);
+  return fields.msg === 'listening' ? { grpc: fields.grpc, http: fields.http } : undefined;
+}
 
 export interface ServerCostOptions {
   /** length of each measured run */
@@ -49,21 +73,25 @@ export async function serverCostFigures(options: ServerCostOptions, log: (line: 
     const command = [process.execPath, ...YOUNG_GENERATION, script, ...args];
     return cpu.server === undefined ? command : ['taskset', '-c', cpu.server, ...command];
   };
-  const start = (command: string[], ready: RegExp) =>
+  const start = (command: string[], ready: (line: string) => Addresses | undefined) =>
     startProcess(command[0] as string, command.slice(1), ready, { POD_IP: '10.1.0.8' });
   const ours = await start(
     node(here('../out/server'), ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0']),
-    /http=(?<http>[\d.]+:\d+) grpc=(?<grpc>[\d.]+:\d+)/,
+    ourAddresses,
   );
-  const bareGrpc = await start(node(here('baseline/grpc.mjs')), /grpc=(?<grpc>[\d.]+:\d+)/);
-  const bareHttp = await start(node(here('baseline/http.mjs')), /http=(?<http>[\d.]+:\d+)/);
+  const bareGrpc = await start(node(here('baseline/grpc.mjs')), baselineAddresses);
+  const bareHttp = await start(node(here('baseline/http.mjs')), baselineAddresses);
   const generator: Generator = { warmUpSeconds: 0, cpus: cpu.load };
-  const grpcLoad = (server: Started) =>
-    h2loadGrpc(`http://${server.listening.grpc}/addr.Addr/GetAddr`, options.seconds, 4, 8, undefined, [], generator);
-  const httpLoad = (server: Started) => wrkHttp(`http://${server.listening.http}/addr`, options.seconds, 32, generator);
+  const grpcLoad = (server: Started<Addresses>) =>
+    h2loadGrpc(`http://${server.ready.grpc}/addr.Addr/GetAddr`, options.seconds, 4, 8, undefined, [], generator);
+  const httpLoad = (server: Started<Addresses>) =>
+    wrkHttp(`http://${server.ready.http}/addr`, options.seconds, 32, generator);
 
   /** Loads each server at once, with its own load generator; CPU per call of each over the same window. */
-  const measure = async (servers: Started[], load: (server: Started) => Promise<LoadResult>): Promise<Run[]> => {
+  const measure = async (
+    servers: Started<Addresses>[],
+    load: (server: Started<Addresses>) => Promise<LoadResult>,
+  ): Promise<Run[]> => {
     const pids = servers.map((server) => server.child.pid as number);
     const before = pids.map(cpuMs);
     const results = await Promise.all(servers.map(load));
@@ -84,7 +112,11 @@ export async function serverCostFigures(options: ServerCostOptions, log: (line: 
     const [mine, bare] = await measure([ours, bareGrpc], grpcLoad);
     sideBySide.push([mine as Run, bare as Run]);
   }
-  const interleaved = async (name: string, bare: Started, load: (server: Started) => Promise<LoadResult>) => {
+  const interleaved = async (
+    name: string,
+    bare: Started<Addresses>,
+    load: (server: Started<Addresses>) => Promise<LoadResult>,
+  ) => {
     const pairs: Array<[Run, Run]> = [];
     for (let round = 1; round <= options.interleavedRounds; round++) {
       log(`server cost: ${name} interleaved, round ${round}/${options.interleavedRounds} (2 × ${options.seconds} s)`);

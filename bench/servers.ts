@@ -1,5 +1,6 @@
 // Starts the servers under test as child processes and reads their CPU time and peak memory from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 
 const children = new Set<ChildProcess>();
 
@@ -15,34 +16,41 @@ export function stopAll(): void {
 }
 process.on('exit', stopAll);
 
-export interface Started {
+export interface Started<T = unknown> {
   child: ChildProcess;
-  /** host:port for each protocol the process printed, e.g. { http: '127.0.0.1:4312' }. */
-  listening: Record<string, string>;
-  line: string;
+  /** What the process's ready line said (where it listens), as its parser read it. */
+  ready: T;
 }
 
-/** Spawns `command` and resolves once it prints a line matching `ready` (its named groups become `listening`). */
-export function startProcess(
+/**
+ * Spawns `command` and resolves once it prints a line on stdout that `ready` (the parser that sits beside
+ * the line's format: parseListening, parseLabReady, …) reads as its ready line.
+ */
+export function startProcess<T>(
   command: string,
   args: string[],
-  ready: RegExp,
+  ready: (line: string) => T | undefined,
   env: Record<string, string> = {},
-): Promise<Started> {
+): Promise<Started<T>> {
   const child = track(spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not start within 15 s`)), 15_000);
-    let seen = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      seen += chunk;
-      const match = ready.exec(seen);
-      if (match) {
+    const seen: string[] = [];
+    let started = false;
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (started) return;
+      seen.push(line);
+      const parsed = ready(line);
+      if (parsed !== undefined) {
+        started = true;
         clearTimeout(timer);
-        resolve({ child, listening: { ...match.groups }, line: match[0] });
+        resolve({ child, ready: parsed });
       }
     });
-    child.on('exit', (code) => reject(new Error(`${command} exited (${code}) before it was ready:\n${seen}`)));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} exited (${code}) before it was ready:\n${seen.join('\n')}`));
+    });
   });
 }
 

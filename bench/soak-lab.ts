@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseLabReady } from '../src/common/output.js';
 import { loadAddrProto } from '../src/common/proto.js';
 import type { BalancerName } from '../src/lab/data-plane/balancer.js';
 import { h2loadGrpc, type LoadResult } from './load.js';
@@ -96,7 +97,7 @@ export async function labUnderLoad(
       '--pod-cidr',
       '127.251.0.0/24',
     ],
-    /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · API :(?<api>\d+)/,
+    parseLabReady,
   );
   const meshLines: Array<{ at: number; line: string }> = [];
   if (lab.child.stdout) {
@@ -104,9 +105,9 @@ export async function labUnderLoad(
       if (/ mesh: /.test(line)) meshLines.push({ at: performance.now(), line });
     });
   }
-  const status = () => podsOf(Number(lab.listening.api));
+  const status = () => podsOf(lab.ready.api);
   const { Addr } = loadAddrProto(`${root}proto/addr.proto`);
-  const witness = new Addr(`127.0.0.1:${lab.listening.mesh}`, grpc.credentials.createInsecure());
+  const witness = new Addr(`127.0.0.1:${lab.ready.mesh}`, grpc.credentials.createInsecure());
   try {
     let pods: PodStatus[] = [];
     for (let i = 0; i < 300 && pods.filter((p) => p.ready).length < 3; i++) {
@@ -117,7 +118,7 @@ export async function labUnderLoad(
     if (!victim?.pid) throw new Error('the lab did not get 3 pods ready within 30 s');
 
     say(`h2load: ${streams} streams through the mesh for ${seconds} s; SIGSTOP ${victim.ip} after ${stopAtSeconds} s`);
-    const url = `http://127.0.0.1:${lab.listening.mesh}/addr.Addr/GetAddr`;
+    const url = `http://127.0.0.1:${lab.ready.mesh}/addr.Addr/GetAddr`;
     const load = h2loadGrpc(url, seconds, 1, streams, undefined, ['grpc-timeout: 2S']);
 
     // The witness: a call every 20 ms, each with a 2 s deadline, not waiting for the one before.
@@ -217,17 +218,17 @@ export async function labPorts(seconds: number, idleCount: number, hostileCount:
       '--pod-cidr',
       '127.251.1.0/24',
     ],
-    /HTTP 127\.0\.0\.1:(?<http>\d+), gRPC :(?<grpc>\d+) · mesh :(?<mesh>\d+) · API :(?<api>\d+)/,
+    parseLabReady,
   );
   const pid = lab.child.pid as number;
   const descriptors = () => readdirSync(`/proc/${pid}/fd`).length;
   const ports = {
-    mesh: Number(lab.listening.mesh),
-    grpc: Number(lab.listening.grpc),
-    http: Number(lab.listening.http),
+    mesh: lab.ready.mesh,
+    grpc: lab.ready.grpc,
+    http: lab.ready.http,
   };
   try {
-    for (let i = 0; i < 300 && !(await podsOf(Number(lab.listening.api))).some((p) => p.ready); i++) await pause(100);
+    for (let i = 0; i < 300 && !(await podsOf(lab.ready.api)).some((p) => p.ready); i++) await pause(100);
     const before = descriptors();
     let most = before;
     const watch = setInterval(() => (most = Math.max(most, descriptors())), 250);

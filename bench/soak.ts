@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { fileURLToPath } from 'node:url';
 import { command, kinds, numberOption } from '../src/common/cli.js';
+import { parseListening, type Listening } from '../src/common/output.js';
 import { loadAddrProto } from '../src/common/proto.js';
 import { onShutdown } from '../src/common/shutdown.js';
 import { BALANCERS } from '../src/lab/data-plane/balancer.js';
@@ -66,10 +67,10 @@ if (missing.length > 0) {
 }
 
 const startServer = () =>
-  startProcess(`${root}out/server`, SERVER_ARGS, /http=127\.0\.0\.1:(?<http>\d+) grpc=127\.0\.0\.1:(?<grpc>\d+)/, {
+  startProcess(`${root}out/server`, SERVER_ARGS, parseListening, {
     POD_IP: '10.1.0.8',
   });
-const stop = async (server: Started) => {
+const stop = async (server: Started<Listening>) => {
   server.child.kill('SIGKILL');
   if (server.child.exitCode === null) await new Promise((resolve) => server.child.once('exit', resolve));
 };
@@ -100,21 +101,15 @@ const idlePid = idleServer.child.pid as number;
 const rssBefore = rssMiB(idlePid);
 let rssOpened = NaN;
 const answered = { opened: '', held: '' };
-const idle = await idleConnections(
-  Number(idleServer.listening.grpc),
-  args['idle-connections'],
-  60_000,
-  args.seconds * 1000,
-  {
-    opened: async () => {
-      rssOpened = rssMiB(idlePid);
-      answered.opened = await getAddr(Number(idleServer.listening.grpc));
-    },
-    held: async () => {
-      answered.held = await getAddr(Number(idleServer.listening.grpc));
-    },
+const idle = await idleConnections(idleServer.ready.grpc.port, args['idle-connections'], 60_000, args.seconds * 1000, {
+  opened: async () => {
+    rssOpened = rssMiB(idlePid);
+    answered.opened = await getAddr(idleServer.ready.grpc.port);
   },
-);
+  held: async () => {
+    answered.held = await getAddr(idleServer.ready.grpc.port);
+  },
+});
 const idleRows = [
   ['idle HTTP/2 connections (gRPC port)', ''],
   [`opened (of ${idle.attempted} tried, in ${idle.openSeconds.toFixed(1)} s)`, String(idle.established)],
@@ -134,7 +129,7 @@ await stop(idleServer);
 say(`${args['hostile-connections']} connections of each hostile kind for ${args.seconds} s`);
 const hostileServer = await startServer();
 const hostilePid = hostileServer.child.pid as number;
-const hostilePorts = { grpc: Number(hostileServer.listening.grpc), http: Number(hostileServer.listening.http) };
+const hostilePorts = { grpc: hostileServer.ready.grpc.port, http: hostileServer.ready.http.port };
 let answeredHostile = '';
 let rssHostile = NaN;
 const hostile = await hostileConnections(hostilePorts, args['hostile-connections'], args.seconds, async () => {

@@ -42,8 +42,9 @@ describe('the mesh and a client holding every stream the pods allow', () => {
       assert.equal(mesh.of('tripped').length, 0, 'a caller that gave up is no failure of the pod');
 
       // Calls made now wait on their pod's connection, and go once the holder lets 10 streams per pod go.
+      const sent = mesh.of('request').length;
       const waiting = Array.from({ length: 6 }, () => getAddr(mesh.client, 10_000));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitUntil('the mesh sent the 6 calls on to their pods', () => mesh.of('request').length === sent + 6, 5000);
       for (const watch of watches.splice(0, 30)) watch.cancel();
       const answered = await Promise.all(waiting);
       assert.deepEqual(

@@ -131,7 +131,7 @@ describe('the mesh with no endpoint ready (fail-fast after 300 ms here; 3 s in L
     const mesh = await meshOver([], { failfastMs: 300 });
     try {
       const pending = getAddr(mesh.client, 5000);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitUntil('the call waits in the mesh', () => mesh.mesh.waiting === 1, 5000);
       mesh.endpoints.add(endpointOf(ready));
       assert.deepEqual(await pending, { addr: '10.2.0.8' });
       assert.deepEqual(mesh.of('endpoints').at(-1)?.ips, ['10.2.0.8']);
@@ -243,7 +243,7 @@ describe("the mesh's route timeout (Linkerd's timeout.linkerd.io/request)", () =
     try {
       const outcome = await getAddr(mesh.client, 200);
       assert.equal(outcome.code, grpc.status.DEADLINE_EXCEEDED);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitUntil("the mesh told the call's end", () => mesh.of('response').length > 0, 5000);
       assert.deepEqual(
         mesh.of('response').map((e) => e.outcome),
         ['cancelled'],

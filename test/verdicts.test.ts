@@ -14,15 +14,15 @@ const pods = (...hosts: number[]) => hosts.map((host) => `10.1.0.${host}`);
 const FIVE = pods(8, 9, 10, 11, 12);
 
 function client(
-  via: string,
+  tag: string,
   sees: Expectation,
   counts: Record<string, number>,
   more: Partial<ClientTally> = {},
 ): ClientTally {
-  const path = via === 'L4' ? 'l4' : 'l7';
+  const path = tag === 'L4' ? 'l4' : 'l7';
   return {
     name: 'client-grpc',
-    via,
+    tag,
     protocol: 'grpc',
     path,
     expect: { sees, as: 'in the post' },

@@ -16,6 +16,6 @@ const getAddr = (_call, callback) => callback(null, reply);
 server.addService(addr.Addr.service, { getAddr });
 server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
   if (error) throw error;
-  console.log(`listening grpc=127.0.0.1:${port}`);
+  console.log(`level=info msg=listening grpc=127.0.0.1:${port}`);
 });
 process.on('SIGTERM', () => server.forceShutdown());

@@ -6,10 +6,12 @@ import { hideBin } from 'yargs/helpers';
 
 export const EXIT_USAGE = 2;
 
-const commandLine = hideBin(process.argv);
+/** This process's arguments, read when a program parses them: importing this module reads nothing. */
+const commandLine = (): string[] => hideBin(process.argv);
 
 export function command(name: string, usage: string): Argv {
-  const parser: Argv = yargs(commandLine)
+  const args = commandLine();
+  const parser: Argv = yargs(args)
     .scriptName(name)
     .usage(usage)
     .strict()
@@ -20,7 +22,7 @@ export function command(name: string, usage: string): Argv {
     .alias('help', 'h')
     .wrap(Math.min(100, process.stdout.columns || 80))
     .check(() =>
-      checkBooleans(commandLine, (parser as unknown as { getOptions(): { boolean: string[] } }).getOptions().boolean),
+      checkBooleans(args, (parser as unknown as { getOptions(): { boolean: string[] } }).getOptions().boolean),
     )
     .fail((message, error) => usageError(name, oneLine(message ?? error?.message ?? 'invalid arguments')));
   return parser;
@@ -77,7 +79,7 @@ export function parseNumber(value: unknown, kind: NumberKind, label: string): nu
 /** Where an option's value came from, for messages: the flag when given, else its variable. */
 function labelOf(option: string, envPrefix: string | undefined): string {
   const flag = `--${option}`;
-  if (commandLine.some((arg) => arg === flag || arg.startsWith(`${flag}=`))) return flag;
+  if (commandLine().some((arg) => arg === flag || arg.startsWith(`${flag}=`))) return flag;
   if (envPrefix !== undefined && process.env[envName(envPrefix, option)] !== undefined)
     return envName(envPrefix, option);
   return flag;

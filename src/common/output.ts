@@ -1,6 +1,6 @@
 // What the kit's programs print for other programs to read, each format beside its parser, so that the
 // lab, the tests and the benchmarks read them one way:
-//   - the server's `listening` line (logfmt), which says where it listens;
+//   - the server's `listening` line (logfmt), which says where it listens, and the xDS control plane's;
 //   - the clients' reply lines, the post's `#N: <ip>` and `Error: <message>`;
 //   - the clients' machine-readable call records (`--output jsonl`): one JSON object per call.
 
@@ -47,6 +47,17 @@ export function parseListening(line: string): Listening | undefined {
   const grpc = splitHostPort(fields.grpc);
   if (!http || !grpc) return undefined;
   return { podIp: fields.pod_ip ?? '', pod: fields.pod ?? '', http, grpc };
+}
+
+/** The fields of the xDS control plane's `listening` line that say where it serves ADS. */
+export const adsListeningFields = (host: string, port: number): Record<string, string> => ({
+  ads: hostPort(host, port),
+});
+
+/** Where the xDS control plane serves ADS, from its `listening` line; undefined for any other line. */
+export function parseAdsListening(line: string): { host: string; port: number } | undefined {
+  const fields = parseLogfmt(line);
+  return fields.msg === 'listening' && fields.ads !== undefined ? splitHostPort(fields.ads) : undefined;
 }
 
 /** A client's line: a reply from a pod, or a failed call. */

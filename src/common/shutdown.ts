@@ -1,6 +1,8 @@
 // Every program stops cleanly on SIGINT/SIGTERM: the first signal starts an orderly stop,
 // a second one ends the process at once.
 
+import { errorText } from './cli.js';
+
 export type Signal = 'SIGINT' | 'SIGTERM';
 
 /** For processes another program supervises (the lab): stop as on SIGTERM when stdin closes, so that
@@ -19,7 +21,7 @@ export function onShutdown(stop: (signal: Signal) => void | Promise<void>, stdin
     void Promise.resolve()
       .then(() => stop(signal))
       .catch((error: unknown) => {
-        console.error(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(`error while stopping: ${errorText(error)}`);
         process.exitCode = 1;
       });
   };

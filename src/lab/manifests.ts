@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { isObject } from './api/json.js';
 import type { KubeObject } from './api/store.js';
 import { KNOWN_FIELD_PATHS } from './node/kubelet-env.js';
 import { IMAGES, imageName } from './node/images.js';
@@ -19,7 +20,6 @@ export interface Manifests {
 }
 
 type Doc = Record<string, unknown>;
-const isObject = (value: unknown): value is Doc => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Kinds the lab stores and serves without running anything for them. */
 const STORED_ONLY: Record<string, string> = {

@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { errorText, optionsOrExit } from '../common/cli.js';
 import { loadKubeConfig } from '../common/kube-api.js';
 import { log } from '../common/log.js';
+import { adsListeningFields } from '../common/output.js';
 import { onShutdown } from '../common/shutdown.js';
 import { AdsServer } from './ads-server.js';
 import { parseControlPlaneArgs } from './options.js';
@@ -61,9 +62,8 @@ try {
   console.error(`xds-control-plane: ${why}`);
   process.exit(1);
 }
-const hostPort = options.host.includes(':') ? `[${options.host}]:${port}` : `${options.host}:${port}`;
 log('listening', {
-  ads: hostPort,
+  ...adsListeningFields(options.host, port),
   service,
   endpoint_port: options.endpointPort,
   api: kubeConfig.getCurrentCluster()?.server,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { SliceApi, slowWatchKubeconfig, type Endpoint } from '../support/slice-api.js';
+import { SliceApi, slowWatchKubeconfig, type SliceEndpoint } from '../support/slice-api.js';
 import { waitUntil } from '../support/wait.js';
 import { podNetwork } from './support/pod-network.js';
 import { freePort, replies, run, settlesOn, start, type Running } from './support/processes.js';
@@ -29,7 +29,7 @@ describe('k8s:/// resolver against a Kubernetes API', () => {
   let port: number;
   const pods: Running[] = [];
   let client: Running;
-  const slice = (name: string, endpoints: Endpoint[]) =>
+  const slice = (name: string, endpoints: SliceEndpoint[]) =>
     api.apply(name, 'addr-server', { name: 'grpc', port }, endpoints);
 
   before(async () => {

@@ -3,10 +3,11 @@
 // and a real out/client-grpc on xds:///addr-server whose bootstrap names the control plane.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { parseAdsListening, parseListening } from '../../src/common/output.js';
 import { healthCheck } from '../support/grpc.js';
 import { waitUntil } from '../support/wait.js';
 import { freePort, replies, run, settlesOn, start, type Running } from './support/processes.js';
-import { SliceApi, type Endpoint } from '../support/slice-api.js';
+import { SliceApi, type SliceEndpoint } from '../support/slice-api.js';
 
 const pod = (n: number) => `127.247.0.${n}`;
 
@@ -16,7 +17,8 @@ async function startPod(ip: string, grpcPort: number): Promise<Running> {
     POD_IP: ip,
     POD_NAME: `pod-${ip}`,
   });
-  await proc.waitFor(/msg=listening/);
+  const line = await proc.waitFor(/msg=listening /);
+  if (!parseListening(line.input ?? '')) throw new Error(`server: a listening line that does not parse: ${line.input}`);
   return proc;
 }
 
@@ -25,8 +27,10 @@ async function startControlPlane(kubeconfig: string, args: string[] = []): Promi
   const proc = start('xds-control-plane', ['--host', '127.0.0.1', '--ads-port', '0', ...args], {
     KUBECONFIG: kubeconfig,
   });
-  const match = await proc.waitFor(/msg=listening ads=127\.0\.0\.1:(\d+) /, 20_000);
-  return { proc, port: Number(match[1]) };
+  const line = await proc.waitFor(/msg=listening /, 20_000);
+  const ads = parseAdsListening(line.input ?? '');
+  if (!ads) throw new Error(`xds-control-plane: a listening line that does not parse: ${line.input}`);
+  return { proc, port: ads.port };
 }
 
 const bootstrap = (port: number) =>
@@ -45,7 +49,7 @@ describe('xds-control-plane against a Kubernetes API, with client-grpc on xds://
   const pods: Running[] = [];
   let controlPlane: { proc: Running; port: number };
   let client: Running;
-  const slice = (name: string, endpoints: Endpoint[]) =>
+  const slice = (name: string, endpoints: SliceEndpoint[]) =>
     api.apply(name, 'addr-server', { name: 'grpc', port: grpcPort }, endpoints);
 
   before(async () => {

@@ -13,7 +13,7 @@ import { freePort } from './free-port.js';
 
 export const NS = 'grpc-lb';
 
-export interface Endpoint {
+export interface SliceEndpoint {
   ip: string;
   ready?: boolean;
   serving?: boolean;
@@ -41,7 +41,7 @@ export class SliceApi {
   }
 
   /** Creates or replaces the EndpointSlice `name` of `service`, its endpoints on one named port. */
-  apply(name: string, service: string, port: { name: string; port: number }, endpoints: Endpoint[]): void {
+  apply(name: string, service: string, port: { name: string; port: number }, endpoints: SliceEndpoint[]): void {
     const content = {
       addressType: 'IPv4',
       ports: [{ ...port, protocol: 'TCP' }],

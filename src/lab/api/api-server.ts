@@ -4,6 +4,7 @@
 // trusted one (origins.ts). Whatever goes wrong in one request is that request's answer: a Status, 500 for the
 // unexpected, never the end of the process that also runs the lab's pods, Services and mesh.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { errorText } from '../../common/cli.js';
 import { listen } from '../../common/listen.js';
 import { DeploymentWrites } from './deployment-writes.js';
 import { apiGroup, coreVersions, groupList, resourceList, version } from './discovery.js';
@@ -51,7 +52,6 @@ export interface KubeApiOptions {
 const notServed = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 const methodNotAllowed = () =>
   new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** A request that could not be read in time, or not parsed: Node's code, and the answer it gets. */
 function clientErrorAnswer(error: NodeJS.ErrnoException): { code: number; text: string; status: Status } {

@@ -94,7 +94,9 @@ function defaulted(resource: ResourceName, object: KubeObject): KubeObject {
   return defaults ? { ...object, spec: defaults(object.spec) } : object;
 }
 
-const timestamp = (date: Date) => date.toISOString().replace(/\.\d+Z$/, 'Z');
+/** RFC 3339 to the second, as Kubernetes writes timestamps (metadata, and the kubelet's pod status). */
+export const timestamp = (date: Date): string => date.toISOString().replace(/\.\d+Z$/, 'Z');
+
 /** A value as it would be stored: JSON, without the undefined members a spread can leave. */
 const toJson = (value: unknown): unknown => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
 

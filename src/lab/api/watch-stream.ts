@@ -6,6 +6,7 @@
 // 500, as the API server ends a watch on an internal error; the client lists and watches again.
 import type { ServerResponse } from 'node:http';
 import type { Representation } from './http-io.js';
+import { errorText } from '../../common/cli.js';
 import { endpointsSeen } from '../../common/trace.js';
 import { sendStatus, tableContentType } from './http-io.js';
 import type { ResourceName } from './resources.js';
@@ -65,11 +66,7 @@ export function serveWatch(
     try {
       res.write(`${line(event)}\n`);
     } catch (error) {
-      const status = statusOf(
-        500,
-        'InternalError',
-        `internal error: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      const status = statusOf(500, 'InternalError', `internal error: ${errorText(error)}`);
       res.write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
       end();
       return;

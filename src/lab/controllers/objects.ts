@@ -1,6 +1,6 @@
 // The parts of Deployments, ReplicaSets and Pods the controllers and the kubelet read, typed: the store
 // holds plain JSON, as the API server does, and these are the fields the lab's machinery acts on.
-import type { KubeObject } from '../api/store.js';
+import { timestamp, type KubeObject } from '../api/store.js';
 import { parseLabelSelector, selectorText, type LabelSelector } from '../api/selectors.js';
 
 export interface EnvVar {
@@ -118,9 +118,6 @@ export const TEMPLATE_HASH = 'pod-template-hash';
 
 export const specOf = <T>(object: KubeObject): T => object.spec as T;
 export const statusOf = <T>(object: KubeObject): T => (object.status ?? {}) as T;
-
-/** RFC 3339 to the second, as the API server writes timestamps. */
-export const timestamp = (date: Date): string => date.toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** The owner that controls `object` (ownerReferences with controller: true), if any. */
 export function controllerOf(object: KubeObject): { kind: string; name: string; uid?: string } | undefined {

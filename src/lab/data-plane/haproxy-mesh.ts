@@ -10,11 +10,12 @@
 // back (`disable server …`: its streams in flight finish). Its front door is a pod's: at most 1000
 // connections, the request headers (the HTTP/2 preface and first HEADERS) within 10 s, a connection with
 // nothing to do for 60 s closed.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Supervised, type Exit } from '../../common/supervised.js';
 import type { Endpoint } from './endpoints.js';
 import type { EndpointSource } from './endpoint-source.js';
 
@@ -34,7 +35,7 @@ export class HaproxyMesh {
   readonly #dir = mkdtempSync(join(tmpdir(), 'grpc-lb-haproxy-'));
   readonly #haproxy: string;
   readonly #endpoints: EndpointSource;
-  #child: ChildProcess | undefined;
+  #child: Supervised | undefined;
   /** Slot number (1…) of each pod IP in the backend. */
   readonly #slots = new Map<string, { slot: number; endpoint: Endpoint }>();
   /** Runtime API commands, one at a time, in order. */
@@ -63,26 +64,26 @@ export class HaproxyMesh {
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
     const bound = port || (await freePort(host));
     writeFileSync(join(this.#dir, 'haproxy.cfg'), this.#config(host, bound));
-    const child = spawn(this.#haproxy, ['-db', '-f', join(this.#dir, 'haproxy.cfg')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = new Supervised(this.#haproxy, ['-db', '-f', join(this.#dir, 'haproxy.cfg')]);
     this.#child = child;
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    let lastError: string | undefined;
+    child.on('line', (line, stream) => {
+      if (stream === 'stderr' && line.trim() !== '') lastError = line.trim();
+    });
     await new Promise<void>((resolve, reject) => {
       const fail = (why: string) => {
         clearInterval(poll);
         reject(new Error(`haproxy did not start: ${why}`));
       };
-      child.once('error', (error) => fail(error.message));
-      child.once('exit', (code) => fail(stderr.trim().split('\n').at(-1) ?? `exit ${code}`));
+      const exited = ({ code, signal }: Exit) => fail(lastError ?? `exit ${code ?? signal}`);
+      child.once('exit', exited);
       let tries = 0;
       const poll = setInterval(() => {
         // Its runtime API answers once the config is loaded and the listeners are bound.
         this.#run('show info').then(
           () => {
             clearInterval(poll);
-            child.removeAllListeners('exit');
+            child.off('exit', exited);
             resolve();
           },
           () => {
@@ -98,14 +99,8 @@ export class HaproxyMesh {
 
   async close(): Promise<void> {
     this.#endpoints.off('change', this.#onChange);
-    const child = this.#child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM'); // hard stop: -db runs it in the foreground, SIGTERM ends it at once
-      const force = setTimeout(() => child.kill('SIGKILL'), 2000);
-      await exited;
-      clearTimeout(force);
-    }
+    // A hard stop: -db runs it in the foreground, SIGTERM ends it at once; SIGKILL after 2 s.
+    await this.#child?.stop(2000);
     rmSync(this.#dir, { recursive: true, force: true });
   }
 

@@ -144,6 +144,11 @@ export class Mesh extends EventEmitter<MeshEvents> implements CallHost {
     return this.#listener.connections;
   }
 
+  /** Calls waiting now for a ready endpoint. */
+  get waiting(): number {
+    return this.#queue.length - this.#head;
+  }
+
   async close(): Promise<void> {
     this.#closing = true;
     this.#endpoints.off('change', this.#onChange);

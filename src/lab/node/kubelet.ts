@@ -8,7 +8,7 @@
 // in-cluster name rewritten to where the lab serves it (in-cluster.ts), once per pod; the sidecar a meshed
 // pod gets goes with the pod.
 import type { PodLogRequest } from '../api/pod-requests.js';
-import type { KubeObject, ObjectStore, Watcher } from '../api/store.js';
+import { timestamp, type KubeObject, type ObjectStore, type Watcher } from '../api/store.js';
 import { ApiError } from '../api/status.js';
 import { parseListening } from '../../common/output.js';
 import { Supervised } from '../../common/supervised.js';
@@ -17,7 +17,6 @@ import {
   controllerOf,
   specOf,
   statusOf,
-  timestamp,
   TEMPLATE_HASH,
   withCondition,
   type Condition,

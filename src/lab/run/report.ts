@@ -23,7 +23,7 @@ function phaseTable(phase: PhaseTally, index: number, of: number): string {
     return count === 0 ? '·' : `${count} ${Math.round((count / total(client)) * 100)}%`;
   };
   const columns = phase.clients.map((client) => ({
-    head: [client.name, `(${client.via})`],
+    head: [client.name, `(${client.tag})`],
     cells: [...ips.map((ip) => cell(client, ip)), String(client.errors)],
   }));
   const rowNames = [...ips, 'errors'];

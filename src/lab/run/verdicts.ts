@@ -30,7 +30,7 @@ const verdict = (ok: boolean, text: string, notes: string[] = []): Verdict => ({
 });
 
 /** "10.1.0.11, 10.1.0.12", or "10.1.0.9, 10.1.0.10 and 2 more": a list that fits a line. */
-const some = (ips: string[]) =>
+const shortList = (ips: string[]) =>
   ips.length <= 2 ? ips.join(', ') : `${ips.slice(0, 2).join(', ')} and ${ips.length - 2} more`;
 
 const EXPECTED: Record<ClientTally['expect']['sees'], string> = {
@@ -67,7 +67,7 @@ function judge(client: ClientTally, phase: PhaseTally): Verdict {
   }[client.expect.sees];
   if (ok) return verdict(true, `${label}: ${saw}, as ${client.expect.as}`);
   const notes = [expected];
-  if (client.expect.sees === 'every-pod' && missed.length > 0) notes.push(`no reply from ${some(missed)}`);
+  if (client.expect.sees === 'every-pod' && missed.length > 0) notes.push(`no reply from ${shortList(missed)}`);
   return verdict(false, `${label}: ${saw}`, notes);
 }
 

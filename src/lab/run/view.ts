@@ -18,7 +18,7 @@ export interface ClientTally {
   /** the program: client-http or client-grpc */
   name: string;
   /** how its calls reach the pods, beside the name: client-grpc (mesh) */
-  via: string;
+  tag: string;
   protocol: 'http' | 'grpc';
   /** per connection (the Service, L4) or per request (L7: a proxy, or the client itself) */
   path: 'l4' | 'l7';
@@ -73,7 +73,7 @@ export function tallies(recording: Recording, entries: readonly ClientEntry[]): 
         return [
           {
             name: entry.program,
-            via: entry.tag,
+            tag: entry.tag,
             protocol: entry.program === 'client-http' ? 'http' : 'grpc',
             path: l7 ? 'l7' : 'l4',
             expect: expectationOf(entry),
@@ -88,4 +88,4 @@ export function tallies(recording: Recording, entries: readonly ClientEntry[]): 
 }
 
 /** "client-grpc (mesh)": how tables and verdicts name a client. */
-export const clientLabel = (client: Pick<ClientTally, 'name' | 'via'>): string => `${client.name} (${client.via})`;
+export const clientLabel = (client: Pick<ClientTally, 'name' | 'tag'>): string => `${client.name} (${client.tag})`;

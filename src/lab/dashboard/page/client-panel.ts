@@ -2,6 +2,7 @@
 // (uPlot), and who answered the last 10 seconds, as bars with their numbers in words. Stacked, one
 // pod's band filling the whole height is "stuck", equal bands are "balanced", at a glance.
 import uPlot from 'uplot';
+import { compareIps } from '../../../common/ip.js';
 import type { FeedClient, Tick } from '../wire.js';
 import { colorOf } from './colors.js';
 
@@ -43,7 +44,7 @@ export class ClientPanel {
     const id = this.client.id;
     const ticks = history.slice(-WINDOW);
     const recent = ticks.slice(-RECENT);
-    const ips = [...new Set(ticks.flatMap((tick) => Object.keys(tick.calls[id] ?? {})))].sort(byAddress);
+    const ips = [...new Set(ticks.flatMap((tick) => Object.keys(tick.calls[id] ?? {})))].sort(compareIps);
     const counts = new Map<string, number>();
     for (const tick of recent)
       for (const [ip, n] of Object.entries(tick.calls[id] ?? {})) counts.set(ip, (counts.get(ip) ?? 0) + n);
@@ -64,7 +65,7 @@ export class ClientPanel {
 
   #drawShares(counts: Map<string, number>, total: number): void {
     const items = [...counts.entries()]
-      .sort(([a], [b]) => byAddress(a, b))
+      .sort(([a], [b]) => compareIps(a, b))
       .map(([ip, n]) => {
         const share = total ? Math.round((100 * n) / total) : 0;
         const li = document.createElement('li');
@@ -131,8 +132,4 @@ export class ClientPanel {
   #width(): number {
     return Math.max(200, this.#chartBox.clientWidth);
   }
-}
-
-export function byAddress(a: string, b: string): number {
-  return Number(a.split('.').at(-1)) - Number(b.split('.').at(-1));
 }
