@@ -30,7 +30,7 @@ import {
 } from './options.js';
 import { sayMeshEvents } from './mesh-words.js';
 import { Progress } from './progress.js';
-import { startFailure } from './start-errors.js';
+import { clusterPortFlags, startFailure } from './start-errors.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -118,14 +118,7 @@ export async function run(options: RunOptions, programs: Programs): Promise<numb
     return 130;
   }
   if (failure) {
-    console.error(
-      `lab: ${startFailure(failure, [
-        { port: options.ports.api, flag: '--api-port' },
-        { port: options.ports.http, flag: '--http-node-port' },
-        { port: options.ports.grpc, flag: '--grpc-node-port' },
-        { port: options.ports.mesh, flag: '--mesh-port' },
-      ])}`,
-    );
+    console.error(`lab: ${startFailure(failure, clusterPortFlags(options.ports))}`);
     return 1;
   }
   const phases = tallies(recorder.recording, entries);

@@ -13,3 +13,11 @@ export function startFailure(error: unknown, flags: PortFlags): string {
   }
   return errorText(error);
 }
+
+/** The ports of the emulated cluster every lab command starts, by the flag that sets each. */
+export const clusterPortFlags = (ports: { api: number; http: number; grpc: number; mesh: number }): PortFlags => [
+  { port: ports.api, flag: '--api-port' },
+  { port: ports.http, flag: '--http-node-port' },
+  { port: ports.grpc, flag: '--grpc-node-port' },
+  { port: ports.mesh, flag: '--mesh-port' },
+];

@@ -38,7 +38,7 @@ import {
   strategiesDirOption,
   strategiesOption,
 } from './options.js';
-import { startFailure } from './start-errors.js';
+import { clusterPortFlags, startFailure } from './start-errors.js';
 
 export interface UpOptions {
   meshBalancer: BalancerName;
@@ -105,14 +105,7 @@ export async function up(options: UpOptions, programs: Out): Promise<number> {
     });
   } catch (error) {
     await Promise.allSettled([session.stop(), dashboard.close()]);
-    console.error(
-      `lab: ${startFailure(error, [
-        { port: options.ports.api, flag: '--api-port' },
-        { port: options.ports.http, flag: '--http-node-port' },
-        { port: options.ports.grpc, flag: '--grpc-node-port' },
-        { port: options.ports.mesh, flag: '--mesh-port' },
-      ])}`,
-    );
+    console.error(`lab: ${startFailure(error, clusterPortFlags(options.ports))}`);
     return 1;
   }
   const lab: LabView = {

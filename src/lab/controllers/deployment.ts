@@ -10,23 +10,24 @@ import type { KubeObject, ObjectStore, Watcher } from '../api/store.js';
 import { podTemplateHash } from './names.js';
 import {
   canonical,
+  type Condition,
   controllerOf,
   controllerRef,
+  dependentsOf,
+  type DeploymentSpec,
   DESIRED_REPLICAS,
   isControlledBy,
   MAX_REPLICAS,
+  type PodStatus,
+  type PodTemplate,
+  type ReplicaSetSpec,
+  type ReplicaSetStatus,
   REVISION,
   sameJson,
   specOf,
   statusOf,
   TEMPLATE_HASH,
   withCondition,
-  type Condition,
-  type DeploymentSpec,
-  type PodStatus,
-  type PodTemplate,
-  type ReplicaSetSpec,
-  type ReplicaSetStatus,
 } from './objects.js';
 import { keyOf, splitKey, WorkQueue } from './queue.js';
 import {
@@ -119,13 +120,7 @@ export class DeploymentController {
     const { namespace, name } = splitKey(key);
     const store = this.#store;
     const deployment = store.get('deployments', namespace, name);
-    const owned = store
-      .list('replicasets', { namespace })
-      .items.filter((rs) =>
-        deployment
-          ? isControlledBy(rs, deployment)
-          : controllerOf(rs)?.kind === 'Deployment' && controllerOf(rs)?.name === name,
-      );
+    const owned = dependentsOf(store, 'replicasets', namespace, 'Deployment', name, deployment);
     if (!deployment || deployment.metadata.deletionTimestamp) {
       // Deleted: its ReplicaSets go too (the garbage collector's background propagation).
       for (const rs of owned) store.delete('replicasets', namespace, rs.metadata.name);

@@ -1,6 +1,7 @@
 // The parts of Deployments, ReplicaSets and Pods the controllers and the kubelet read, typed: the store
 // holds plain JSON, as the API server does, and these are the fields the lab's machinery acts on.
-import { timestamp, type KubeObject } from '../api/store.js';
+import type { ResourceName } from '../api/resources.js';
+import { timestamp, type KubeObject, type ObjectStore } from '../api/store.js';
 import { parseLabelSelector, selectorText, type LabelSelector } from '../api/selectors.js';
 
 export interface EnvVar {
@@ -127,6 +128,25 @@ export function controllerOf(object: KubeObject): { kind: string; name: string; 
 
 export const isControlledBy = (object: KubeObject, owner: KubeObject): boolean =>
   controllerOf(object)?.uid === owner.metadata.uid;
+
+/**
+ * The `resource` objects in `namespace` that the `kind` named `name` controls: by uid while it exists, by
+ * kind and name once it is gone (its dependents still name it until the garbage collector takes them).
+ */
+export function dependentsOf(
+  store: ObjectStore,
+  resource: ResourceName,
+  namespace: string,
+  kind: string,
+  name: string,
+  owner: KubeObject | undefined,
+): KubeObject[] {
+  return store.list(resource, { namespace }).items.filter((object) => {
+    if (owner) return isControlledBy(object, owner);
+    const controller = controllerOf(object);
+    return controller?.kind === kind && controller.name === name;
+  });
+}
 
 /** An ownerReference that makes `owner` the controller of the object that carries it. */
 export function controllerRef(owner: KubeObject): Record<string, unknown> {

@@ -11,17 +11,18 @@ import {
   conditionOf,
   controllerOf,
   controllerRef,
+  dependentsOf,
   isControlledBy,
   podIsActive,
   podIsAvailable,
   podIsReady,
+  type PodStatus,
+  type ReplicaSetSpec,
+  type ReplicaSetStatus,
   sameJson,
   selects,
   specOf,
   statusOf,
-  type PodStatus,
-  type ReplicaSetSpec,
-  type ReplicaSetStatus,
 } from './objects.js';
 import { keyOf, splitKey, WorkQueue } from './queue.js';
 
@@ -77,11 +78,7 @@ export class ReplicaSetController {
     const { namespace, name } = splitKey(key);
     const store = this.#store;
     const rs = store.get('replicasets', namespace, name);
-    const owned = store
-      .list('pods', { namespace })
-      .items.filter((pod) =>
-        rs ? isControlledBy(pod, rs) : controllerOf(pod)?.name === name && controllerOf(pod)?.kind === 'ReplicaSet',
-      );
+    const owned = dependentsOf(store, 'pods', namespace, 'ReplicaSet', name, rs);
     if (!rs || rs.metadata.deletionTimestamp) {
       // The ReplicaSet is gone: its pods go too, as the garbage collector deletes dependents.
       for (const pod of owned) if (!pod.metadata.deletionTimestamp) this.#deletePod(pod);
