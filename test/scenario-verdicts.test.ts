@@ -233,6 +233,20 @@ describe('the bad-pod verdicts', () => {
     assert.equal(most.ok, false);
   });
 
+  it('l4+age: several pods answer, whatever the bad pod got (✓); one pod all phase is ✗', () => {
+    // A new random pick every 5 s: here none landed on the bad pod.
+    const lucky = faults('failing', 'l4+age', [
+      ...calls(12_000, 17_000, ['10.0.0.1'], 20, 8),
+      ...calls(17_000, 22_000, ['10.0.0.3'], 20, 8),
+      ...calls(22_000, 42_000, ['10.0.0.2'], 20, 8),
+    ]);
+    assert.equal(lucky.ok, true, lucky.notes.join('; '));
+    assert.equal(lucky.badShare, 0);
+    const stuck = faults('slow', 'l4+age', calls(12_000, 42_000, ['10.0.0.2'], 20, 8));
+    assert.equal(stuck.ok, false);
+    assert.match(stuck.notes.join('; '), /1 pod answered/);
+  });
+
   it('failing: round-robin fails a fifth; p2c without accrual fails at least as many; accrual and outlier detection far fewer', () => {
     assert.equal(faults('failing', 'mesh', turns(OLD, unavailable)).ok, true);
     assert.equal(faults('failing', 'mesh-p2c', turns(OLD, unavailable)).ok, true);
