@@ -22,6 +22,7 @@ import { clientEntry } from '../src/lab/experiment/clients.js';
 import { roleOf, summarize } from '../src/lab/compare/summary.js';
 import { tallies } from '../src/lab/run/view.js';
 import type { Call } from '../src/lab/experiment/recording.js';
+import { addedText } from '../src/lab/compare/latency.js';
 import { calls, client, failed, pod, PODS, scaleRecording } from './support/recordings.js';
 
 describe("Jain's fairness index", () => {
@@ -275,5 +276,13 @@ describe('time to balance, hop by hop', () => {
     // A strategy with no proxy, and a part that never saw the pods: nothing made up.
     const direct = balanceHops(recording, record, added, { service: 'addr-server', part: 'xds:addr-server' }, 20_000);
     assert.deepEqual(direct.median, { published: 2, source: null, connected: null, firstCall: 50 });
+  });
+});
+
+describe("compare's added-latency figure", () => {
+  it('gives the median and its range; ≈ 0 when the range holds 0 or lies wholly below it, never a negative cost', () => {
+    assert.equal(addedText(0.41, [0.3, 0.52]), '+0.41 (0.30–0.52)');
+    assert.equal(addedText(0.05, [-0.2, 0.35]), '≈ 0 (±0.35)');
+    assert.equal(addedText(-0.4, [-0.52, -0.3]), '≈ 0 (−0.52–−0.30)');
   });
 });

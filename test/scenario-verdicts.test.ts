@@ -123,6 +123,17 @@ describe('the rollout verdicts', () => {
     assert.ok(lost.notes.includes('1 call failed during the rollout'), lost.notes.join('; '));
   });
 
+  it('a call an old pod drops after the rollout is complete, while it drains, counts as lost during it', () => {
+    // The rollout is complete at 26 s with the old pods terminating; they go at 30 s, one call lost at 28 s.
+    const recording = rolloutRecording([
+      client('k8s', [...calls(0, 23_000, OLD), failed(28_000), ...calls(23_000, 106_000, NEW)]),
+    ]);
+    recording.pods = recording.pods.map((p) => (OLD.includes(p.ip) ? { ...p, gone: 30_000 } : p));
+    const [result] = summarizeRollout(recording, [clientEntry('k8s')]) ?? [];
+    assert.equal(result?.failedDuring, 1);
+    assert.equal(result?.ok, false);
+  });
+
   it('no rollout in the scenario: no rollout figures', () => {
     const recording = rolloutRecording([]);
     recording.steps = recording.steps.filter((s) => s.action !== 'rollout');

@@ -12,7 +12,8 @@ import { onShutdown } from '../../common/shutdown.js';
 import { costOf } from '../../common/proc.js';
 import { addedOver, measureRounds, type LatencyPath } from '../compare/latency.js';
 import type { ReportSettings } from '../compare/report.js';
-import type { AddedLatency } from '../compare/summary.js';
+import { faultOf } from '../compare/faults.js';
+import { phaseWith, type AddedLatency } from '../compare/summary.js';
 import { NAMESPACE } from '../cluster.js';
 import { clientEntry, CLUSTER_STRATEGIES, STRATEGY_NAMES, type ClientEntry } from '../experiment/clients.js';
 import { Engine, FAULT_SUFFIX } from '../experiment/engine.js';
@@ -106,7 +107,9 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
     }
     progress.status('stopping the clients …');
     await Promise.all(session.clients.map(({ workload }) => workload.stop()));
-    if (options.latencySeconds > 0)
+    // What a strategy adds to a call is measured on healthy pods, and shown only beside the scaling figures:
+    // in a rollout or with a bad pod behind the Service it would measure those.
+    if (options.latencySeconds > 0 && phaseWith(recorder.recording, 'scale-up') && !faultOf(recorder.recording))
       await measureAdded(session, entries, options, programs.lab, abort.signal, progress, added);
   } catch (error) {
     failure = error;

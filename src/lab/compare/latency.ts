@@ -71,11 +71,13 @@ export function addedOver(direct: Rounds, strategy: Rounds): AddedLatency | unde
 
 /**
  * "+0.41 (0.30–0.52)": the median difference and its range over the rounds; "≈ 0 (±0.35)" when the range
- * holds 0 — the difference is inside the noise, and a negative cost is never printed as a finding.
+ * holds 0 — the difference is inside the noise. A path cannot cost less than calling the pod directly, so a
+ * range wholly below 0 is noise in the direct rounds, not a finding: "≈ 0 (−0.52–−0.30)", in order.
  */
 export function addedText(median: number, [min, max]: [number, number]): string {
   if (min <= 0 && max >= 0) return `≈ 0 (±${Math.max(Math.abs(min), Math.abs(max)).toFixed(2)})`;
-  return `${median >= 0 ? '+' : '−'}${Math.abs(median).toFixed(2)} (${Math.abs(min).toFixed(2)}–${Math.abs(max).toFixed(2)})`;
+  if (max < 0) return `≈ 0 (−${Math.abs(min).toFixed(2)}–−${Math.abs(max).toFixed(2)})`;
+  return `+${median.toFixed(2)} (${min.toFixed(2)}–${max.toFixed(2)})`;
 }
 
 async function probe(path: LatencyPath, options: LatencyOptions): Promise<ProbeResult | { unavailable: string }> {

@@ -198,7 +198,8 @@ export function faultTable(results: FaultResult[], kind: FaultKind, settings: Re
     fixed(r.p99, 1),
     fixed(r.p999, 1),
     kind === 'hung' ? (r.failed === null ? '—' : String(r.failed)) : percent(r.badShare),
-    r.ok === null ? '—' : seconds(r.avoidedAfterMs),
+    // A hung pod that cost a strategy no call has no last failure to time.
+    r.ok === null || (kind === 'hung' && r.failed === 0) ? '—' : seconds(r.avoidedAfterMs),
   ]);
   return [
     ...formatColumns(columns, rows),

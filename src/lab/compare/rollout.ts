@@ -87,7 +87,12 @@ export function rolloutWindows(
   const phases = recording.phases.filter((phase) => phase.step > step.index && roleOf(recording, phase) === 'rollout');
   const after = phases[0];
   if (!wait || !after) return undefined;
-  return { during: { from: step.from, to: wait.to }, after, later: phases.length > 1 ? phases.at(-1) : undefined };
+  // The rollout is complete once the old pods are terminating, but they go on answering through their
+  // shutdown delay and drain: a call they drop then is the rollout's too. So the window runs until the
+  // last pod that was there before the restart is gone.
+  const old = recording.pods.filter((pod) => pod.created < step.from && pod.terminating !== undefined);
+  const lastGone = Math.max(wait.to, ...old.map((pod) => pod.gone ?? pod.terminating ?? wait.to));
+  return { during: { from: step.from, to: lastGone }, after, later: phases.length > 1 ? phases.at(-1) : undefined };
 }
 
 const round = (value: number | null) => (value === null ? null : Number(value.toFixed(3)));
