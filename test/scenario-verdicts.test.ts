@@ -2,7 +2,7 @@
 // judged by what its mechanism implies, and each way of missing it gives a ✗ with the figure.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { summarizeFaults } from '../src/lab/compare/faults.js';
+import { summarizeFaults, UNJUDGED_EDGE } from '../src/lab/compare/faults.js';
 import { summarizeRollout } from '../src/lab/compare/rollout.js';
 import { clientEntry } from '../src/lab/experiment/clients.js';
 import type { Call, ClientRecord, PodRecord, Recording, StepRecord } from '../src/lab/experiment/recording.js';
@@ -256,6 +256,15 @@ describe('the bad-pod verdicts', () => {
     const stuck = faults('slow', 'l4+age', calls(12_000, 42_000, ['10.0.0.2'], 20, 8));
     assert.equal(stuck.ok, false);
     assert.match(stuck.notes.join('; '), /1 pod answered/);
+  });
+
+  it("on a cluster the edge (Envoy Gateway's least request) is shown with its figures, not judged", () => {
+    const entry = { ...clientEntry('edge'), judgedAs: UNJUDGED_EDGE };
+    const [result] =
+      summarizeFaults(faultRecording('slow', [client('edge', turns(OLD, deadline))]), [entry], 250) ?? [];
+    assert.equal(result?.ok, null);
+    assert.equal(result?.badShare, 0.2);
+    assert.match(result?.expected ?? '', /not judged: Envoy Gateway balances by least request/);
   });
 
   it('failing: round-robin fails a fifth; p2c without accrual fails at least as many; accrual and outlier detection far fewer', () => {

@@ -12,6 +12,7 @@ import { onShutdown } from '../../common/shutdown.js';
 import { epochNow } from '../../common/trace.js';
 import type { KubeObject } from '../api/store.js';
 import { NAMESPACE } from '../cluster.js';
+import { UNJUDGED_EDGE } from '../compare/faults.js';
 import type { ReportSettings } from '../compare/report.js';
 import { specOf, type DeploymentSpec } from '../controllers/objects.js';
 import { ClientLogs } from '../experiment/client-logs.js';
@@ -19,7 +20,7 @@ import { clientEntry, CLUSTER_STRATEGIES, type ClientEntry } from '../experiment
 import { Engine, FAULT_LABEL, FAULT_SUFFIX } from '../experiment/engine.js';
 import { KubeClient } from '../experiment/kube-client.js';
 import { PodWatch, podEventText } from '../experiment/pod-watch.js';
-import { Recorder } from '../experiment/recording.js';
+import { Recorder, type Recording } from '../experiment/recording.js';
 import { CONNECTION_AGE, STRATEGY_LABEL } from '../experiment/strategy-folders.js';
 import type { ClusterTarget, CompareOptions } from './compare-options.js';
 import { DEFAULT_DEADLINE_MS, printResults } from './compare-results.js';
@@ -38,7 +39,11 @@ const onCluster = (entry: ClientEntry): ClientEntry =>
         ...(entry.name === 'mesh' && { judgedAs: 'mesh-p2c' }),
       }
     : entry.route === 'edge'
-      ? { ...entry, how: 'an L7 proxy at the edge (Envoy Gateway: a Gateway and a GRPCRoute), a pod per call' }
+      ? {
+          ...entry,
+          how: 'an L7 proxy at the edge (Envoy Gateway: a Gateway and a GRPCRoute), a pod per call',
+          judgedAs: UNJUDGED_EDGE,
+        }
       : entry;
 
 export async function compareOnCluster(options: CompareOptions, target: ClusterTarget): Promise<number> {
@@ -97,15 +102,17 @@ export async function compareOnCluster(options: CompareOptions, target: ClusterT
 
   // What the scenario needs must be there: the server Deployments and each strategy's client.
   let clients: Map<string, KubeObject>;
+  let aged: KubeObject | undefined;
   try {
     clients = await findClients(api, entries, deployments);
+    aged = await api.getDeployment('addr-server-aged');
   } catch (error) {
     console.error(
       `lab compare: ${error instanceof Refusal ? error.message : `the cluster's API at ${server}: ${apiErrorText(error)}`}`,
     );
     return 1;
   }
-  const settings = settingsOf(options, [...clients.values()], await api.getDeployment('addr-server-aged'), {
+  const settings = settingsOf(options, [...clients.values()], aged, {
     context,
     namespace,
   });
@@ -129,6 +136,8 @@ export async function compareOnCluster(options: CompareOptions, target: ClusterT
       .flatMap((endpoint) => endpoint.addresses?.slice(0, 1) ?? []);
     recorder.seen(`slice:${service}`, ready, epochNow());
   });
+  // When each client's latest call in its log started (ms since the epoch): the log runs behind the calls.
+  const lastStarted = new Map<string, number>();
   const logs = new ClientLogs(
     k8s,
     config,
@@ -138,7 +147,10 @@ export async function compareOnCluster(options: CompareOptions, target: ClusterT
       since: recorder.recording.startedAt,
       onCall: (() => {
         const calls = new Map(entries.map((entry) => [entry.name, recorder.client(entry.name).call]));
-        return (name: string, call) => calls.get(name)?.(call);
+        return (name: string, call) => {
+          lastStarted.set(name, Math.max(lastStarted.get(name) ?? 0, call.t));
+          calls.get(name)?.(call);
+        };
       })(),
       say: (line) => progress.event(line),
     },
@@ -154,7 +166,10 @@ export async function compareOnCluster(options: CompareOptions, target: ClusterT
       scenario.clients.deadlineMs !== undefined
     )
       progress.event(
-        `compare: the scenario's clients: settings are the lab's; on the cluster the clients call as deployed`,
+        `compare: on the cluster the clients call as deployed (their pace and their own deadline)` +
+          (scenario.clients.deadlineMs === undefined
+            ? ''
+            : `; a call counts as answered in time within the scenario's ${scenario.clients.deadlineMs} ms, from its record`),
       );
     pods.start();
     pods.on('pod', (event) => {
@@ -166,6 +181,14 @@ export async function compareOnCluster(options: CompareOptions, target: ClusterT
     await firstCalls(logs, entries, abort.signal, progress);
     const engine = new Engine(api, recorder, { deployments, signal: abort.signal, progress, phaseMs: options.phaseMs });
     await engine.run(scenario);
+    await logsCaughtUp(
+      lastStarted,
+      entries,
+      recorder.recording,
+      Math.max(settings.deadlineMs, DEFAULT_DEADLINE_MS),
+      abort.signal,
+      progress,
+    );
   } catch (error) {
     failure = error;
   } finally {
@@ -266,7 +289,9 @@ function settingsOf(
   const rate = number(first('--rate'));
   return {
     scenario: options.scenario.name,
-    deadlineMs: number(first('--deadline-ms')) ?? DEFAULT_DEADLINE_MS,
+    // A scenario's deadline (250 ms with a slow pod) is what its figures are judged against: a call that
+    // took longer counts as not answered within it, whatever deadline the deployed client gave up at.
+    deadlineMs: options.scenario.clients.deadlineMs ?? number(first('--deadline-ms')) ?? DEFAULT_DEADLINE_MS,
     rate,
     intervalMs: rate === undefined ? (number(first('--interval')) ?? 1000) : undefined,
     connectionAgeMs: number(age),
@@ -298,6 +323,36 @@ async function firstCalls(
       return;
     }
     progress.status(`reading the clients' logs (${waiting.length} of ${entries.length} without an answer yet) …`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Resolves once every client's log has shown a call started after the last phase ended. A client writes
+ * its records in the order its calls started, so a call that takes long holds back the lines after it: the
+ * last phase's records arrive up to a deadline late. Bounded by the deadline and a few seconds more.
+ */
+async function logsCaughtUp(
+  lastStarted: ReadonlyMap<string, number>,
+  entries: readonly ClientEntry[],
+  recording: Recording,
+  deadlineMs: number,
+  signal: AbortSignal,
+  progress: Progress,
+): Promise<void> {
+  const end = recording.startedAt + Math.max(0, ...recording.phases.map((phase) => phase.to));
+  const started = performance.now();
+  const boundMs = deadlineMs + 5000;
+  for (;;) {
+    const behind = entries.filter((entry) => (lastStarted.get(entry.name) ?? 0) < end);
+    if (behind.length === 0 || signal.aborted) return;
+    if (performance.now() - started > boundMs) {
+      progress.event(
+        `compare: the logs of ${behind.map((e) => e.name).join(', ')} showed no call after the last phase within ${boundMs / 1000} s: their last records may be missing`,
+      );
+      return;
+    }
+    progress.status(`reading the last of the clients' logs (${behind.length} of ${entries.length} behind) …`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
