@@ -123,6 +123,16 @@ describe('bad scenarios', () => {
       'name: x\nsteps:\n  - fault: {slow: 1}\n  - count: 1s\n',
       /^x\.yml:3: step 1 \(fault\): "slow" is not a fault option/,
     ],
+    [
+      'a fault value the server would refuse',
+      'name: x\nsteps:\n  - fault: {delay-ms: abc}\n  - count: 1s\n',
+      /^x\.yml:3: step 1 \(fault\): ADDR_SERVER_DELAY_MS must be .*got "abc"/,
+    ],
+    [
+      'a fault status that is no gRPC status',
+      'name: x\nsteps:\n  - fault: {fail-percent: 100, fail-code: FOO}\n  - count: 1s\n',
+      /^x\.yml:3: step 1 \(fault\): ADDR_SERVER_FAIL_CODE must be a gRPC status/,
+    ],
     ['not YAML', 'name: x\nsteps: [\n', /^x\.yml:\d+: not valid YAML/],
     ['no steps', 'name: x\n', /^x\.yml:1: steps must be a list/],
     ['an unknown top-level key', 'name: x\nstep:\n  - count: 1s\n', /^x\.yml:2: unknown key "step"/],

@@ -31,6 +31,7 @@
 // `deadline-ms`; the command line wins.
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { parseServerArgs, UsageError } from '../../server/options.js';
 
 export type Which = 'oldest' | 'newest' | 'random';
 const WHICH: readonly Which[] = ['oldest', 'newest', 'random'];
@@ -174,7 +175,7 @@ function parseClients(value: unknown, where: string): ClientSettings {
     else if (key === 'deadline-ms' && number !== undefined && number <= 600_000) settings.deadlineMs = number;
     else if (['rate', 'interval-ms', 'deadline-ms'].includes(key)) {
       throw new ScenarioError(
-        `${where}: clients.${key} must be a whole number (rate 1–5000, interval-ms ≥ 10, deadline-ms ≥ 1), got ${JSON.stringify(raw)}`,
+        `${where}: clients.${key} must be a whole number (rate 1–5000, interval-ms ≥ 10, deadline-ms 1–600000), got ${JSON.stringify(raw)}`,
       );
     } else throw new ScenarioError(`${where}: clients.${key} is not a setting (rate, interval-ms, deadline-ms)`);
   }
@@ -283,6 +284,19 @@ function parseStep(node: Node, index: number, where: string, line: number): Step
           fail(`"${key}" is not a fault option (${FAULT_OPTIONS.join(', ')})`);
         if (typeof v !== 'string' && typeof v !== 'number') fail(`${key} must be a number or a name`);
         options[key as FaultOption] = String(v);
+      }
+      // Checked as the faulty pod's server will check its env, so a bad value is this line, not a pod that
+      // never starts.
+      try {
+        parseServerArgs(
+          [],
+          Object.fromEntries(
+            Object.entries(options).map(([key, v]) => [`ADDR_SERVER_${key.toUpperCase().replaceAll('-', '_')}`, v]),
+          ),
+        );
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        fail(error.message.replace(/^server: /, '').replace(/ \(see --help\)$/, ''));
       }
       return { ...base, action, options, replicas };
     }
