@@ -63,9 +63,11 @@ export async function compare(options: CompareOptions, programs: Out): Promise<n
     deployments,
   );
   recorder.follow(session.pods, (deployment) => deployment.endsWith(FAULT_SUFFIX));
+  // One pace: a rate (the command line's, else the scenario's unless --interval is given), else an interval.
+  const rate = options.rate ?? (options.intervalMs === undefined ? scenario.clients.rate : undefined);
   const pace = {
-    intervalMs: options.rate === undefined ? (options.intervalMs ?? scenario.clients.intervalMs ?? 100) : undefined,
-    rate: options.rate ?? (options.intervalMs === undefined ? scenario.clients.rate : undefined),
+    intervalMs: rate === undefined ? (options.intervalMs ?? scenario.clients.intervalMs ?? 100) : undefined,
+    rate,
     deadlineMs: options.deadlineMs ?? scenario.clients.deadlineMs,
   };
   const added = new Map<string, AddedLatency | { unavailable: string }>();
