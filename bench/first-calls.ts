@@ -5,9 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parseLabReady } from '../src/common/output.js';
 import { median } from './load.js';
-import { startProcess, track } from './servers.js';
+import { startLabUp, track } from './servers.js';
 import { formatTable as table } from './table.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -76,21 +75,7 @@ function oneCall(target: string, env: Record<string, string>): Promise<number> {
 
 async function startUp(rounds: number): Promise<string[][]> {
   const kubeconfig = `${mkdtempSync(`${tmpdir()}/grpc-lb-bench-`)}/kubeconfig`;
-  const lab = await startProcess(
-    `${root}out/lab`,
-    [
-      'up',
-      '--no-mesh-client',
-      ...ephemeral,
-      '--api-port',
-      '0',
-      '--pod-cidr',
-      '127.253.1.0/24',
-      '--kubeconfig',
-      kubeconfig,
-    ],
-    parseLabReady,
-  );
+  const lab = await startLabUp('127.253.1.0/24', ['--no-mesh-client', '--kubeconfig', kubeconfig]);
   try {
     await oneCall(`127.0.0.1:${lab.ready.grpc}`, {}); // the pod is ready once this answers
     const rows: string[][] = [];

@@ -2,12 +2,21 @@
 // a call's latency compared with calling the pod directly (the L7 data planes: bench/mesh.ts).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseLabReady } from '../src/common/output.js';
 import { h2loadGrpc, median, type LoadResult } from './load.js';
-import { startProcess, track } from './servers.js';
+import { startLabUp, track } from './servers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const ephemeral = ['--http-node-port', '0', '--grpc-node-port', '0', '--mesh-port', '0'];
+// Ports and a pod network of its own: other labs may run on this machine.
+const ephemeral = [
+  '--http-node-port',
+  '0',
+  '--grpc-node-port',
+  '0',
+  '--mesh-port',
+  '0',
+  '--pod-cidr',
+  '127.249.203.0/24',
+];
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 /** Seconds from spawning `npm start` to the lab's first replies (the whole short run is then let finish). */
@@ -41,23 +50,13 @@ export async function labFigures(seconds: number, rounds: number, rate: number):
     firstReply.push(await startToFirstReply());
   }
 
-  const lab = await startProcess(
-    `${root}out/lab`,
-    [
-      'up',
-      '--replicas',
-      '1',
-      '--no-mesh-client',
-      '--no-service-clients',
-      '--no-k8s-client',
-      '--api-port',
-      '0',
-      '--dashboard-port',
-      '0',
-      ...ephemeral,
-    ],
-    parseLabReady,
-  );
+  const lab = await startLabUp('127.249.201.0/24', [
+    '--replicas',
+    '1',
+    '--no-mesh-client',
+    '--no-service-clients',
+    '--no-k8s-client',
+  ]);
   const apiPort = lab.ready.api;
   try {
     // The pod, from the lab's Kubernetes API: its IP, where it answers gRPC (the manifest's container port).

@@ -4,13 +4,12 @@
 // busy machine's drift falls on all alike; each figure is shown with its spread over the rounds, and an
 // added latency inside the noise (the direct path's own spread) is printed as such.
 import { fileURLToPath } from 'node:url';
-import { parseLabReady } from '../src/common/output.js';
 import { spread, type Spread } from '../src/common/statistics.js';
 import { findHaproxy, HaproxyMesh } from '../src/lab/data-plane/haproxy-mesh.js';
 import { parseMeshListening } from '../src/lab/data-plane/mesh-process.js';
 import { SliceEndpoints } from '../src/lab/data-plane/slice-endpoints.js';
 import { h2loadGrpc } from './load.js';
-import { cpuMs, startProcess } from './servers.js';
+import { cpuMs, startLabUp, startProcess } from './servers.js';
 import { formatTable } from './table.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -32,30 +31,13 @@ interface Round {
 
 /** One lab (one pod), and every data plane in front of that pod; resolves once all answer. */
 async function planes(): Promise<{ paths: Path[]; stop(): Promise<void> }> {
-  const lab = await startProcess(
-    `${root}out/lab`,
-    [
-      'up',
-      '--replicas',
-      '1',
-      '--no-mesh-client',
-      '--no-service-clients',
-      '--no-k8s-client',
-      '--api-port',
-      '0',
-      '--dashboard-port',
-      '0',
-      '--http-node-port',
-      '0',
-      '--grpc-node-port',
-      '0',
-      '--mesh-port',
-      '0',
-      '--pod-cidr',
-      '127.249.202.0/24',
-    ],
-    parseLabReady,
-  );
+  const lab = await startLabUp('127.249.202.0/24', [
+    '--replicas',
+    '1',
+    '--no-mesh-client',
+    '--no-service-clients',
+    '--no-k8s-client',
+  ]);
   const api = `http://127.0.0.1:${lab.ready.api}`;
   const stops: Array<() => unknown> = [
     () => {

@@ -1,6 +1,8 @@
 // Starts the servers under test as child processes and reads their CPU time and peak memory from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseLabReady, type LabReady } from '../src/common/output.js';
 
 const children = new Set<ChildProcess>();
 
@@ -55,3 +57,16 @@ export function startProcess<T>(
 }
 
 export { cpuMs, peakRssMiB, rssMiB } from '../src/common/proc.js';
+
+/**
+ * `out/lab up` on ports of its own (every one picked free) and the pod network given, as several labs can
+ * run on one machine; `extra` says which clients and how many pods. Resolves with its ready line.
+ */
+export function startLabUp(podCidr: string, extra: string[]): Promise<Started<LabReady>> {
+  const ports = ['--api-port', '--dashboard-port', '--http-node-port', '--grpc-node-port', '--mesh-port'];
+  return startProcess(
+    fileURLToPath(new URL('../out/lab', import.meta.url)),
+    ['up', ...ports.flatMap((flag) => [flag, '0']), '--pod-cidr', podCidr, ...extra],
+    parseLabReady,
+  );
+}

@@ -8,12 +8,11 @@ import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseLabReady } from '../src/common/output.js';
 import { loadAddrProto } from '../src/common/proto.js';
 import type { BalancerName } from '../src/lab/data-plane/balancer.js';
 import { h2loadGrpc, type LoadResult } from './load.js';
 import { hostileConnections, idleConnections, type HostileResult, type IdleResult } from './soak-connections.js';
-import { startProcess } from './servers.js';
+import { startLabUp } from './servers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const say = (line: string) => process.stderr.write(`soak: ${line}\n`);
@@ -73,32 +72,15 @@ export async function labUnderLoad(
   streams: number,
   balancer: BalancerName,
 ): Promise<LabResult> {
-  const lab = await startProcess(
-    `${root}out/lab`,
-    [
-      'up',
-      '--replicas',
-      '3',
-      '--no-mesh-client',
-      '--no-service-clients',
-      '--no-k8s-client',
-      '--dashboard-port',
-      '0',
-      '--mesh-balancer',
-      balancer,
-      '--http-node-port',
-      '0',
-      '--grpc-node-port',
-      '0',
-      '--mesh-port',
-      '0',
-      '--api-port',
-      '0',
-      '--pod-cidr',
-      '127.251.0.0/24',
-    ],
-    parseLabReady,
-  );
+  const lab = await startLabUp('127.251.0.0/24', [
+    '--replicas',
+    '3',
+    '--no-mesh-client',
+    '--no-service-clients',
+    '--no-k8s-client',
+    '--mesh-balancer',
+    balancer,
+  ]);
   const meshLines: Array<{ at: number; line: string }> = [];
   if (lab.child.stdout) {
     createInterface({ input: lab.child.stdout }).on('line', (line) => {
@@ -196,30 +178,13 @@ export interface LabPortsResult {
 
 /** The lab's mesh and Service ports under the soak's idle and hostile connections, and half-closed requests. */
 export async function labPorts(seconds: number, idleCount: number, hostileCount: number): Promise<LabPortsResult> {
-  const lab = await startProcess(
-    `${root}out/lab`,
-    [
-      'up',
-      '--replicas',
-      '1',
-      '--no-mesh-client',
-      '--no-service-clients',
-      '--no-k8s-client',
-      '--dashboard-port',
-      '0',
-      '--http-node-port',
-      '0',
-      '--grpc-node-port',
-      '0',
-      '--mesh-port',
-      '0',
-      '--api-port',
-      '0',
-      '--pod-cidr',
-      '127.251.1.0/24',
-    ],
-    parseLabReady,
-  );
+  const lab = await startLabUp('127.251.1.0/24', [
+    '--replicas',
+    '1',
+    '--no-mesh-client',
+    '--no-service-clients',
+    '--no-k8s-client',
+  ]);
   const pid = lab.child.pid as number;
   const descriptors = () => readdirSync(`/proc/${pid}/fd`).length;
   const ports = {
