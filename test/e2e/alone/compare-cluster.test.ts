@@ -55,7 +55,7 @@ describe('lab compare --cluster, against lab up as the cluster', () => {
   });
 
   it('prints the same verdicts as lab compare for the same strategies', { timeout: 400_000 }, async () => {
-    const common = ['--scenario', 'compare', '--strategies', STRATEGIES, '--phase-seconds', '8'];
+    const common = ['--scenario', 'compare', '--strategies', STRATEGIES, '--phase-seconds', '5'];
     const onCluster = await run(
       'lab',
       ['compare', '--cluster', '--kubeconfig', lab.kubeconfig, ...common, '--json', `${dir}/cluster.json`],

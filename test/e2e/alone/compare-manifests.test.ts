@@ -47,7 +47,7 @@ async function compare(dir: string, network: number, extra: string[] = []) {
       '--strategies-dir',
       dir,
       '--phase-seconds',
-      '6',
+      '3',
       '--latency-seconds',
       '0',
       '--pod-cidr',
