@@ -136,8 +136,6 @@ export async function compareOnCluster(options: CompareOptions, target: ClusterT
       .flatMap((endpoint) => endpoint.addresses?.slice(0, 1) ?? []);
     recorder.seen(`slice:${service}`, ready, epochNow());
   });
-  // When each client's latest call in its log started (ms since the epoch): the log runs behind the calls.
-  const lastStarted = new Map<string, number>();
   const logs = new ClientLogs(
     k8s,
     config,
@@ -147,10 +145,7 @@ export async function compareOnCluster(options: CompareOptions, target: ClusterT
       since: recorder.recording.startedAt,
       onCall: (() => {
         const calls = new Map(entries.map((entry) => [entry.name, recorder.client(entry.name).call]));
-        return (name: string, call) => {
-          lastStarted.set(name, Math.max(lastStarted.get(name) ?? 0, call.t));
-          calls.get(name)?.(call);
-        };
+        return (name: string, call) => calls.get(name)?.(call);
       })(),
       say: (line) => progress.event(line),
     },
@@ -182,7 +177,6 @@ export async function compareOnCluster(options: CompareOptions, target: ClusterT
     const engine = new Engine(api, recorder, { deployments, signal: abort.signal, progress, phaseMs: options.phaseMs });
     await engine.run(scenario);
     await logsCaughtUp(
-      lastStarted,
       entries,
       recorder.recording,
       Math.max(settings.deadlineMs, DEFAULT_DEADLINE_MS),
@@ -333,18 +327,21 @@ async function firstCalls(
  * last phase's records arrive up to a deadline late. Bounded by the deadline and a few seconds more.
  */
 async function logsCaughtUp(
-  lastStarted: ReadonlyMap<string, number>,
   entries: readonly ClientEntry[],
   recording: Recording,
   deadlineMs: number,
   signal: AbortSignal,
   progress: Progress,
 ): Promise<void> {
-  const end = recording.startedAt + Math.max(0, ...recording.phases.map((phase) => phase.to));
+  // Both in ms from the run's start, as the recording keeps them.
+  const end = Math.max(0, ...recording.phases.map((phase) => phase.to));
+  // A client writes its records in the order its calls started: its last record is its latest call.
+  const lastStarted = (name: string) =>
+    recording.clients.find((client) => client.name === name)?.calls.at(-1)?.[0] ?? 0;
   const started = performance.now();
   const boundMs = deadlineMs + 5000;
   for (;;) {
-    const behind = entries.filter((entry) => (lastStarted.get(entry.name) ?? 0) < end);
+    const behind = entries.filter((entry) => lastStarted(entry.name) < end);
     if (behind.length === 0 || signal.aborted) return;
     if (performance.now() - started > boundMs) {
       progress.event(
