@@ -92,11 +92,13 @@ describe('lab compare --cluster, against lab up as the cluster', () => {
     "a fault step's Deployment is created through the API, and deleted when the run ends",
     { timeout: 200_000 },
     async () => {
-      // The built-in scenario without its 30 s pause: that waits for the DNS strategies, not run here.
+      // The built-in scenario with its 30 s pause cut to 10 s: the DNS strategies, which need the 30 s, are
+      // not run here; the 10 s outlast the old pods' 5 s shutdown delay, after which l4 reconnects — it must
+      // have chosen its pod before the bad one comes (as test/e2e/alone/compare-faults.test.ts does).
       const scenario = `${dir}/slow-pod.yml`;
       const steps = readFileSync(`${root}scenarios/slow-pod.yml`, 'utf8');
-      assert.match(steps, /^ {2}- pause: 30s\n/m);
-      writeFileSync(scenario, steps.replace(/^ {2}- pause: 30s\n/m, ''));
+      assert.match(steps, /^ {2}- pause: 30s$/m);
+      writeFileSync(scenario, steps.replace(/^ {2}- pause: 30s$/m, '  - pause: 10s'));
       const slow = await run(
         'lab',
         [
