@@ -61,6 +61,10 @@ describe('lab compare', () => {
         strategies.join(','),
         '--phase-seconds',
         '8',
+        // A new pick through the Service every second: with the default 5 s, an 8 s phase holds one or two
+        // picks, and each lands on a pod it already had one time in five — l4+age's ✓ would be a draw.
+        '--connection-age-ms',
+        '1000',
         '--latency-seconds',
         '1',
         '--latency-rounds',
