@@ -145,7 +145,7 @@ describe('the rollout verdicts', () => {
  * A bad pod, made up: four pods from the start, a fifth of a fault Deployment ready at 10 s (`fault`
  * step at 9 s), counted 12–42 s; or, for a hung pod, five pods and the newest stopped at 12 s.
  */
-function faultRecording(kind: 'slow' | 'failing' | 'hung', clients: ClientRecord[]): Recording {
+function faultRecording(kind: 'slow' | 'failing' | 'hung', clients: ClientRecord[], phaseEnd = 42_000): Recording {
   const good = OLD.slice(0, 4).map((ip) => pod(ip, 500));
   const bad =
     kind === 'hung'
@@ -167,11 +167,11 @@ function faultRecording(kind: 'slow' | 'failing' | 'hung', clients: ClientRecord
       step(3, 'count', 500, 9_000),
       faultStep,
       step(5, 'wait', 12_000, 12_000),
-      step(6, 'count', 12_000, 42_000),
+      step(6, 'count', 12_000, phaseEnd),
     ],
     phases: [
       { name: 'before', step: 3, from: 500, to: 9_000 },
-      { name: 'with the bad pod', step: 6, from: 12_000, to: 42_000 },
+      { name: 'with the bad pod', step: 6, from: 12_000, to: phaseEnd },
     ],
     pods: [...good, bad],
     clients,
@@ -181,8 +181,9 @@ function faultRecording(kind: 'slow' | 'failing' | 'hung', clients: ClientRecord
   };
 }
 
-const faults = (kind: 'slow' | 'failing' | 'hung', name: string, list: Call[]) => {
-  const [result] = summarizeFaults(faultRecording(kind, [client(name, list)]), [clientEntry(name)], 250) ?? [];
+const faults = (kind: 'slow' | 'failing' | 'hung', name: string, list: Call[], phaseEnd?: number) => {
+  const [result] =
+    summarizeFaults(faultRecording(kind, [client(name, list)], phaseEnd), [clientEntry(name)], 250) ?? [];
   assert.ok(result, 'a result');
   return result;
 };
@@ -337,5 +338,30 @@ describe('the bad-pod verdicts', () => {
       ).ok,
       true,
     );
+  });
+
+  it('hung, through the Service: a reconnect that lands on the hung pod again waits out the 20 s connect timeout (✓ for l4, l4+age; ✗ for dns)', () => {
+    // On the hung pod at 12 s, keepalive drops it at 15 s, the reconnect lands on it again and connects
+    // elsewhere at 35 s: every call fails until then.
+    const relanded = [
+      ...calls(12_000, 35_000, ['-'], 20, 1000).map(([t]): Call => deadline(t)),
+      ...calls(35_000, 42_000, ['10.0.0.2'], 20, 8),
+    ];
+    for (const name of ['l4', 'l4+age']) {
+      const result = faults('hung', name, relanded);
+      assert.equal(result.ok, true, `${name}: ${result.notes.join('; ')}`);
+      assert.ok((result.avoidedAfterMs ?? Infinity) > 20_000);
+    }
+    // A client that dials the pods tries the next address after 250 ms: 23 s is not its mechanism.
+    assert.equal(faults('hung', 'dns', relanded).ok, false);
+  });
+
+  it('hung: a phase that ends before the bound can be told is not judged (–), with the reason', () => {
+    const failing = calls(12_000, 24_000, ['-'], 20, 1000).map(([t]): Call => deadline(t));
+    const short = faults('hung', 'l4', failing, 24_000);
+    assert.equal(short.ok, null);
+    assert.match(short.notes.join('; '), /not judged: its calls still failed when the phase ended, 12 s after/);
+    // Long enough to tell: still failing at the end is ✗.
+    assert.equal(faults('hung', 'k8s', failing, 24_000).ok, false);
   });
 });
