@@ -17,10 +17,14 @@ import { waitUntil } from '../support/wait.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Signals a pod that may have exited already. */
+/** Signals a pod that may have exited already (even since its exit code was last looked at). */
 function signal(server: ServerProcess, name: NodeJS.Signals): void {
-  if (server.child.exitCode === null && server.child.signalCode === null)
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+  try {
     process.kill(server.child.pid as number, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
 
 const pods: ServerProcess[] = [];

@@ -115,13 +115,19 @@ describe('Prometheus against lab up, as docs/prometheus-lab.yml and docs/cluster
     const scaled = await run('lab', ['scale', '5', '--api-port', String(lab.api)]);
     assert.equal(scaled.code, 0, scaled.output);
     await waitUntil('5 pods are ready', async () => (await readyIps(lab.api)).length === 5, 30_000);
+    const allReady = Date.now();
     // docs/cluster.md's queries take [1m] with a 15 s scrape interval. Here Prometheus scrapes every
     // second, so 15 s hold 15 samples a pod — and a 15 s window is over the 5 pods alone once they have
-    // all been scraped for that long, without waiting a minute after the scale.
+    // all been scraped for that long, without waiting a minute after the scale. A pod is scraped from
+    // the moment it runs (as Kubernetes' pod discovery lists it), before it is Ready and in the
+    // Service: the window must also begin after the last one's Ready, or the first pod's calls from
+    // before it are in it.
     const WINDOW = '15s';
     await waitUntil(
-      `5 pods scraped throughout the last ${WINDOW}`,
-      async () => (await query(`count_over_time(up{job="addr-server"}[${WINDOW}]) >= 14`)).length === 5,
+      `5 pods scraped throughout the last ${WINDOW}, all of it after they were Ready`,
+      async () =>
+        Date.now() - allReady > 16_000 &&
+        (await query(`count_over_time(up{job="addr-server"}[${WINDOW}]) >= 14`)).length === 5,
       60_000,
       500,
     );

@@ -7,12 +7,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
-import type { reportJson } from '../../../src/lab/run/report.js';
-import { waitUntil } from '../../support/wait.js';
-import { labUp } from '../support/lab-up.js';
-import { podNetwork } from '../support/pod-network.js';
-import { environOf, interruptMidRun, podProcesses, podsOf, readyIps } from '../support/pods.js';
-import { alive, exitWithin, freePort, podsIn, printed, replies, root, run, start } from '../support/processes.js';
+import type { reportJson } from '../../src/lab/run/report.js';
+import { waitUntil } from '../support/wait.js';
+import { labUp } from './support/lab-up.js';
+import { podNetwork } from './support/pod-network.js';
+import { environOf, interruptMidRun, podProcesses, podsOf, readyIps } from './support/pods.js';
+import { alive, exitWithin, freePort, podsIn, printed, replies, root, run, start } from './support/processes.js';
 
 type Report = ReturnType<typeof reportJson>;
 type Phase = Report['phases'][number];
@@ -83,11 +83,19 @@ describe('lab (the default run)', () => {
 
     // Scale-down: endpoints are removed before the pods stop, and the pods drain: nothing is lost.
     // (Calls already in flight on a pod being removed still complete there, so its IP may appear too.)
-    assert.deepEqual([...down.pods].sort(), [net.ip(8), net.ip(9)].sort());
+    // Which pods stay is Kubernetes' ranking (controller.ActivePodsWithRanks): those Ready the shortest go
+    // first, so the first pod stays; of the four that came together, the one whose Ready came first (to
+    // the second, as lastTransitionTime has it) stays with it — on a busy machine, any of them.
+    const survivors = [...down.pods].sort();
+    assert.equal(survivors.length, 2, `two pods left: ${survivors.join(', ')}`);
+    assert.ok(survivors.includes(first), `the pod Ready the longest, ${first}, stays: ${survivors.join(', ')}`);
     for (const c of down.clients) assert.equal(c.errors, 0, `${c.label} lost calls during the scale-down`);
     for (const label of ['client-grpc (mesh)', 'client-grpc (k8s)']) {
-      const survivors = podsOfClient(down, label);
-      assert.ok(survivors.includes(net.ip(8)) && survivors.includes(net.ip(9)), `${label} spread over what is left`);
+      const reached = podsOfClient(down, label);
+      assert.ok(
+        survivors.every((ip) => reached.includes(ip)),
+        `${label} spread over what is left (${survivors.join(', ')}): ${reached.join(', ')}`,
+      );
     }
     assert.deepEqual(podProcesses(net), [], 'a pod process outlived the run');
   });

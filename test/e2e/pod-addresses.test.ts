@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
-import type { reportJson } from '../../../src/lab/run/report.js';
-import { waitUntil } from '../../support/wait.js';
-import { podNetwork } from '../support/pod-network.js';
-import { podProcesses } from '../support/pods.js';
-import { exitWithin, start } from '../support/processes.js';
+import type { reportJson } from '../../src/lab/run/report.js';
+import { waitUntil } from '../support/wait.js';
+import { podNetwork } from './support/pod-network.js';
+import { podProcesses } from './support/pods.js';
+import { exitWithin, start } from './support/processes.js';
 
 type Report = ReturnType<typeof reportJson>;
 
