@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
-import { podNetwork } from '../support/pod-network.js';
-import { root, run } from '../support/processes.js';
+import { podNetwork } from './support/pod-network.js';
+import { root, run } from './support/processes.js';
 
 interface Result {
   name: string;
