@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { summarizeFaults, UNJUDGED_EDGE } from '../src/lab/compare/faults.js';
+import { faultTable } from '../src/lab/compare/report.js';
 import { summarizeRollout } from '../src/lab/compare/rollout.js';
 import { clientEntry } from '../src/lab/experiment/clients.js';
 import type { Call, ClientRecord, PodRecord, Recording, StepRecord } from '../src/lab/experiment/recording.js';
@@ -363,5 +364,17 @@ describe('the bad-pod verdicts', () => {
     assert.match(short.notes.join('; '), /not judged: its calls still failed when the phase ended, 12 s after/);
     // Long enough to tell: still failing at the end is ✗.
     assert.equal(faults('hung', 'k8s', failing, 24_000).ok, false);
+    // The table: not judged (–), its calls still failing at the end (never), the reason, and no ✗ counted.
+    const table = faultTable([short], 'hung', {
+      scenario: 'hung-pod',
+      deadlineMs: 1000,
+      intervalMs: undefined,
+      rate: 50,
+      connectionAgeMs: undefined,
+      latency: { rate: 200, seconds: 0, rounds: 1 },
+    });
+    assert.match(table, /^l4\s+–\s.*\bnever$/m);
+    assert.match(table, /^ {6}not judged: its calls still failed when the phase ended/m);
+    assert.match(table, /^Every strategy measured showed what it is expected to \(0 of 1\)\.$/m);
   });
 });

@@ -199,7 +199,7 @@ export function faultTable(results: FaultResult[], kind: FaultKind, settings: Re
     fixed(r.p999, 1),
     kind === 'hung' ? (r.failed === null ? '—' : String(r.failed)) : percent(r.badShare),
     // A hung pod that cost a strategy no call has no last failure to time.
-    r.ok === null || (kind === 'hung' && r.failed === 0) ? '—' : seconds(r.avoidedAfterMs),
+    r.calls === null || (kind === 'hung' && r.failed === 0) ? '—' : seconds(r.avoidedAfterMs),
   ]);
   return [
     ...formatColumns(columns, rows),
