@@ -122,12 +122,13 @@ describe('Prometheus against lab up, as docs/prometheus-lab.yml and docs/cluster
     // the moment it runs (as Kubernetes' pod discovery lists it), before it is Ready and in the
     // Service: the window must also begin after the last one's Ready, or the first pod's calls from
     // before it are in it.
-    const WINDOW = '15s';
+    const WINDOW_S = 15;
+    const WINDOW = `${WINDOW_S}s`;
     await waitUntil(
       `5 pods scraped throughout the last ${WINDOW}, all of it after they were Ready`,
       async () =>
-        Date.now() - allReady > 16_000 &&
-        (await query(`count_over_time(up{job="addr-server"}[${WINDOW}]) >= 14`)).length === 5,
+        Date.now() - allReady > (WINDOW_S + 1) * 1000 &&
+        (await query(`count_over_time(up{job="addr-server"}[${WINDOW}]) >= ${WINDOW_S - 1}`)).length === 5,
       60_000,
       500,
     );
@@ -148,7 +149,7 @@ describe('Prometheus against lab up, as docs/prometheus-lab.yml and docs/cluster
     assert.equal(grpc.length, 1, `gRPC calls on ${grpc.map((s) => s.metric.pod).join(', ')}`);
     assert.ok(Math.abs(value(grpc[0]) - 1) < 1e-9, `the one pod has ${value(grpc[0])} of the gRPC calls`);
     const reached = await query(
-      'count(sum by (pod) (rate(addr_server_requests_total{namespace="grpc-lb", protocol="grpc", method="addr.Addr/GetAddr"}[15s])) > 0)',
+      `count(sum by (pod) (rate(addr_server_requests_total{namespace="grpc-lb", protocol="grpc", method="addr.Addr/GetAddr"}[${WINDOW}])) > 0)`,
     );
     assert.equal(value(reached[0]), 1, 'one pod gets gRPC calls at all');
     assert.equal(value((await query('lab_pods_ready'))[0]), 5);

@@ -12,6 +12,7 @@ import {
   countsByPod,
   failures,
   latency,
+  QUIET_MS,
   successWithin,
   type Window,
 } from '../experiment/analysis.js';
@@ -86,12 +87,12 @@ const pct = (value: number | null) => (value === null ? '—' : `${(value * 100)
 
 /**
  * A hung pod: the strategy's last failed call must come within `ms` of the hang. A phase that ends too soon
- * after the hang to tell (its last 2 s are the quiet that `avoidedAfter` asks for) is not judged.
+ * after the hang to tell (its last QUIET_MS are the quiet that `avoidedAfter` asks for) is not judged.
  */
 const leavesWithin = (ms: number, expected: string): Expectation => ({
   expected,
   judge: ({ avoidedAfterMs, phaseMs }) => {
-    if (avoidedAfterMs === null && phaseMs < ms + 2000) {
+    if (avoidedAfterMs === null && phaseMs < ms + QUIET_MS) {
       return {
         ok: null,
         why: `not judged: its calls still failed when the phase ended, ${(phaseMs / 1000).toFixed(0)} s after the pod hung; this may take ${ms / 1000} s`,
@@ -249,6 +250,10 @@ function expectationFor(kind: FaultKind, name: string): Expectation {
   };
 }
 
+/** A verdict's lines under its row: none for a ✓, the reason for a ✗ or a run that cannot tell. */
+const notesOf = ({ ok, why }: ReturnType<Judge>): string[] =>
+  ok === true ? [] : ok === false ? ['not as expected', why] : [why];
+
 const round = (value: number | null, digits = 3) => (value === null ? null : Number(value.toFixed(digits)));
 
 export function summarizeFaults(
@@ -314,14 +319,7 @@ export function summarizeFaults(
     return {
       ...base,
       ok: expectation === UNJUDGED ? null : calls.length === 0 ? false : verdict.ok,
-      notes:
-        calls.length === 0
-          ? ['no calls in the phase']
-          : verdict.ok === null
-            ? [verdict.why]
-            : verdict.ok
-              ? []
-              : ['not as expected', verdict.why],
+      notes: calls.length === 0 ? ['no calls in the phase'] : notesOf(verdict),
       calls: calls.length,
       failed,
       success: round(success),

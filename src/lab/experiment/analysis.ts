@@ -216,6 +216,9 @@ export function evenAfter(
   return judged ? since : null;
 }
 
+/** How long a window's end must pass with no call to the bad pods before `avoidedAfter` says they were left. */
+export const QUIET_MS = 2000;
+
 /**
  * When the client stopped calling the bad pods: from `since` (the fault's start) to its last call that
  * reached one of them (answered or failed by it: a failed call carries the pod that failed it where the
@@ -226,7 +229,7 @@ export function avoidedAfter(
   badIps: ReadonlySet<string>,
   since: number,
   window: Window,
-  quietMs = 2000,
+  quietMs = QUIET_MS,
 ): number | null {
   let last: number | undefined;
   for (const [t, , pod] of calls) if (t >= since && t < window.to && badIps.has(pod)) last = t;
